@@ -1,0 +1,3 @@
+"""Heedback: customer feedback that closes the loop."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,77 @@
+"""The one NinjaAPI: mounts every app's router under /api/v1/ and shapes every error."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import HttpError as NinjaHttpError
+
+from heedback import __version__
+from heedback.collect.api import router as collect_router
+from heedback.core.api_support import ApiKeyAuth, error_body
+from heedback.core.errors import ServiceError
+from heedback.insights.api import router as insights_router
+from heedback.orgs.api import router as orgs_router
+from heedback.surveys.api import router as surveys_router
+
+api = NinjaAPI(
+    title="Heedback API",
+    version=__version__,
+    urls_namespace="api",
+    auth=ApiKeyAuth(),
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+    description=(
+        "Authenticate with an organisation's API key: `Authorization: Bearer KEY`. "
+        "Errors are JSON: `{\"detail\": message, \"errors\": {field: [messages]}}`."
+    ),
+)
+api.add_router("/v1/", orgs_router)
+api.add_router("/v1/", surveys_router)
+api.add_router("/v1/", collect_router)
+api.add_router("/v1/", insights_router)
+
+
+def _location(loc: list | tuple) -> str:
+    # Ninja prefixes the part of the request ("body", "query") and the parameter name;
+    # an integration wants the path inside its own payload.
+    parts = [str(part) for part in loc]
+    if parts and parts[0] in {"body", "query", "path"}:
+        parts = parts[1:]
+    if len(parts) > 1 and parts[0] in {"payload", "filters", "data"}:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, error: ValidationError) -> HttpResponse:
+    errors: dict[str, list[str]] = {}
+    for item in error.errors:
+        message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
+        errors.setdefault(_location(item.get("loc", ())), []).append(message)
+    return api.create_response(request, error_body("The request is not valid.", errors), status=422)
+
+
+@api.exception_handler(ServiceError)
+def on_service_error(request: HttpRequest, error: ServiceError) -> HttpResponse:
+    return api.create_response(request, error_body(error.message, error.errors), status=error.status)
+
+
+@api.exception_handler(AuthenticationError)
+def on_authentication_error(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
+    response = api.create_response(
+        request, error_body("Send a valid API key: Authorization: Bearer KEY."), status=401
+    )
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, error: Http404) -> HttpResponse:
+    return api.create_response(request, error_body("Not found."), status=404)
+
+
+@api.exception_handler(NinjaHttpError)
+def on_http_error(request: HttpRequest, error: NinjaHttpError) -> HttpResponse:
+    return api.create_response(request, error_body(str(error)), status=error.status_code)

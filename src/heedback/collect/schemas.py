@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from ninja import Schema
+from pydantic import Field
+
+
+class ResponseIn(Schema):
+    idempotency_key: str = Field(min_length=1, max_length=128)
+    answers: dict[str, Any] = Field(default_factory=dict)
+    unit: int
+    channel: str = "api"
+    submitted_at: datetime | None = None
+    comment: str = Field(default="", max_length=5000)
+    language: str = Field(default="", max_length=16)
+
+
+class ResponseOut(Schema):
+    id: int
+    survey: int
+    version: int
+    unit: int
+    channel: str
+    idempotency_key: str
+    submitted_at: datetime
+    received_at: datetime
+    language: str
+    comment: str
+    answers: dict[str, Any]
+
+
+class ResponseFilters(Schema):
+    unit: int | None = None
+    channel: str | None = None
+    from_: date | None = Field(default=None, alias="from")
+    to: date | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0)
+
+
+class ResponsePage(Schema):
+    count: int
+    limit: int
+    offset: int
+    results: list[ResponseOut]
+
+
+class LinkOut(Schema):
+    unit: int
+    unit_name: str
+    token: str
+    url: str
+    is_active: bool

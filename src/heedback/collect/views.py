@@ -1,0 +1,137 @@
+"""The respondent's pages (public, by link token) and the staff page of a survey's links."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.views.decorators.cache import never_cache
+
+from heedback.collect import selectors, services
+from heedback.collect.choices import Channel
+from heedback.collect.models import SurveyLink
+from heedback.core.errors import Conflict, InvalidInput
+from heedback.orgs.access import member_view
+from heedback.orgs.permissions import Permission
+from heedback.orgs.selectors import managers_of
+from heedback.orgs.tenancy import get_scoped_or_404
+from heedback.surveys.definition import QuestionType, SurveyDefinition
+from heedback.surveys.models import Survey
+
+# Channels a link may announce with ?c=…; the rest are set by staff or the API.
+LINK_CHANNELS = {Channel.WEB, Channel.QR, Channel.EMAIL, Channel.KIOSK}
+
+
+def _public(response: HttpResponse) -> HttpResponse:
+    # A survey link is a bearer token: it must not leak to other sites through Referer.
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _unavailable(request: HttpRequest, link: SurveyLink | None) -> HttpResponse | None:
+    if link is None:
+        return _public(render(request, "collect/link_unknown.html", status=404))
+    survey = link.survey
+    if not link.is_active or not survey.is_published or survey.published_version_id is None:
+        return _public(render(request, "collect/survey_closed.html", {"link": link}, status=410))
+    return None
+
+
+def _raw_answers(request: HttpRequest, definition: SurveyDefinition) -> dict[str, object]:
+    """Read the form's answers: one value per question, a list for multiple choice."""
+    answers: dict[str, object] = {}
+    for question in definition.questions:
+        name = f"q_{question.key}"
+        if question.type == QuestionType.MULTI_CHOICE:
+            values = [value for value in request.POST.getlist(name) if value]
+            if values:
+                answers[question.key] = values
+        else:
+            value = request.POST.get(name, "")
+            if value.strip():
+                answers[question.key] = value
+    return answers
+
+
+@never_cache
+def respond(request: HttpRequest, token: str) -> HttpResponse:
+    """Show the survey of a link and store the answers; errors are shown beside each question."""
+    link = selectors.link_by_token(token)
+    unavailable = _unavailable(request, link)
+    if unavailable is not None:
+        return unavailable
+    definition = link.survey.published_version.parsed()
+    channel = request.GET.get("c", Channel.WEB)
+    channel = channel if channel in LINK_CHANNELS else Channel.WEB
+    errors: dict[str, list[str]] = {}
+    values: dict[str, object] = {}
+    idempotency_key = uuid.uuid4().hex
+    status = 200
+    if request.method == "POST":
+        idempotency_key = request.POST.get("idempotency_key", "")[:128] or uuid.uuid4().hex
+        values = _raw_answers(request, definition)
+        try:
+            services.submit_response(services.Submission(
+                survey=link.survey, unit=link.unit, answers=values, idempotency_key=idempotency_key,
+                channel=channel, language=definition.language, link=link,
+            ))
+        except (InvalidInput, Conflict) as error:
+            errors = {path.removeprefix("answers."): messages for path, messages in error.errors.items()}
+            if not errors:
+                errors = {"__all__": [error.message]}
+            status = 422
+        else:
+            return redirect("respond-thanks", token)
+    with translation.override(definition.language):
+        return _public(render(request, "collect/respond.html", {
+            "link": link, "definition": definition, "errors": errors, "values": values,
+            "idempotency_key": idempotency_key, "channel": channel,
+            "questions": _question_views(definition, values, errors),
+            "contacts": managers_of(link.unit),
+            "conditions": {
+                question.key: question.show_if.model_dump(mode="json", by_alias=True)
+                for question in definition.questions if question.show_if is not None
+            },
+        }, status=status))
+
+
+def _question_views(definition: SurveyDefinition, values: dict, errors: dict) -> list[dict]:
+    """Pair each question with what the template needs: its value, errors, scale points."""
+    views = []
+    for number, question in enumerate(definition.questions, start=1):
+        scale = question.effective_scale()
+        value = values.get(question.key)
+        views.append({
+            "number": number,
+            "q": question,
+            "name": f"q_{question.key}",
+            "value": value,
+            "selected": value if isinstance(value, list) else [value] if value is not None else [],
+            "errors": errors.get(question.key, []),
+            "points": [str(point) for point in range(scale.min, scale.max + 1)] if scale else [],
+            "scale": scale,
+        })
+    return views
+
+
+def thanks(request: HttpRequest, token: str) -> HttpResponse:
+    link = selectors.link_by_token(token)
+    if link is None:
+        return _public(render(request, "collect/link_unknown.html", status=404))
+    definition = link.survey.published_version.parsed() if link.survey.published_version_id else None
+    language = definition.language if definition else translation.get_language()
+    with translation.override(language):
+        return _public(render(request, "collect/thanks.html", {
+            "link": link, "definition": definition, "contacts": managers_of(link.unit),
+        }))
+
+
+@member_view(Permission.VIEW)
+def survey_links(request: HttpRequest, survey_id: int) -> HttpResponse:
+    """List each unit's public link (created for units added after publishing)."""
+    survey = get_scoped_or_404(Survey, request.organisation, pk=survey_id)
+    links = services.ensure_links(survey) if survey.published_version_id else []
+    return render(request, "collect/survey_links.html", {"survey": survey, "links": links, "nav": "surveys"})

@@ -1,0 +1,51 @@
+"""What every API router shares: key authentication, permission marks and error bodies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest
+from ninja.security import HttpBearer
+
+from heedback.core.errors import Forbidden
+from heedback.orgs.models import ApiKey
+from heedback.orgs.permissions import Permission, api_key_allows
+from heedback.orgs.services import authenticate_api_key
+
+
+class ApiKeyAuth(HttpBearer):
+    """Authenticate ``Authorization: Bearer KEY`` against the organisation's hashed keys."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
+        api_key = authenticate_api_key(token)
+        if api_key is not None:
+            request.organisation = api_key.organisation
+            request.api_key = api_key
+        return api_key
+
+
+def requires(permission: Permission) -> Callable:
+    """Mark an operation with the permission it needs and check it on every call.
+
+    The mark (``required_permission``) is what the access-policy test reads to check every
+    operation against the policy table.
+    """
+
+    def decorator(operation: Callable) -> Callable:
+        @wraps(operation)
+        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            if not api_key_allows(request.api_key.role, permission):
+                raise Forbidden("This API key may not do this (it is read-only).")
+            return operation(request, *args, **kwargs)
+
+        checked.required_permission = permission
+        return checked
+
+    return decorator
+
+
+def error_body(message: str, errors: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """Return the one JSON shape of every API error: a message and messages per field."""
+    return {"detail": message, "errors": errors or {}}

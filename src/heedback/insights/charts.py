@@ -1,0 +1,99 @@
+"""Charts drawn on the server as SVG, so a page, an email digest and a PDF share one picture.
+
+Pure functions from numbers to markup: no JavaScript, no inline styles (the CSP forbids
+them); classes from app.css colour the marks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    count: int
+    css_class: str = "bar"
+
+
+def distribution(bars: Sequence[Bar], *, title: str) -> str:
+    """Return a column chart of answer counts per scale point or option."""
+    width, height, top, bottom = 320, 120, 14, 22
+    slot = width / max(len(bars), 1)
+    peak = max((bar.count for bar in bars), default=0) or 1
+    total = sum(bar.count for bar in bars) or 1
+    marks = []
+    for index, bar in enumerate(bars):
+        bar_height = (height - top - bottom) * bar.count / peak
+        x = index * slot + slot * 0.15
+        y = height - bottom - bar_height
+        share = 100 * bar.count / total
+        marks.append(
+            f'<g><title>{escape(bar.label)}: {bar.count} ({share:.0f}%)</title>'
+            f'<rect class="{bar.css_class}" x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" '
+            f'height="{bar_height:.1f}" rx="2"/>'
+            f'<text x="{x + slot * 0.35:.1f}" y="{height - 6}" text-anchor="middle">{escape(_short(bar.label))}</text>'
+            f'<text x="{x + slot * 0.35:.1f}" y="{max(y - 3, 10):.1f}" text-anchor="middle">{bar.count}</text></g>'
+        )
+    return (
+        f'<svg class="bars" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">'
+        f"<title>{escape(title)}</title>{''.join(marks)}</svg>"
+    )
+
+
+@dataclass(frozen=True)
+class Point:
+    label: str
+    value: float | None
+    low: float | None
+    high: float | None
+    is_small: bool
+
+
+def trend(points: Sequence[Point], *, title: str, lowest: float, highest: float) -> str:
+    """Return a trend of a metric per period with its interval as a whisker."""
+    width, height, left, bottom, top = 640, 180, 34, 24, 10
+    plot_height = height - top - bottom
+    slot = (width - left) / max(len(points), 1)
+
+    def y_of(value: float) -> float:
+        return top + plot_height * (highest - value) / (highest - lowest)
+
+    grid = []
+    for tick in _ticks(lowest, highest):
+        y = y_of(tick)
+        grid.append(f'<line class="grid" x1="{left}" x2="{width}" y1="{y:.1f}" y2="{y:.1f}"/>'
+                    f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{tick:g}</text>')
+    marks = []
+    for index, point in enumerate(points):
+        x = left + slot * (index + 0.5)
+        label_every = max(1, len(points) // 12)
+        if index % label_every == 0:
+            marks.append(f'<text x="{x:.1f}" y="{height - 6}" text-anchor="middle">{escape(point.label)}</text>')
+        if point.value is None:
+            continue
+        css = "point small" if point.is_small else "point"
+        whisker = ""
+        if point.low is not None and point.high is not None:
+            whisker = (f'<line class="whisker" x1="{x:.1f}" x2="{x:.1f}" y1="{y_of(point.high):.1f}" '
+                       f'y2="{y_of(point.low):.1f}"/>')
+        marks.append(
+            f'<g><title>{escape(point.label)}: {point.value:.1f}'
+            f'{f" ({point.low:.1f} to {point.high:.1f})" if point.low is not None else ""}</title>'
+            f'{whisker}<circle class="{css}" cx="{x:.1f}" cy="{y_of(point.value):.1f}" r="4"/></g>'
+        )
+    return (
+        f'<svg class="trend" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">'
+        f"<title>{escape(title)}</title>{''.join(grid)}{''.join(marks)}</svg>"
+    )
+
+
+def _ticks(lowest: float, highest: float) -> list[float]:
+    step = (highest - lowest) / 4
+    return [lowest + step * index for index in range(5)]
+
+
+def _short(label: str) -> str:
+    return label if len(label) <= 10 else label[:9] + "…"

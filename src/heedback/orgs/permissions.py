@@ -1,0 +1,47 @@
+"""Who may do what: the role table, in one place, free of Django.
+
+Routes name the permission they need; they never compare roles themselves, so the table
+below is the whole policy and the access-policy test can check every route against it.
+"""
+
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    VIEW = "view"  # see surveys, results and comments (of the units one may see)
+    EDIT_SURVEYS = "edit_surveys"
+    MANAGE_UNITS = "manage_units"
+    MANAGE_MEMBERS = "manage_members"
+    MANAGE_API_KEYS = "manage_api_keys"
+    VIEW_AUDIT = "view_audit"
+    WRITE_API = "write_api"  # API keys: create surveys, units and responses
+
+
+_ADMINISTER = frozenset(Permission) - {Permission.WRITE_API}
+
+ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    "owner": _ADMINISTER,
+    "admin": _ADMINISTER,
+    "manager": frozenset({Permission.VIEW}),
+    "frontline": frozenset({Permission.VIEW}),
+    "analyst": frozenset({Permission.VIEW}),
+    "viewer": frozenset({Permission.VIEW}),
+}
+
+API_KEY_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    "admin": frozenset({Permission.VIEW, Permission.WRITE_API}),
+    "analyst": frozenset({Permission.VIEW}),
+}
+
+# Roles whose view of results is limited to the subtree of their own unit.
+UNIT_SCOPED_ROLES = frozenset({"manager", "frontline"})
+
+
+def role_allows(role: str, permission: Permission) -> bool:
+    """Return whether a member with ``role`` holds ``permission``."""
+    return permission in ROLE_PERMISSIONS.get(role, frozenset())
+
+
+def api_key_allows(role: str, permission: Permission) -> bool:
+    """Return whether an API key with ``role`` holds ``permission``."""
+    return permission in API_KEY_PERMISSIONS.get(role, frozenset())
