@@ -39,9 +39,9 @@ def _location(loc: list | tuple) -> str:
     parts = [str(part) for part in loc]
     if parts and parts[0] in {"body", "query", "path"}:
         parts = parts[1:]
-    if len(parts) > 1 and parts[0] in {"payload", "filters", "data"}:
+    if parts and parts[0] in {"payload", "filters"}:
         parts = parts[1:]
-    return ".".join(parts) or "body"
+    return ".".join(parts) or "__all__"
 
 
 @api.exception_handler(ValidationError)

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "heedback.collect",
     "heedback.insights",
     "heedback.ops",
+    "heedback.demo",
 ]
 
 MIDDLEWARE = [
@@ -107,6 +108,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

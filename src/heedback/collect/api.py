@@ -1,6 +1,5 @@
 """The collect router: responses in and out, and the public links of a survey."""
 
-from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse

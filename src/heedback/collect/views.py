@@ -81,7 +81,7 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
         except (InvalidInput, Conflict) as error:
             errors = {path.removeprefix("answers."): messages for path, messages in error.errors.items()}
             if not errors:
-                errors = {"__all__": [error.message]}
+                errors = {"form": [error.message]}
             status = 422
         else:
             return redirect("respond-thanks", token)

@@ -1,6 +1,5 @@
 """The insights router: metrics, cut and filtered."""
 
-from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import Query, Router
@@ -11,7 +10,7 @@ from heedback.insights.schemas import MetricFilters, MetricOut
 from heedback.insights.selectors import MetricQuery, compute_metric
 from heedback.orgs.models import Unit
 from heedback.orgs.permissions import Permission
-from heedback.orgs.tenancy import get_scoped_or_invalid
+from heedback.orgs.tenancy import get_scoped_or_404, get_scoped_or_invalid
 from heedback.surveys.models import Survey
 
 router = Router(tags=["metrics"])
@@ -26,7 +25,7 @@ def metrics(request: HttpRequest, filters: Query[MetricFilters]):
     unit's whole subtree; ``from``/``to`` are dates in the organisation's time zone.
     """
     organisation = request.organisation
-    survey = get_scoped_or_invalid(Survey, organisation, "survey", pk=filters.survey)
+    survey = get_scoped_or_404(Survey, organisation, pk=filters.survey)
     unit = None
     if filters.unit is not None:
         unit = get_scoped_or_invalid(Unit, organisation, "unit", pk=filters.unit)

@@ -1,6 +1,5 @@
 """The orgs router: the unit tree."""
 
-from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import Router

@@ -1,6 +1,5 @@
 """The surveys router: templates, survey definitions and publishing."""
 
-from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import Router

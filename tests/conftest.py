@@ -1,0 +1,107 @@
+"""Factory fixtures shared by the whole suite: organisations, members by role, API clients."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+
+from heedback.collect.services import publish_and_open_links
+from heedback.onboarding import create_organisation
+from heedback.orgs import services as org_services
+from heedback.orgs.models import Membership, Organisation, Unit
+from heedback.surveys import services as survey_services
+from heedback.surveys.models import Survey
+
+PASSWORD = "correct horse battery staple"
+_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def organisation(db) -> Organisation:
+    return create_organisation(name="Acme Hotels", slug="acme", time_zone="Europe/London")
+
+
+@pytest.fixture
+def other_organisation(db) -> Organisation:
+    return create_organisation(name="Rival Inns", slug="rival")
+
+
+@pytest.fixture
+def root_unit(organisation) -> Unit:
+    return Unit.objects.get(organisation=organisation, parent__isnull=True)
+
+
+@pytest.fixture
+def hotel(organisation, root_unit) -> Unit:
+    return org_services.create_unit(organisation, name="Harbour Hotel", parent=root_unit)
+
+
+@pytest.fixture
+def other_hotel(organisation, root_unit) -> Unit:
+    return org_services.create_unit(organisation, name="Hill Hotel", parent=root_unit)
+
+
+@pytest.fixture
+def make_member(db) -> Callable[..., Membership]:
+    """Return a function making a person with a role in an organisation."""
+
+    def make(organisation: Organisation, role: str = "admin", unit: Unit | None = None) -> Membership:
+        user = org_services.create_user(email=f"person{next(_numbers)}@example.com", password=PASSWORD)
+        if role in {"manager", "frontline"} and unit is None:
+            unit = Unit.objects.filter(organisation=organisation).order_by("path").first()
+        return org_services.add_member(organisation, user, role=role, unit=unit)
+
+    return make
+
+
+@pytest.fixture
+def admin(organisation, make_member) -> Membership:
+    return make_member(organisation, "admin")
+
+
+@pytest.fixture
+def admin_client(admin) -> Client:
+    client = Client()
+    client.force_login(admin.user)
+    return client
+
+
+class ApiClient:
+    """A test client that sends an API key and JSON, as an integration would."""
+
+    def __init__(self, secret: str) -> None:
+        self.client = Client(headers={"Authorization": f"Bearer {secret}"})
+
+    def get(self, path: str, params: dict | None = None):
+        return self.client.get(path, params or {})
+
+    def post(self, path: str, payload: object = None):
+        return self.client.post(path, payload if payload is not None else {}, content_type="application/json")
+
+    def put(self, path: str, payload: object):
+        return self.client.put(path, payload, content_type="application/json")
+
+
+@pytest.fixture
+def make_api_client(db) -> Callable[..., ApiClient]:
+    def make(organisation: Organisation, role: str = "admin") -> ApiClient:
+        created = org_services.create_api_key(organisation, name=f"key {next(_numbers)}", role=role)
+        return ApiClient(created.secret)
+
+    return make
+
+
+@pytest.fixture
+def api(organisation, make_api_client) -> ApiClient:
+    return make_api_client(organisation)
+
+
+@pytest.fixture
+def published_survey(organisation, hotel) -> Survey:
+    survey = survey_services.create_survey_from_template(organisation, template_key="hotel_stay", name="Stay card")
+    publish_and_open_links(survey)
+    survey.refresh_from_db()
+    return survey
