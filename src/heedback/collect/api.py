@@ -3,7 +3,7 @@
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from heedback.collect import selectors, services
 from heedback.collect.models import Response
@@ -20,7 +20,7 @@ router = Router(tags=["responses"])
 
 @router.post("/surveys/{survey_id}/responses", response={200: ResponseOut, 201: ResponseOut})
 @requires(Permission.WRITE_API)
-def submit_response(request: HttpRequest, response: HttpResponse, survey_id: int, payload: ResponseIn):
+def submit_response(request: HttpRequest, survey_id: int, payload: ResponseIn):
     """Store a response; a repeat of the same ``idempotency_key`` returns the first one (200)."""
     survey = get_scoped_or_404(Survey, request.organisation, pk=survey_id)
     unit = get_scoped_or_invalid(Unit, request.organisation, "unit", pk=payload.unit)
@@ -32,7 +32,7 @@ def submit_response(request: HttpRequest, response: HttpResponse, survey_id: int
         )
     )
     stored = selectors.responses_with_answers(Response.objects.filter(pk=result.response.pk)).get()
-    return (201 if result.created else 200), selectors.response_as_dict(stored)
+    return Status(201 if result.created else 200, selectors.response_as_dict(stored))
 
 
 @router.get("/surveys/{survey_id}/responses", response=ResponsePage)

@@ -2,7 +2,7 @@
 
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from heedback.core.api_support import requires
 from heedback.orgs import selectors, services
@@ -35,4 +35,4 @@ def create_unit(request: HttpRequest, payload: UnitIn):
     if payload.parent is not None:
         parent = get_scoped_or_invalid(Unit, request.organisation, "parent", pk=payload.parent)
     unit = services.create_unit(request.organisation, name=payload.name, parent=parent, kind=payload.kind)
-    return 201, unit
+    return Status(201, unit)

@@ -2,7 +2,7 @@
 
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from heedback.collect.services import publish_and_open_links
 from heedback.core.api_support import requires
@@ -63,7 +63,7 @@ def create_survey(request: HttpRequest, payload: SurveyIn):
         )
     else:
         survey = services.create_survey(request.organisation, name=payload.name, definition=payload.definition)
-    return 201, _detail(survey)
+    return Status(201, _detail(survey))
 
 
 @router.get("/surveys/{survey_id}", response=SurveyOut)

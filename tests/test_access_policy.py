@@ -1,0 +1,245 @@
+"""Every route against the policy table: roles × own or foreign organisation.
+
+A route without a row here fails the suite, so no page or API operation can be added
+without deciding who may use it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from heedback.api import api
+from heedback.collect.models import Response, SurveyLink
+from heedback.orgs import services as org_services
+from heedback.orgs.permissions import Permission, role_allows
+from tests.conftest import ApiClient
+
+PUBLIC = "public"
+LOGIN = "login"
+VIEW, EDIT = Permission.VIEW, Permission.EDIT_SURVEYS
+MEMBERS, KEYS, AUDIT = Permission.MANAGE_MEMBERS, Permission.MANAGE_API_KEYS, Permission.VIEW_AUDIT
+
+# route name: (who may use it, the method the matrix sends)
+PAGE_POLICY: dict[str, tuple[str | Permission, str]] = {
+    "home": (LOGIN, "GET"),
+    "health": (PUBLIC, "GET"),
+    "login": (PUBLIC, "GET"),
+    "logout": (PUBLIC, "POST"),
+    "password_reset": (PUBLIC, "GET"),
+    "password_reset_done": (PUBLIC, "GET"),
+    "password_reset_confirm": (PUBLIC, "GET"),
+    "password_reset_complete": (PUBLIC, "GET"),
+    "invitation-accept": (PUBLIC, "GET"),
+    "respond": (PUBLIC, "GET"),
+    "respond-thanks": (PUBLIC, "GET"),
+    "survey-list": (VIEW, "GET"),
+    "survey-create": (EDIT, "GET"),
+    "survey-detail": (VIEW, "GET"),
+    "survey-edit": (EDIT, "GET"),
+    "survey-preview": (VIEW, "GET"),
+    "survey-publish": (EDIT, "POST"),
+    "survey-close": (EDIT, "POST"),
+    "survey-question-add": (EDIT, "GET"),
+    "survey-question-edit": (EDIT, "GET"),
+    "survey-question-move": (EDIT, "POST"),
+    "survey-question-delete": (EDIT, "POST"),
+    "survey-links": (VIEW, "GET"),
+    "survey-results": (VIEW, "GET"),
+    "domain-list": (VIEW, "GET"),
+    "domain-add": (EDIT, "POST"),
+    "domain-seed": (EDIT, "POST"),
+    "domain-edit": (EDIT, "POST"),
+    "unit-list": (VIEW, "GET"),
+    "member-list": (MEMBERS, "GET"),
+    "member-invite": (MEMBERS, "POST"),
+    "member-edit": (MEMBERS, "GET"),
+    "member-remove": (MEMBERS, "POST"),
+    "api-key-list": (KEYS, "GET"),
+    "api-key-revoke": (KEYS, "POST"),
+    "audit-list": (AUDIT, "GET"),
+}
+
+# (method, path under /api): permission of the key
+API_POLICY: dict[tuple[str, str], Permission] = {
+    ("GET", "/v1/units"): VIEW,
+    ("POST", "/v1/units"): Permission.WRITE_API,
+    ("GET", "/v1/units/{unit_id}"): VIEW,
+    ("GET", "/v1/templates"): VIEW,
+    ("GET", "/v1/surveys"): VIEW,
+    ("POST", "/v1/surveys"): Permission.WRITE_API,
+    ("GET", "/v1/surveys/{survey_id}"): VIEW,
+    ("PUT", "/v1/surveys/{survey_id}/draft"): Permission.WRITE_API,
+    ("POST", "/v1/surveys/{survey_id}/publish"): Permission.WRITE_API,
+    ("POST", "/v1/surveys/{survey_id}/responses"): Permission.WRITE_API,
+    ("GET", "/v1/surveys/{survey_id}/responses"): VIEW,
+    ("GET", "/v1/responses/{response_id}"): VIEW,
+    ("GET", "/v1/surveys/{survey_id}/links"): VIEW,
+    ("GET", "/v1/metrics"): VIEW,
+}
+
+ROLES = ["owner", "admin", "manager", "frontline", "analyst", "viewer"]
+
+
+def named_routes(resolver: URLResolver | None = None, namespace: str = "") -> list[tuple[str, URLPattern]]:
+    """Return (name, pattern) for every route outside the admin and the API (checked apart)."""
+    routes = []
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace in {"admin", "api"}:
+                continue
+            routes.extend(named_routes(entry, entry.namespace or namespace))
+        else:
+            routes.append((entry.name or f"<unnamed {entry.pattern}>", entry))
+    return routes
+
+
+def api_operations() -> list[tuple[str, str, object]]:
+    operations = []
+    for prefix, router in api._routers:
+        for path, path_view in router.path_operations.items():
+            for operation in path_view.operations:
+                for method in operation.methods:
+                    operations.append((method, (prefix.rstrip("/") + path) or "/", operation.view_func))
+    return operations
+
+
+def test_every_page_route_has_a_policy_row():
+    names = {name for name, _pattern in named_routes()}
+    assert names == set(PAGE_POLICY), {
+        "routes without a policy row": sorted(names - set(PAGE_POLICY)),
+        "policy rows without a route": sorted(set(PAGE_POLICY) - names),
+    }
+
+
+def test_page_decorators_declare_the_policy_permission():
+    for name, pattern in named_routes():
+        who, _method = PAGE_POLICY[name]
+        declared = getattr(pattern.callback, "required_permission", None)
+        if isinstance(who, Permission):
+            assert declared == who, f"{name} declares {declared}, the policy says {who}"
+        else:
+            assert declared is None, f"{name} is {who} but declares {declared}"
+
+
+def test_every_api_operation_has_a_policy_row_and_declares_it():
+    found = {(method, path): view for method, path, view in api_operations()}
+    assert set(found) == set(API_POLICY)
+    for key, view in found.items():
+        assert getattr(view, "required_permission", None) == API_POLICY[key], key
+
+
+@pytest.fixture
+def world(organisation, other_organisation, hotel, published_survey, make_member, make_api_client):
+    """One of everything a route can name, all in organisation 'acme'."""
+    target = make_member(organisation, "viewer")
+    key = org_services.create_api_key(organisation, name="target key").api_key
+    link = SurveyLink.objects.get(survey=published_survey, unit=hotel)
+    answered = make_api_client(organisation).post(
+        f"/api/v1/surveys/{published_survey.pk}/responses",
+        {"idempotency_key": "w1", "unit": hotel.pk, "answers": {"nps": 7}},
+    )
+    assert answered.status_code == 201
+    return {
+        "org_slug": organisation.slug, "survey_id": published_survey.pk, "question_key": "nps",
+        "domain_key": "quality", "membership_id": target.pk, "key_id": key.pk,
+        "token": link.token, "unit_id": hotel.pk, "response_id": Response.objects.get().pk,
+    }
+
+
+def page_url(name: str, world: dict, org_slug: str | None = None) -> str:
+    pattern = dict(named_routes())[name]
+    kwargs = {key: world[key] for key in pattern.pattern.converters}
+    if org_slug is not None:
+        kwargs = {"org_slug": org_slug, **kwargs}
+    from django.urls import reverse
+
+    return reverse(name, kwargs=kwargs)
+
+
+ORG_ROUTES = [name for name, (who, _m) in PAGE_POLICY.items() if isinstance(who, Permission)]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", ORG_ROUTES)
+def test_page_matrix_in_own_organisation(name, role, world, organisation, make_member):
+    who, method = PAGE_POLICY[name]
+    member = make_member(organisation, role)
+    client = Client()
+    client.force_login(member.user)
+    url = page_url(name, world, org_slug="acme")
+    response = client.post(url, {}) if method == "POST" else client.get(url)
+    if role_allows(role, who):
+        assert response.status_code not in {403, 404, 500}, (url, response.status_code)
+    else:
+        assert response.status_code == 403, (url, response.status_code)
+
+
+@pytest.mark.parametrize("name", ORG_ROUTES)
+def test_page_matrix_from_a_foreign_organisation(name, world, other_organisation, make_member):
+    who, method = PAGE_POLICY[name]
+    outsider = make_member(other_organisation, "owner")
+    client = Client()
+    client.force_login(outsider.user)
+    for slug in ("acme", "rival"):  # their URL, and acme's ids under their own organisation
+        url = page_url(name, world, org_slug=slug)
+        if slug == "rival" and url == page_url(name, world | {"survey_id": 0}, org_slug="rival"):
+            continue  # no object of acme in the URL: it is simply their own page
+        response = client.post(url, {}) if method == "POST" else client.get(url)
+        assert response.status_code == 404, (url, response.status_code)
+
+
+@pytest.mark.parametrize("name", ORG_ROUTES)
+def test_staff_pages_send_anonymous_visitors_to_log_in(name, world):
+    who, method = PAGE_POLICY[name]
+    url = page_url(name, world, org_slug="acme")
+    response = Client().post(url, {}) if method == "POST" else Client().get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def api_url(path: str, world: dict) -> str:
+    return "/api" + path.format(**world)
+
+
+API_BODIES = {
+    ("POST", "/v1/units"): {"name": "Matrix unit"},
+    ("POST", "/v1/surveys"): {"template": "hotel_stay"},
+    ("PUT", "/v1/surveys/{survey_id}/draft"): {"definition": {"title": "T", "questions": [
+        {"key": "nps", "type": "nps", "text": "Recommend?"}]}},
+    ("POST", "/v1/surveys/{survey_id}/responses"): {"idempotency_key": "matrix", "unit": 0, "answers": {"nps": 9}},
+}
+
+
+def call(client: ApiClient, method: str, path: str, world: dict, params: dict | None = None):
+    url = api_url(path, world)
+    body = API_BODIES.get((method, path), {})
+    if "unit" in body:
+        body = {**body, "unit": world["unit_id"]}
+    if method == "GET":
+        return client.get(url, params)
+    if method == "PUT":
+        return client.put(url, body)
+    return client.post(url, body)
+
+
+@pytest.mark.parametrize("key_role", ["admin", "analyst"])
+@pytest.mark.parametrize(("method", "path"), list(API_POLICY))
+def test_api_matrix_in_own_organisation(method, path, key_role, world, organisation, make_api_client):
+    client = make_api_client(organisation, role=key_role)
+    params = {"survey": world["survey_id"], "metric": "nps"} if path == "/v1/metrics" else None
+    response = call(client, method, path, world, params)
+    allowed = API_POLICY[(method, path)] in {VIEW} or key_role == "admin"
+    if allowed:
+        assert response.status_code in {200, 201}, (method, path, response.json())
+    else:
+        assert response.status_code == 403, (method, path, response.status_code)
+
+
+@pytest.mark.parametrize(("method", "path"), [key for key in API_POLICY if "{" in key[1]] + [("GET", "/v1/metrics")])
+def test_api_matrix_from_a_foreign_organisation(method, path, world, other_organisation, make_api_client):
+    client = make_api_client(other_organisation, role="admin")
+    params = {"survey": world["survey_id"], "metric": "nps"} if path == "/v1/metrics" else None
+    response = call(client, method, path, world, params)
+    assert response.status_code == 404, (method, path, response.status_code)
