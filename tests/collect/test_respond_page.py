@@ -20,7 +20,7 @@ def link(published_survey, hotel) -> SurveyLink:
 
 
 def form_key(page) -> str:
-    return re.search(rb'name="idempotency_key" value="([0-9a-f]+)"', page.content).group(1).decode()
+    return re.search(rb'name="form_token" value="([^"]+)"', page.content).group(1).decode()
 
 
 def test_the_page_shows_every_question_and_a_fresh_key(link):
@@ -45,7 +45,7 @@ def test_the_page_is_light(link):
 def test_submitting_stores_one_response_and_thanks(link, hotel):
     client = Client()
     key = form_key(client.get(f"/s/{link.token}/"))
-    data = {"idempotency_key": key, "q_nps": "9", "q_staff": "5", "q_comment": "Great breakfast"}
+    data = {"form_token": key, "q_nps": "9", "q_staff": "5", "q_comment": "Great breakfast"}
     first = client.post(f"/s/{link.token}/", data)
     assert first.status_code == 302
     assert first["Location"] == f"/s/{link.token}/thanks/"
@@ -64,14 +64,14 @@ def test_submitting_stores_one_response_and_thanks(link, hotel):
 def test_a_qr_card_link_records_its_channel(link):
     client = Client()
     key = form_key(client.get(f"/s/{link.token}/?c=qr"))
-    client.post(f"/s/{link.token}/?c=qr", {"idempotency_key": key, "q_nps": "10"})
+    client.post(f"/s/{link.token}/?c=qr", {"form_token": key, "q_nps": "10"})
     assert Response.objects.get().channel == "qr"
 
 
 def test_errors_are_shown_beside_the_question_and_answers_are_kept(link):
     client = Client()
     key = form_key(client.get(f"/s/{link.token}/"))
-    page = client.post(f"/s/{link.token}/", {"idempotency_key": key, "q_staff": "4", "q_nps": "12"})
+    page = client.post(f"/s/{link.token}/", {"form_token": key, "q_staff": "4", "q_nps": "12"})
     assert page.status_code == 422
     text = page.content.decode()
     assert 'id="q_nps-error"' in text
@@ -84,7 +84,7 @@ def test_errors_are_shown_beside_the_question_and_answers_are_kept(link):
 def test_a_required_question_left_empty_is_reported(link):
     client = Client()
     key = form_key(client.get(f"/s/{link.token}/"))
-    page = client.post(f"/s/{link.token}/", {"idempotency_key": key, "q_staff": "4"})
+    page = client.post(f"/s/{link.token}/", {"form_token": key, "q_staff": "4"})
     assert page.status_code == 422
     assert "this question is required" in page.content.decode()
     assert Response.objects.count() == 0
@@ -102,7 +102,7 @@ def test_a_closed_survey_says_so_and_refuses_answers(link, published_survey):
     page = client.get(f"/s/{link.token}/")
     assert page.status_code == 410
     assert b"This survey is closed" in page.content
-    posted = client.post(f"/s/{link.token}/", {"idempotency_key": "x" * 32, "q_nps": "9"})
+    posted = client.post(f"/s/{link.token}/", {"form_token": "x" * 32, "q_nps": "9"})
     assert posted.status_code == 410
     assert Response.objects.count() == 0
 
@@ -128,3 +128,28 @@ def test_the_survey_language_sets_the_page_language(organisation, hotel, api):
     page = Client().get(f"/s/{token}/")
     assert b'<html lang="fr">' in page.content
     assert "Envoyer mes réponses".encode() in page.content
+
+
+def test_the_respondent_page_sets_no_cookie(link):
+    client = Client()
+    page = client.get(f"/s/{link.token}/")
+    assert page.cookies == {}
+    posted = client.post(f"/s/{link.token}/", {"form_token": form_key(page), "q_nps": "9"})
+    assert posted.status_code == 302
+    assert posted.cookies == {}
+
+
+@pytest.mark.parametrize("token", ["", "forged", "eyJsaW5rIjoxfQ:bad:signature"])
+def test_a_post_without_a_form_this_server_rendered_is_refused(link, token):
+    page = Client().post(f"/s/{link.token}/", {"form_token": token, "q_nps": "9"})
+    assert page.status_code == 400
+    assert "This form has expired" in page.content.decode()
+    assert 'name="q_nps" value="9" checked' in page.content.decode()  # the answers are kept
+    assert Response.objects.count() == 0
+
+
+def test_a_form_of_one_unit_cannot_be_posted_to_another(other_hotel, link, published_survey):
+    other = SurveyLink.objects.get(survey=published_survey, unit=other_hotel)
+    token = form_key(Client().get(f"/s/{link.token}/"))
+    assert Client().post(f"/s/{other.token}/", {"form_token": token, "q_nps": "9"}).status_code == 400
+    assert Response.objects.count() == 0

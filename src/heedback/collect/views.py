@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import uuid
 
+from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 
 from heedback.collect import selectors, services
 from heedback.collect.choices import Channel
@@ -22,6 +25,32 @@ from heedback.surveys.models import Survey
 
 # Channels a link may announce with ?c=…; the rest are set by staff or the API.
 LINK_CHANNELS = {Channel.WEB, Channel.QR, Channel.EMAIL, Channel.KIOSK}
+FORM_TOKEN_SALT = "heedback.collect.respond"
+FORM_TOKEN_MAX_AGE = 7 * 24 * 3600
+
+
+def form_token(link: SurveyLink, idempotency_key: str) -> str:
+    """Sign the link and the submission's idempotency key into the form.
+
+    The respondent page replaces Django's cookie-and-Origin CSRF check: it sends
+    ``Referrer-Policy: no-referrer``, so browsers post with ``Origin: null``, and it sets no
+    cookie at all (a kiosk must not carry anything from one guest to the next). The signed
+    token binds a post to a form this server rendered for this link, and carries the
+    idempotency key so that a double click or a replay stores one response.
+    """
+    return signing.dumps({"link": link.pk, "key": idempotency_key}, salt=FORM_TOKEN_SALT, compress=True)
+
+
+def read_form_token(link: SurveyLink, token: str) -> str | None:
+    """Return the idempotency key signed into ``token`` for ``link``, or None if it is not valid."""
+    try:
+        payload = signing.loads(token, salt=FORM_TOKEN_SALT, max_age=FORM_TOKEN_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    if not isinstance(payload, dict) or payload.get("link") != link.pk:
+        return None
+    key = payload.get("key")
+    return key if isinstance(key, str) else None
 
 
 def _public(response: HttpResponse) -> HttpResponse:
@@ -56,6 +85,7 @@ def _raw_answers(request: HttpRequest, definition: SurveyDefinition) -> dict[str
     return answers
 
 
+@csrf_exempt
 @never_cache
 def respond(request: HttpRequest, token: str) -> HttpResponse:
     """Show the survey of a link and store the answers; errors are shown beside each question."""
@@ -71,8 +101,12 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
     idempotency_key = uuid.uuid4().hex
     status = 200
     if request.method == "POST":
-        idempotency_key = request.POST.get("idempotency_key", "")[:128] or uuid.uuid4().hex
         values = _raw_answers(request, definition)
+        signed_key = read_form_token(link, request.POST.get("form_token", ""))
+        if signed_key is None:
+            errors = {"form": [_("This form has expired. Check your answers and send them again.")]}
+            return _render_form(request, link, definition, values, errors, idempotency_key, channel, 400)
+        idempotency_key = signed_key
         try:
             services.submit_response(services.Submission(
                 survey=link.survey, unit=link.unit, answers=values, idempotency_key=idempotency_key,
@@ -85,10 +119,17 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
             status = 422
         else:
             return redirect("respond-thanks", token)
+    return _render_form(request, link, definition, values, errors, idempotency_key, channel, status)
+
+
+def _render_form(
+    request: HttpRequest, link: SurveyLink, definition: SurveyDefinition, values: dict,
+    errors: dict, idempotency_key: str, channel: str, status: int,
+) -> HttpResponse:
     with translation.override(definition.language):
         return _public(render(request, "collect/respond.html", {
             "link": link, "definition": definition, "errors": errors, "values": values,
-            "idempotency_key": idempotency_key, "channel": channel,
+            "form_token": form_token(link, idempotency_key), "channel": channel,
             "questions": _question_views(definition, values, errors),
             "contacts": managers_of(link.unit),
             "conditions": {

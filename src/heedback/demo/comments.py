@@ -716,7 +716,9 @@ class CommentWriter:
         """Return a comment on a service request handled by ``department``."""
         values = {"item": self.rng.choice(SERVICE_ITEMS[department]), "helper": helper}
         good, bad = self._clauses(SERVICE_TOPICS, perceptions, {}, values)
-        return self._compose(tone, good, bad, {}, SERVICE_CLOSERS, is_urgent=is_urgent)
+        return self._compose(
+            tone, good, bad, {}, SERVICE_CLOSERS, is_urgent=is_urgent, niggle_chance=0.0
+        )
 
     def improvement(self) -> str:
         """Return a suggestion of what would have solved the problem."""

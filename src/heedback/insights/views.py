@@ -18,6 +18,7 @@ from heedback.orgs.permissions import Permission
 from heedback.orgs.selectors import visible_units
 from heedback.orgs.tenancy import get_scoped_or_404
 from heedback.surveys.definition import QuestionType
+from heedback.surveys.selectors import domains_of
 from heedback.surveys.models import Survey
 
 COMMENTS_PER_PAGE = 20
@@ -40,6 +41,7 @@ def survey_results(request: HttpRequest, survey_id: int) -> HttpResponse:
         date_from=date_from, date_to=date_to, visible_unit_paths=visible_paths,
     )
     response_count, summaries = selectors.summarise_survey(query)
+    domains = dict(domains_of(organisation).values_list("key", "name"))
     minimum = organisation.minimum_sample
     page = Paginator(selectors.comments(query), COMMENTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "insights/results.html", {
@@ -47,7 +49,7 @@ def survey_results(request: HttpRequest, survey_id: int) -> HttpResponse:
         "date_from": date_from, "date_to": date_to, "unit": unit,
         "response_count": response_count, "minimum_sample": minimum,
         "headline": _headline(summaries, minimum),
-        "questions": [_question_view(summary, minimum) for summary in summaries],
+        "questions": [_question_view(summary, minimum, domains) for summary in summaries],
         "trend": _nps_trend(query, summaries, minimum),
         "comments": _comment_views(page, survey), "page": page,
         "query_string": _without_page(request),
@@ -77,13 +79,14 @@ def _figure(spec, value, minimum: int, question_text: str) -> dict:
     }
 
 
-def _question_view(summary, minimum: int) -> dict:
+def _question_view(summary, minimum: int, domains: dict[str, str]) -> dict:
     question = summary.question
     bands = NPS_BANDS if question.type == QuestionType.NPS else ()
     bars = [charts.Bar(label, count, f"bar {bands[index]}" if bands else "bar")
             for index, (label, count) in enumerate(summary.distribution)]
     return {
         "question": question, "n": summary.n, "is_small": summary.n < minimum,
+        "domain": domains.get(question.domain or "", question.domain),
         "metrics": [_figure(spec, value, minimum, question.text) for spec, value in summary.metrics],
         "chart": charts.distribution(bars, title=question.text) if bars else "",
     }

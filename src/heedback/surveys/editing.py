@@ -355,7 +355,11 @@ class QuestionChanges:
     def has_changes(self) -> bool:
         """Tell whether the two definitions ask anything differently."""
         return bool(
-            self.added or self.removed or self.changed or self.is_reordered or self.is_settings_changed
+            self.added
+            or self.removed
+            or self.changed
+            or self.is_reordered
+            or self.is_settings_changed
         )
 
 

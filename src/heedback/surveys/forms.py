@@ -22,9 +22,9 @@ from heedback.surveys.definition import CHOICE_TYPES, DOMAIN_TYPES, QuestionType
 from heedback.surveys.models import Domain
 
 QUESTION_TYPE_LABELS = {
-    QuestionType.NPS: _("Net Promoter Score (0–10)"),
+    QuestionType.NPS: _("Net Promoter Score (0 to 10)"),
     QuestionType.RATING: _("Rating scale"),
-    QuestionType.CES: _("Customer effort (1–7)"),
+    QuestionType.CES: _("Customer effort (1 to 7)"),
     QuestionType.SINGLE_CHOICE: _("Single choice"),
     QuestionType.MULTI_CHOICE: _("Multiple choice"),
     QuestionType.TEXT: _("Free text"),
@@ -454,7 +454,10 @@ class DomainForm(EditorForm):
 
     name = forms.CharField(label=_("Name"), max_length=100)
     description = forms.CharField(
-        label=_("Description"), max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Description"),
+        max_length=300,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     is_retired = forms.BooleanField(
         label=_("Retired"),
@@ -476,7 +479,10 @@ class DomainAddForm(EditorForm):
         help_text=_("Optional; made from the name when empty. It can never change."),
     )
     description = forms.CharField(
-        label=_("Description"), max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Description"),
+        max_length=300,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def __init__(self, *args: Any, taken_keys: Iterable[str], **kwargs: Any) -> None:
@@ -496,7 +502,10 @@ class DomainAddForm(EditorForm):
         elif not editing.is_valid_key(key):
             self.add_error(
                 "key",
-                _("Start with a lower-case letter; use only lower-case letters, digits and underscores."),
+                _(
+                    "Start with a lower-case letter; use only lower-case letters, digits "
+                    "and underscores."
+                ),
             )
         elif key in self.taken_keys:
             self.add_error("key", _("Another domain already uses this key."))

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Max
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -52,6 +52,7 @@ EDITOR_PARTIAL = "surveys/partials/editor.html"
 DOMAINS_PAGE = "surveys/domain_list.html"
 DOMAINS_PARTIAL = "surveys/partials/domain_list.html"
 MOVES = {"up": -1, "down": 1}
+QUESTION_TYPES = frozenset(kind.value for kind in QuestionType)
 
 
 # --- list, create, detail -----------------------------------------------------------------
@@ -60,8 +61,10 @@ MOVES = {"up": -1, "down": 1}
 @member_view(Permission.VIEW)
 def survey_list(request: HttpRequest) -> HttpResponse:
     """List the organisation's surveys, newest first, with their live and draft versions."""
-    surveys = selectors.surveys_of(request.organisation).annotate(
-        latest_version_number=Max("versions__number")
+    surveys = (
+        selectors.surveys_of(request.organisation)
+        .annotate(latest_version_number=Max("versions__number"))
+        .order_by("-created_at", "-pk")
     )
     page = Paginator(surveys, SURVEYS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "surveys/survey_list.html", {"page": page, "nav": "surveys"})
@@ -69,7 +72,7 @@ def survey_list(request: HttpRequest) -> HttpResponse:
 
 @member_view(Permission.EDIT_SURVEYS)
 def survey_create(request: HttpRequest) -> HttpResponse:
-    """Show the built-in templates; creating a survey copies one into a draft and opens the editor."""
+    """Show the built-in templates; creating a survey copies one into a draft, then opens it."""
     organisation = request.organisation
     form = SurveyCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -86,7 +89,9 @@ def survey_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Survey created as a draft. Adjust it, then publish it."))
             return redirect("survey-edit", organisation.slug, survey.pk)
     context = {"form": form, "templates": _template_cards(), "nav": "surveys"}
-    return render(request, "surveys/survey_create.html", context, status=422 if form.errors else 200)
+    return render(
+        request, "surveys/survey_create.html", context, status=422 if form.errors else 200
+    )
 
 
 def _template_cards() -> list[dict[str, Any]]:
@@ -142,7 +147,9 @@ def survey_detail(request: HttpRequest, survey_id: int) -> HttpResponse:
             "versions": versions,
             "published": published,
             "draft": draft,
-            "published_rows": question_rows(published.definition, domain_names) if published else [],
+            "published_rows": question_rows(published.definition, domain_names)
+            if published
+            else [],
             "draft_rows": question_rows(draft.definition, domain_names) if draft else [],
             "changes": changes,
             "can_publish": draft is not None or survey.status != SurveyStatus.PUBLISHED,
@@ -204,12 +211,19 @@ def survey_edit(request: HttpRequest, survey_id: int) -> HttpResponse:
 
 @member_view(Permission.EDIT_SURVEYS)
 def question_add(request: HttpRequest, survey_id: int) -> HttpResponse:
-    """Add a question of the type chosen in the editor (``type`` in the query or the form)."""
+    """Add a question of the type chosen in the editor (``type`` in the query or the form).
+
+    Without a known type the page asks for one first, since the type decides the fields.
+    """
     survey = _survey_of(request, survey_id)
     version = services.draft_of(survey)
     question_type = (request.POST if request.method == "POST" else request.GET).get("type", "")
-    if question_type not in {kind.value for kind in QuestionType}:
-        raise Http404("Unknown question type")
+    if question_type not in QUESTION_TYPES:
+        type_form = QuestionTypeForm(request.GET if "type" in request.GET else None)
+        status = 422 if request.method == "POST" or type_form.is_bound else 200
+        return _render_editor(
+            request, survey, version, type_form=type_form, page=QUESTION_PAGE, status=status
+        )
     form = QuestionForm(
         question_type,
         request.POST or None,
@@ -276,12 +290,13 @@ def question_edit(request: HttpRequest, survey_id: int, question_key: str) -> Ht
 @member_view(Permission.EDIT_SURVEYS)
 def question_move(request: HttpRequest, survey_id: int, question_key: str) -> HttpResponse:
     """Move a question one place up or down (``direction`` is ``up`` or ``down``)."""
+    survey = _survey_of(request, survey_id)
     offset = MOVES.get(request.POST.get("direction", ""))
     if offset is None:
-        raise Http404("Unknown direction")
+        return HttpResponseBadRequest(_("Say whether to move the question up or down."))
     return _change_questions(
         request,
-        survey_id,
+        survey,
         question_key,
         lambda definition: editing.move_question(definition, question_key, offset),
         _("Question moved."),
@@ -294,7 +309,7 @@ def question_delete(request: HttpRequest, survey_id: int, question_key: str) -> 
     """Delete a question; questions shown only depending on its answer then always show."""
     return _change_questions(
         request,
-        survey_id,
+        _survey_of(request, survey_id),
         question_key,
         lambda definition: editing.remove_question(definition, question_key),
         _("Question deleted."),
@@ -302,10 +317,13 @@ def question_delete(request: HttpRequest, survey_id: int, question_key: str) -> 
 
 
 def _change_questions(
-    request: HttpRequest, survey_id: int, question_key: str, change: Any, success: str
+    request: HttpRequest,
+    survey: Survey,
+    question_key: str,
+    change: Callable[[dict[str, Any]], dict[str, Any]],
+    success: str,
 ) -> HttpResponse:
     """Apply a form-less edit (move, delete); a refused one is explained in a message."""
-    survey = _survey_of(request, survey_id)
     version = services.draft_of(survey)
     if question_key not in editing.question_keys(version.definition):
         raise Http404("No such question")
@@ -332,6 +350,7 @@ def _render_editor(
     question_form: QuestionForm | None = None,
     editing_key: str | None = None,
     adding_type: str | None = None,
+    type_form: QuestionTypeForm | None = None,
     page: str = EDITOR_PAGE,
     status: int = 200,
 ) -> HttpResponse:
@@ -354,7 +373,7 @@ def _render_editor(
         "editing_key": editing_key,
         "adding_type": adding_type,
         "adding_type_label": QUESTION_TYPE_LABELS[QuestionType(adding_type)] if adding_type else "",
-        "type_form": QuestionTypeForm(),
+        "type_form": type_form or QuestionTypeForm(),
         "nav": "surveys",
     }
     return render_page(request, page, context, partial=EDITOR_PARTIAL, status=status)
@@ -398,9 +417,9 @@ def _render_conflict(request: HttpRequest, survey: Survey, **editor: Any) -> Htt
         ),
     )
     version = services.draft_of(survey)
-    if "question_form" in editor and editor.get("editing_key"):
-        if editor["editing_key"] not in editing.question_keys(version.definition):
-            editor = {}
+    editing_key = editor.get("editing_key")
+    if editing_key and editing_key not in editing.question_keys(version.definition):
+        editor = {}
     return _render_editor(request, survey, version, status=409, **editor)
 
 
@@ -543,7 +562,7 @@ def domain_edit(request: HttpRequest, domain_key: str) -> HttpResponse:
 @require_POST
 @member_view(Permission.EDIT_SURVEYS)
 def domain_seed(request: HttpRequest) -> HttpResponse:
-    """Add back any of the ten default domains the organisation lacks (others are kept as they are)."""
+    """Add back the default domains the organisation lacks; existing ones stay as they are."""
     organisation = request.organisation
     before = selectors.domains_of(organisation).count()
     services.seed_default_domains(organisation)
@@ -582,7 +601,11 @@ def _render_domains(
 def _domain_form(domain: Domain, bound_forms: Mapping[str, DomainForm]) -> DomainForm:
     if domain.key in bound_forms:
         return bound_forms[domain.key]
-    initial = {"name": domain.name, "description": domain.description, "is_retired": domain.is_retired}
+    initial = {
+        "name": domain.name,
+        "description": domain.description,
+        "is_retired": domain.is_retired,
+    }
     return DomainForm(domain_key=domain.key, initial=initial)
 
 
@@ -648,8 +671,9 @@ def _question_details(question: Mapping[str, Any]) -> str:
             low, high = 1, 7
         elif low is None:
             low, high = 1, 5
-        labels = " – ".join(label for label in (scale.get("min_label"), scale.get("max_label")) if label)
-        return f"{low}–{high}" + (f" ({labels})" if labels else "")
+        ends = [label for label in (scale.get("min_label"), scale.get("max_label")) if label]
+        points = _("%(low)s to %(high)s") % {"low": low, "high": high}
+        return f"{points} ({' / '.join(ends)})" if ends else points
     return ""
 
 

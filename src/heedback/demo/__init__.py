@@ -1,0 +1,1 @@
+"""Demo data: the Harbour Hotels organisation with a year of believable feedback."""
