@@ -48,8 +48,12 @@ def other_hotel(organisation, root_unit) -> Unit:
 def make_member(db) -> Callable[..., Membership]:
     """Return a function making a person with a role in an organisation."""
 
-    def make(organisation: Organisation, role: str = "admin", unit: Unit | None = None) -> Membership:
-        user = org_services.create_user(email=f"person{next(_numbers)}@example.com", password=PASSWORD)
+    def make(
+        organisation: Organisation, role: str = "admin", unit: Unit | None = None
+    ) -> Membership:
+        user = org_services.create_user(
+            email=f"person{next(_numbers)}@example.com", password=PASSWORD
+        )
         if role in {"manager", "frontline"} and unit is None:
             unit = Unit.objects.filter(organisation=organisation).order_by("path").first()
         return org_services.add_member(organisation, user, role=role, unit=unit)
@@ -79,7 +83,9 @@ class ApiClient:
         return self.client.get(path, params or {})
 
     def post(self, path: str, payload: object = None):
-        return self.client.post(path, payload if payload is not None else {}, content_type="application/json")
+        return self.client.post(
+            path, payload if payload is not None else {}, content_type="application/json"
+        )
 
     def put(self, path: str, payload: object):
         return self.client.put(path, payload, content_type="application/json")
@@ -101,7 +107,9 @@ def api(organisation, make_api_client) -> ApiClient:
 
 @pytest.fixture
 def published_survey(organisation, hotel) -> Survey:
-    survey = survey_services.create_survey_from_template(organisation, template_key="hotel_stay", name="Stay card")
+    survey = survey_services.create_survey_from_template(
+        organisation, template_key="hotel_stay", name="Stay card"
+    )
     publish_and_open_links(survey)
     survey.refresh_from_db()
     return survey

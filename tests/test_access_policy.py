@@ -82,7 +82,9 @@ API_POLICY: dict[tuple[str, str], Permission] = {
 ROLES = ["owner", "admin", "manager", "frontline", "analyst", "viewer"]
 
 
-def named_routes(resolver: URLResolver | None = None, namespace: str = "") -> list[tuple[str, URLPattern]]:
+def named_routes(
+    resolver: URLResolver | None = None, namespace: str = ""
+) -> list[tuple[str, URLPattern]]:
     """Return (name, pattern) for every route outside the admin and the API (checked apart)."""
     routes = []
     for entry in (resolver or get_resolver()).url_patterns:
@@ -101,7 +103,9 @@ def api_operations() -> list[tuple[str, str, object]]:
         for path, path_view in router.path_operations.items():
             for operation in path_view.operations:
                 for method in operation.methods:
-                    operations.append((method, (prefix.rstrip("/") + path) or "/", operation.view_func))
+                    operations.append(
+                        (method, (prefix.rstrip("/") + path) or "/", operation.view_func)
+                    )
     return operations
 
 
@@ -142,9 +146,15 @@ def world(organisation, other_organisation, hotel, published_survey, make_member
     )
     assert answered.status_code == 201
     return {
-        "org_slug": organisation.slug, "survey_id": published_survey.pk, "question_key": "nps",
-        "domain_key": "quality", "membership_id": target.pk, "key_id": key.pk,
-        "token": link.token, "unit_id": hotel.pk, "response_id": Response.objects.get().pk,
+        "org_slug": organisation.slug,
+        "survey_id": published_survey.pk,
+        "question_key": "nps",
+        "domain_key": "quality",
+        "membership_id": target.pk,
+        "key_id": key.pk,
+        "token": link.token,
+        "unit_id": hotel.pk,
+        "response_id": Response.objects.get().pk,
     }
 
 
@@ -178,7 +188,7 @@ def test_page_matrix_in_own_organisation(name, role, world, organisation, make_m
 
 @pytest.mark.parametrize("name", ORG_ROUTES)
 def test_page_matrix_from_a_foreign_organisation(name, world, other_organisation, make_member):
-    who, method = PAGE_POLICY[name]
+    _who, method = PAGE_POLICY[name]
     outsider = make_member(other_organisation, "owner")
     client = Client()
     client.force_login(outsider.user)
@@ -192,7 +202,7 @@ def test_page_matrix_from_a_foreign_organisation(name, world, other_organisation
 
 @pytest.mark.parametrize("name", ORG_ROUTES)
 def test_staff_pages_send_anonymous_visitors_to_log_in(name, world):
-    who, method = PAGE_POLICY[name]
+    _who, method = PAGE_POLICY[name]
     url = page_url(name, world, org_slug="acme")
     response = Client().post(url, {}) if method == "POST" else Client().get(url)
     assert response.status_code == 302
@@ -206,9 +216,17 @@ def api_url(path: str, world: dict) -> str:
 API_BODIES = {
     ("POST", "/v1/units"): {"name": "Matrix unit"},
     ("POST", "/v1/surveys"): {"template": "hotel_stay"},
-    ("PUT", "/v1/surveys/{survey_id}/draft"): {"definition": {"title": "T", "questions": [
-        {"key": "nps", "type": "nps", "text": "Recommend?"}]}},
-    ("POST", "/v1/surveys/{survey_id}/responses"): {"idempotency_key": "matrix", "unit": 0, "answers": {"nps": 9}},
+    ("PUT", "/v1/surveys/{survey_id}/draft"): {
+        "definition": {
+            "title": "T",
+            "questions": [{"key": "nps", "type": "nps", "text": "Recommend?"}],
+        }
+    },
+    ("POST", "/v1/surveys/{survey_id}/responses"): {
+        "idempotency_key": "matrix",
+        "unit": 0,
+        "answers": {"nps": 9},
+    },
 }
 
 
@@ -226,7 +244,9 @@ def call(client: ApiClient, method: str, path: str, world: dict, params: dict | 
 
 @pytest.mark.parametrize("key_role", ["admin", "analyst"])
 @pytest.mark.parametrize(("method", "path"), list(API_POLICY))
-def test_api_matrix_in_own_organisation(method, path, key_role, world, organisation, make_api_client):
+def test_api_matrix_in_own_organisation(
+    method, path, key_role, world, organisation, make_api_client
+):
     client = make_api_client(organisation, role=key_role)
     params = {"survey": world["survey_id"], "metric": "nps"} if path == "/v1/metrics" else None
     response = call(client, method, path, world, params)
@@ -237,8 +257,12 @@ def test_api_matrix_in_own_organisation(method, path, key_role, world, organisat
         assert response.status_code == 403, (method, path, response.status_code)
 
 
-@pytest.mark.parametrize(("method", "path"), [key for key in API_POLICY if "{" in key[1]] + [("GET", "/v1/metrics")])
-def test_api_matrix_from_a_foreign_organisation(method, path, world, other_organisation, make_api_client):
+@pytest.mark.parametrize(
+    ("method", "path"), [key for key in API_POLICY if "{" in key[1]] + [("GET", "/v1/metrics")]
+)
+def test_api_matrix_from_a_foreign_organisation(
+    method, path, world, other_organisation, make_api_client
+):
     client = make_api_client(other_organisation, role="admin")
     params = {"survey": world["survey_id"], "metric": "nps"} if path == "/v1/metrics" else None
     response = call(client, method, path, world, params)

@@ -21,10 +21,17 @@ def test_database_url_parsing_for_sqlite_and_postgres(tmp_path):
 
 
 def test_postgres_url(monkeypatch, tmp_path):
-    monkeypatch.setenv("HEEDBACK_DATABASE_URL", "postgresql://app:s%40cret@db.internal:6543/feedback?sslmode=require")
+    monkeypatch.setenv(
+        "HEEDBACK_DATABASE_URL",
+        "postgresql://app:s%40cret@db.internal:6543/feedback?sslmode=require",
+    )
     parsed = config.database(tmp_path)
     assert (parsed["NAME"], parsed["USER"], parsed["PASSWORD"], parsed["HOST"], parsed["PORT"]) == (
-        "feedback", "app", "s@cret", "db.internal", "6543"
+        "feedback",
+        "app",
+        "s@cret",
+        "db.internal",
+        "6543",
     )
     assert parsed["OPTIONS"] == {"sslmode": "require"}
 
@@ -35,7 +42,9 @@ def test_unknown_database_scheme_is_refused(monkeypatch, tmp_path):
         config.database(tmp_path)
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("1", True), ("yes", True), ("off", False), ("", False)])
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("1", True), ("yes", True), ("off", False), ("", False)]
+)
 def test_booleans(monkeypatch, raw, expected):
     monkeypatch.setenv("HEEDBACK_DEBUG", raw)
     assert config.env_bool("HEEDBACK_DEBUG") is expected
@@ -68,14 +77,28 @@ def test_email_urls(monkeypatch, tmp_path):
     assert config.email(tmp_path).file_path == str(tmp_path / "outbox")
     monkeypatch.setenv("HEEDBACK_EMAIL_URL", "smtp://mailer:pw@127.0.0.1:2525?tls=1")
     smtp = config.email(tmp_path)
-    assert (smtp.host, smtp.port, smtp.user, smtp.password, smtp.use_tls) == ("127.0.0.1", 2525, "mailer", "pw", True)
+    assert (smtp.host, smtp.port, smtp.user, smtp.password, smtp.use_tls) == (
+        "127.0.0.1",
+        2525,
+        "mailer",
+        "pw",
+        True,
+    )
 
 
 def heedback(*arguments: str, **environment: str) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("HEEDBACK_", "DJANGO_"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("HEEDBACK_", "DJANGO_"))
+    }
     env.update(environment)
     return subprocess.run(
-        [sys.executable, "-m", "heedback.cli", *arguments], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "heedback.cli", *arguments],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -84,7 +107,10 @@ def test_production_refuses_to_start_without_secret_and_hosts(tmp_path):
     assert result.returncode == 2
     assert "HEEDBACK_SECRET_KEY must be set" in result.stderr
     result = heedback(
-        "check", HEEDBACK_ENV="production", HEEDBACK_DATA_DIR=str(tmp_path), HEEDBACK_SECRET_KEY="k" * 64
+        "check",
+        HEEDBACK_ENV="production",
+        HEEDBACK_DATA_DIR=str(tmp_path),
+        HEEDBACK_SECRET_KEY="k" * 64,
     )
     assert result.returncode == 2
     assert "HEEDBACK_ALLOWED_HOSTS" in result.stderr
@@ -92,8 +118,12 @@ def test_production_refuses_to_start_without_secret_and_hosts(tmp_path):
 
 def test_deploy_checks_pass_with_production_settings(tmp_path):
     result = heedback(
-        "check", "--deploy", "--fail-level", "WARNING",
-        HEEDBACK_ENV="production", HEEDBACK_DATA_DIR=str(tmp_path),
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        HEEDBACK_ENV="production",
+        HEEDBACK_DATA_DIR=str(tmp_path),
         HEEDBACK_SECRET_KEY="a-long-and-random-production-secret-" + "x9Y" * 12,
         HEEDBACK_ALLOWED_HOSTS="feedback.example.com",
     )

@@ -24,7 +24,7 @@ api = NinjaAPI(
     docs_url="/docs",
     description=(
         "Authenticate with an organisation's API key: `Authorization: Bearer KEY`. "
-        "Errors are JSON: `{\"detail\": message, \"errors\": {field: [messages]}}`."
+        'Errors are JSON: `{"detail": message, "errors": {field: [messages]}}`.'
     ),
 )
 api.add_router("/v1/", orgs_router)
@@ -55,7 +55,9 @@ def on_validation_error(request: HttpRequest, error: ValidationError) -> HttpRes
 
 @api.exception_handler(ServiceError)
 def on_service_error(request: HttpRequest, error: ServiceError) -> HttpResponse:
-    return api.create_response(request, error_body(error.message, error.errors), status=error.status)
+    return api.create_response(
+        request, error_body(error.message, error.errors), status=error.status
+    )
 
 
 @api.exception_handler(AuthenticationError)

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
-SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
 MINIMUM_SECRET_KEY_LENGTH = 50
 
 
@@ -146,8 +146,10 @@ def email(directory: Path) -> EmailSettings:
     url = os.environ.get("HEEDBACK_EMAIL_URL") or f"file://{directory / 'outbox'}"
     parsed = urlparse(url)
     if parsed.scheme == "file":
-        return EmailSettings(backend="django.core.mail.backends.filebased.EmailBackend",
-                             file_path=unquote(parsed.path))
+        return EmailSettings(
+            backend="django.core.mail.backends.filebased.EmailBackend",
+            file_path=unquote(parsed.path),
+        )
     if parsed.scheme == "console":
         return EmailSettings(backend="django.core.mail.backends.console.EmailBackend")
     if parsed.scheme in {"smtp", "smtps"}:

@@ -19,6 +19,8 @@ def create_organisation(
     *, name: str, slug: str, time_zone: str = "UTC", actor: AbstractBaseUser | None = None
 ) -> Organisation:
     """Create an organisation with its root unit and the ten domains of satisfaction."""
-    organisation = org_services.create_organisation(name=name, slug=slug, time_zone=time_zone, actor=actor)
+    organisation = org_services.create_organisation(
+        name=name, slug=slug, time_zone=time_zone, actor=actor
+    )
     survey_services.seed_default_domains(organisation)
     return organisation

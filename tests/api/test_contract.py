@@ -26,7 +26,10 @@ def test_requests_without_a_valid_key_get_401(organisation):
     wrong = Client(headers={"Authorization": "Bearer hb_abc_def"}).get("/api/v1/surveys")
     assert anonymous.status_code == 401
     assert wrong.status_code == 401
-    assert wrong.json() == {"detail": "Send a valid API key: Authorization: Bearer KEY.", "errors": {}}
+    assert wrong.json() == {
+        "detail": "Send a valid API key: Authorization: Bearer KEY.",
+        "errors": {},
+    }
 
 
 def test_a_revoked_key_stops_working_at_once(organisation, admin):
@@ -56,8 +59,13 @@ def test_templates_list_every_built_in_template_with_its_key(api):
     assert response.status_code == 200
     keys = [template["key"] for template in response.json()]
     assert keys == [
-        "post_service", "hotel_stay", "business_review", "ten_domains",
-        "employee_pulse", "win_back", "self_assessment",
+        "post_service",
+        "hotel_stay",
+        "business_review",
+        "ten_domains",
+        "employee_pulse",
+        "win_back",
+        "self_assessment",
     ]
 
 
@@ -69,7 +77,13 @@ def test_create_a_survey_from_a_template_and_publish_it(api, organisation):
     assert body["status"] == "draft"
     assert body["version"] is None
     assert body["question_keys"] == [
-        "nps", "satisfaction", "problem_resolved", "timeliness", "staff", "improvement", "comment",
+        "nps",
+        "satisfaction",
+        "problem_resolved",
+        "timeliness",
+        "staff",
+        "improvement",
+        "comment",
     ]
     published = api.post(f"/api/v1/surveys/{body['id']}/publish")
     assert published.status_code == 200
@@ -88,7 +102,12 @@ def test_create_a_survey_from_a_full_definition(api):
     definition = {
         "title": "Quick check",
         "questions": [
-            {"key": "nps", "type": "nps", "text": "How likely are you to recommend us?", "required": True},
+            {
+                "key": "nps",
+                "type": "nps",
+                "text": "How likely are you to recommend us?",
+                "required": True,
+            },
             {"key": "why", "type": "text", "text": "Why?"},
         ],
     }
@@ -173,7 +192,12 @@ def test_a_response_is_stored_once_per_idempotency_key(api, published_survey, ho
     assert first.status_code == 201
     body = first.json()
     assert body["answers"] == {"nps": 9, "staff": 5}
-    assert (body["unit"], body["channel"], body["version"], body["comment"]) == (hotel.pk, "api", 1, "Lovely stay")
+    assert (body["unit"], body["channel"], body["version"], body["comment"]) == (
+        hotel.pk,
+        "api",
+        1,
+        "Lovely stay",
+    )
     repeat = submit(api, published_survey, hotel, comment="Lovely stay")
     assert repeat.status_code == 200
     assert repeat.json()["id"] == body["id"]
@@ -203,7 +227,9 @@ def test_a_response_keeps_the_time_it_was_given(api, published_survey, hotel):
         ({"nps": 8}, {"idempotency_key": ""}, "idempotency_key", None),
     ],
 )
-def test_bad_responses_name_the_field_and_store_nothing(api, published_survey, hotel, answers, extra, field, message):
+def test_bad_responses_name_the_field_and_store_nothing(
+    api, published_survey, hotel, answers, extra, field, message
+):
     payload = {"idempotency_key": "bad", "unit": hotel.pk, "answers": answers, **extra}
     response = api.post(f"/api/v1/surveys/{published_survey.pk}/responses", payload)
     assert response.status_code == 422
@@ -223,7 +249,9 @@ def test_a_response_to_a_draft_survey_is_a_conflict(api, organisation, hotel):
     assert Response.objects.count() == 0
 
 
-def test_a_response_for_a_unit_of_another_organisation_is_refused(api, published_survey, other_organisation):
+def test_a_response_for_a_unit_of_another_organisation_is_refused(
+    api, published_survey, other_organisation
+):
     foreign_unit = Unit.objects.get(organisation=other_organisation)
     response = submit(api, published_survey, foreign_unit)
     assert response.status_code == 422
@@ -234,25 +262,37 @@ def test_a_response_for_a_unit_of_another_organisation_is_refused(api, published
 def test_responses_are_listed_newest_first_with_filters(api, published_survey, hotel, other_hotel):
     now = timezone.now()
     for number, (unit, days_ago) in enumerate([(hotel, 1), (other_hotel, 2), (hotel, 40)]):
-        submit(api, published_survey, unit, key=f"k{number}", submitted_at=(now - timedelta(days=days_ago)).isoformat())
+        submit(
+            api,
+            published_survey,
+            unit,
+            key=f"k{number}",
+            submitted_at=(now - timedelta(days=days_ago)).isoformat(),
+        )
     everything = api.get(f"/api/v1/surveys/{published_survey.pk}/responses").json()
     assert everything["count"] == 3
     assert [item["idempotency_key"] for item in everything["results"]] == ["k0", "k1", "k2"]
-    in_hotel = api.get(f"/api/v1/surveys/{published_survey.pk}/responses", {"unit": hotel.pk}).json()
+    in_hotel = api.get(
+        f"/api/v1/surveys/{published_survey.pk}/responses", {"unit": hotel.pk}
+    ).json()
     assert [item["idempotency_key"] for item in in_hotel["results"]] == ["k0", "k2"]
     recent = api.get(
         f"/api/v1/surveys/{published_survey.pk}/responses",
         {"from": (now - timedelta(days=10)).date().isoformat()},
     ).json()
     assert recent["count"] == 2
-    paged = api.get(f"/api/v1/surveys/{published_survey.pk}/responses", {"limit": 1, "offset": 1}).json()
+    paged = api.get(
+        f"/api/v1/surveys/{published_survey.pk}/responses", {"limit": 1, "offset": 1}
+    ).json()
     assert [item["idempotency_key"] for item in paged["results"]] == ["k1"]
     one = api.get(f"/api/v1/responses/{everything['results'][0]['id']}")
     assert one.json()["answers"] == {"nps": 9, "staff": 5}
 
 
 def test_bad_list_filters_are_422(api, published_survey):
-    response = api.get(f"/api/v1/surveys/{published_survey.pk}/responses", {"limit": 0, "from": "yesterday"})
+    response = api.get(
+        f"/api/v1/surveys/{published_survey.pk}/responses", {"limit": 0, "from": "yesterday"}
+    )
     assert response.status_code == 422
     assert set(response.json()["errors"]) == {"limit", "from"}
 
@@ -265,7 +305,9 @@ def test_read_only_keys_cannot_write(make_api_client, organisation, published_su
     assert Response.objects.count() == 0
 
 
-def test_another_organisations_objects_are_404(make_api_client, other_organisation, published_survey, hotel):
+def test_another_organisations_objects_are_404(
+    make_api_client, other_organisation, published_survey, hotel
+):
     outsider = make_api_client(other_organisation)
     assert outsider.get(f"/api/v1/surveys/{published_survey.pk}").status_code == 404
     assert outsider.post(f"/api/v1/surveys/{published_survey.pk}/publish").status_code == 404

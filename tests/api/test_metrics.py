@@ -26,17 +26,30 @@ def answered(api, published_survey, hotel, other_hotel):
     """Ten responses: the harbour hotel in January and March, the hill hotel in March."""
     rows = [
         # unit, month, day, nps, staff
-        (hotel, 1, 10, 10, 5), (hotel, 1, 11, 9, 4), (hotel, 1, 12, 3, 2), (hotel, 3, 1, 7, 4),
-        (hotel, 3, 2, 10, 5), (other_hotel, 3, 3, 6, 3), (other_hotel, 3, 4, 2, 1),
-        (other_hotel, 3, 5, 9, 5), (other_hotel, 3, 6, 8, 4), (other_hotel, 3, 7, 0, None),
+        (hotel, 1, 10, 10, 5),
+        (hotel, 1, 11, 9, 4),
+        (hotel, 1, 12, 3, 2),
+        (hotel, 3, 1, 7, 4),
+        (hotel, 3, 2, 10, 5),
+        (other_hotel, 3, 3, 6, 3),
+        (other_hotel, 3, 4, 2, 1),
+        (other_hotel, 3, 5, 9, 5),
+        (other_hotel, 3, 6, 8, 4),
+        (other_hotel, 3, 7, 0, None),
     ]
     for number, (unit, month, day, nps, staff) in enumerate(rows):
         answers = {"nps": nps} if staff is None else {"nps": nps, "staff": staff}
         when = datetime(2026, month, day, 12, tzinfo=LONDON)
-        response = api.post(f"/api/v1/surveys/{published_survey.pk}/responses", {
-            "idempotency_key": f"m{number}", "unit": unit.pk, "answers": answers,
-            "submitted_at": when.isoformat(), "channel": "web" if number % 2 else "qr",
-        })
+        response = api.post(
+            f"/api/v1/surveys/{published_survey.pk}/responses",
+            {
+                "idempotency_key": f"m{number}",
+                "unit": unit.pk,
+                "answers": answers,
+                "submitted_at": when.isoformat(),
+                "channel": "web" if number % 2 else "qr",
+            },
+        )
         assert response.status_code == 201, response.json()
     return published_survey
 
@@ -60,7 +73,10 @@ def test_nps_of_the_whole_survey_with_its_adjusted_wald_interval(api, answered):
 
 
 def test_nps_by_unit(api, answered, hotel, other_hotel):
-    rows = {row["label"]: row for row in metrics(api, survey=answered.pk, metric="nps", group_by="unit")["results"]}
+    rows = {
+        row["label"]: row
+        for row in metrics(api, survey=answered.pk, metric="nps", group_by="unit")["results"]
+    }
     assert rows["Harbour Hotel"]["n"] == 5
     assert rows["Harbour Hotel"]["value"] == pytest.approx(100 * (3 - 1) / 5)
     assert rows["Hill Hotel"]["value"] == pytest.approx(100 * (1 - 3) / 5)
@@ -93,7 +109,9 @@ def test_a_unit_filter_means_its_whole_subtree(api, answered, organisation, root
 
 
 def test_a_period_filter_uses_whole_days(api, answered):
-    [row] = metrics(api, survey=answered.pk, metric="nps", **{"from": "2026-03-01", "to": "2026-03-05"})["results"]
+    [row] = metrics(
+        api, survey=answered.pk, metric="nps", **{"from": "2026-03-01", "to": "2026-03-05"}
+    )["results"]
     assert row["n"] == 5
 
 
@@ -103,7 +121,9 @@ def test_by_channel(api, answered):
 
 
 def test_an_empty_selection_has_no_value(api, answered):
-    [row] = metrics(api, survey=answered.pk, metric="nps", **{"from": "2020-01-01", "to": "2020-01-31"})["results"]
+    [row] = metrics(
+        api, survey=answered.pk, metric="nps", **{"from": "2020-01-01", "to": "2020-01-31"}
+    )["results"]
     assert (row["value"], row["n"]) == (None, 0)
 
 
@@ -133,7 +153,9 @@ def test_a_missing_survey_parameter_is_422(api):
 
 
 def test_another_organisations_survey_is_not_found(make_api_client, other_organisation, answered):
-    response = make_api_client(other_organisation).get("/api/v1/metrics", {"survey": answered.pk, "metric": "nps"})
+    response = make_api_client(other_organisation).get(
+        "/api/v1/metrics", {"survey": answered.pk, "metric": "nps"}
+    )
     assert response.status_code == 404
 
 

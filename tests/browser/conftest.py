@@ -9,15 +9,22 @@ import pytest
 
 CHROMIUM = Path(os.environ.get("HEEDBACK_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
 @pytest.fixture(scope="session")
 def browser():
     if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's 'chromium' package (make browser)")
+        pytest.skip(
+            f"no Chromium at {CHROMIUM}: install Debian's 'chromium' package (make browser)"
+        )
     # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the
     # test itself are still synchronous and safe.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

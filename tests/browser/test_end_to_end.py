@@ -58,7 +58,9 @@ def test_build_publish_answer_and_see_the_result(browser, live_server, staff, sc
     page.goto(f"{base}/o/acme/surveys/{survey_id}/links/")
     link = page.get_attribute(f"a[data-unit='{staff['hotel'].pk}']", "href")
 
-    guest = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    guest = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
     phone = guest.new_page()
     phone.goto(f"{base}{link}")
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

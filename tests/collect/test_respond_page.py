@@ -54,7 +54,9 @@ def test_submitting_stores_one_response_and_thanks(link, hotel):
     response = Response.objects.get()
     assert (response.unit, response.channel, response.link) == (hotel, "web", link)
     assert {a.question_key: a.value for a in response.answers.all()} == {
-        "nps": 9, "staff": 5, "comment": "Great breakfast",
+        "nps": 9,
+        "staff": 5,
+        "comment": "Great breakfast",
     }
     thanks = client.get(first["Location"])
     assert thanks.status_code == 200
@@ -119,8 +121,11 @@ def test_every_page_offers_the_manager_as_a_contact(link, organisation, hotel):
 
 def test_the_survey_language_sets_the_page_language(organisation, hotel, api):
     definition = {
-        "title": "Votre séjour", "language": "fr",
-        "questions": [{"key": "nps", "type": "nps", "text": "Nous recommanderiez-vous ?", "required": True}],
+        "title": "Votre séjour",
+        "language": "fr",
+        "questions": [
+            {"key": "nps", "type": "nps", "text": "Nous recommanderiez-vous ?", "required": True}
+        ],
     }
     created = api.post("/api/v1/surveys", {"name": "FR", "definition": definition}).json()
     api.post(f"/api/v1/surveys/{created['id']}/publish")
@@ -151,5 +156,7 @@ def test_a_post_without_a_form_this_server_rendered_is_refused(link, token):
 def test_a_form_of_one_unit_cannot_be_posted_to_another(other_hotel, link, published_survey):
     other = SurveyLink.objects.get(survey=published_survey, unit=other_hotel)
     token = form_key(Client().get(f"/s/{link.token}/"))
-    assert Client().post(f"/s/{other.token}/", {"form_token": token, "q_nps": "9"}).status_code == 400
+    assert (
+        Client().post(f"/s/{other.token}/", {"form_token": token, "q_nps": "9"}).status_code == 400
+    )
     assert Response.objects.count() == 0

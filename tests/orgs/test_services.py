@@ -7,7 +7,7 @@ from django.core import mail
 
 from heedback.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from heedback.orgs import selectors, services
-from heedback.orgs.models import AuditEvent, Membership, MemberInvitation
+from heedback.orgs.models import AuditEvent, MemberInvitation, Membership
 
 pytestmark = pytest.mark.django_db
 
@@ -50,11 +50,17 @@ def test_managers_and_front_line_staff_need_a_unit(organisation, make_member):
     assert error.value.errors == {"unit": ["Managers and front-line staff belong to a unit."]}
 
 
-def test_visible_units_of_a_manager_are_their_subtree(organisation, hotel, other_hotel, make_member):
+def test_visible_units_of_a_manager_are_their_subtree(
+    organisation, hotel, other_hotel, make_member
+):
     manager = make_member(organisation, "manager", unit=hotel)
     analyst = make_member(organisation, "analyst")
     assert list(selectors.visible_units(manager)) == [hotel]
-    assert set(selectors.visible_units(analyst)) == {selectors.root_unit(organisation), hotel, other_hotel}
+    assert set(selectors.visible_units(analyst)) == {
+        selectors.root_unit(organisation),
+        hotel,
+        other_hotel,
+    }
 
 
 def test_the_escalation_contact_is_the_nearest_manager(organisation, root_unit, hotel, make_member):
@@ -79,10 +85,16 @@ def test_only_an_owner_makes_an_owner_and_the_last_owner_stays(organisation, mak
     assert event.detail == {"before": "viewer", "after": "analyst", "unit_id": None}
 
 
-def test_an_invitation_mails_a_link_that_works_once(organisation, admin, django_capture_on_commit_callbacks):
+def test_an_invitation_mails_a_link_that_works_once(
+    organisation, admin, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         sent = services.invite_member(
-            organisation, email="New.Person@Example.com", role="analyst", unit=None, actor=admin,
+            organisation,
+            email="New.Person@Example.com",
+            role="analyst",
+            unit=None,
+            actor=admin,
             accept_url="https://feedback.example.com/invitations/{token}/",
         )
     [message] = mail.outbox
@@ -98,8 +110,14 @@ def test_an_invitation_mails_a_link_that_works_once(organisation, admin, django_
 
 def test_inviting_a_member_twice_is_a_conflict(organisation, admin):
     with pytest.raises(Conflict):
-        services.invite_member(organisation, email=admin.user.email, role="viewer", unit=None, actor=admin,
-                               accept_url="{token}")
+        services.invite_member(
+            organisation,
+            email=admin.user.email,
+            role="viewer",
+            unit=None,
+            actor=admin,
+            accept_url="{token}",
+        )
     assert MemberInvitation.objects.count() == 0
 
 

@@ -25,7 +25,10 @@ def test_login_is_throttled_after_repeated_failures(admin, settings):
     settings.LOGIN_THROTTLE_ATTEMPTS = 3
     client = Client()
     for _attempt in range(3):
-        assert client.post("/login/", {"username": admin.user.email, "password": "wrong"}).status_code == 200
+        assert (
+            client.post("/login/", {"username": admin.user.email, "password": "wrong"}).status_code
+            == 200
+        )
     refused = client.post("/login/", {"username": admin.user.email, "password": PASSWORD})
     assert refused.status_code == 429
     assert b"Too many failed attempts" in refused.content
@@ -45,18 +48,28 @@ def test_password_reset_sends_a_working_link(admin):
     link = re.search(r"http://testserver(/password-reset/\S+/)", message.body).group(1)
     form = client.get(link, follow=True)
     assert form.status_code == 200
-    done = client.post(form.redirect_chain[-1][0], {"new_password1": "a new long passphrase", "new_password2": "a new long passphrase"})
+    done = client.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": "a new long passphrase", "new_password2": "a new long passphrase"},
+    )
     assert done.status_code == 302
     assert Client().login(username=admin.user.username, password="a new long passphrase")
 
 
 def test_units_page_adds_a_unit_and_reports_errors(admin_client, organisation, root_unit):
-    page = admin_client.post("/o/acme/units/", {"name": "North", "kind": "region", "parent": root_unit.pk})
+    page = admin_client.post(
+        "/o/acme/units/", {"name": "North", "kind": "region", "parent": root_unit.pk}
+    )
     assert page.status_code == 302
     assert Unit.objects.filter(organisation=organisation, name="North", parent=root_unit).exists()
-    again = admin_client.post("/o/acme/units/", {"name": "North", "kind": "region", "parent": root_unit.pk})
+    again = admin_client.post(
+        "/o/acme/units/", {"name": "North", "kind": "region", "parent": root_unit.pk}
+    )
     assert again.status_code == 200
-    assert "A unit with this name exists under the same parent." in again.content.decode() or "taken" in again.content.decode()
+    assert (
+        "A unit with this name exists under the same parent." in again.content.decode()
+        or "taken" in again.content.decode()
+    )
     assert Unit.objects.filter(organisation=organisation, name="North").count() == 1
 
 
@@ -69,9 +82,13 @@ def test_a_viewer_cannot_add_units(organisation, make_member):
     assert not Unit.objects.filter(name="X").exists()
 
 
-def test_invite_and_accept_through_the_pages(admin_client, organisation, django_capture_on_commit_callbacks):
+def test_invite_and_accept_through_the_pages(
+    admin_client, organisation, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        page = admin_client.post("/o/acme/members/invite/", {"email": "fresh@example.com", "role": "viewer"})
+        page = admin_client.post(
+            "/o/acme/members/invite/", {"email": "fresh@example.com", "role": "viewer"}
+        )
     assert page.status_code == 302
     [message] = mail.outbox
     link = re.search(r"http://testserver(/invitations/\S+/)", message.body).group(1)

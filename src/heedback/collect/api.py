@@ -1,7 +1,6 @@
 """The collect router: responses in and out, and the public links of a survey."""
 
-
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Query, Router, Status
 
@@ -26,9 +25,14 @@ def submit_response(request: HttpRequest, survey_id: int, payload: ResponseIn):
     unit = get_scoped_or_invalid(Unit, request.organisation, "unit", pk=payload.unit)
     result = services.submit_response(
         services.Submission(
-            survey=survey, unit=unit, answers=payload.answers,
-            idempotency_key=payload.idempotency_key, channel=payload.channel,
-            submitted_at=payload.submitted_at, comment=payload.comment, language=payload.language,
+            survey=survey,
+            unit=unit,
+            answers=payload.answers,
+            idempotency_key=payload.idempotency_key,
+            channel=payload.channel,
+            submitted_at=payload.submitted_at,
+            comment=payload.comment,
+            language=payload.language,
         )
     )
     stored = selectors.responses_with_answers(Response.objects.filter(pk=result.response.pk)).get()
@@ -44,8 +48,14 @@ def list_responses(request: HttpRequest, survey_id: int, filters: Query[Response
     unit = None
     if filters.unit is not None:
         unit = get_scoped_or_invalid(Unit, organisation, "unit", pk=filters.unit)
-    query = MetricQuery(organisation=organisation, survey=survey, metric="count", unit=unit,
-                        date_from=filters.from_, date_to=filters.to)
+    query = MetricQuery(
+        organisation=organisation,
+        survey=survey,
+        metric="count",
+        unit=unit,
+        date_from=filters.from_,
+        date_to=filters.to,
+    )
     responses = responses_in_scope(query)
     if filters.channel:
         responses = responses.filter(channel=filters.channel)
@@ -64,7 +74,9 @@ def list_responses(request: HttpRequest, survey_id: int, filters: Query[Response
 @requires(Permission.VIEW)
 def get_response(request: HttpRequest, response_id: int):
     queryset = selectors.responses_with_answers(Response.objects.all())
-    return selectors.response_as_dict(get_scoped_or_404(queryset, request.organisation, pk=response_id))
+    return selectors.response_as_dict(
+        get_scoped_or_404(queryset, request.organisation, pk=response_id)
+    )
 
 
 @router.get("/surveys/{survey_id}/links", response=list[LinkOut])
@@ -74,8 +86,12 @@ def list_links(request: HttpRequest, survey_id: int):
     survey = get_scoped_or_404(Survey, request.organisation, pk=survey_id)
     links = survey.links.select_related("unit").order_by("unit__path")
     return [
-        {"unit": link.unit_id, "unit_name": link.unit.name, "token": link.token,
-         "url": request.build_absolute_uri(reverse("respond", args=[link.token])),
-         "is_active": link.is_active}
+        {
+            "unit": link.unit_id,
+            "unit_name": link.unit.name,
+            "token": link.token,
+            "url": request.build_absolute_uri(reverse("respond", args=[link.token])),
+            "is_active": link.is_active,
+        }
         for link in links
     ]

@@ -76,7 +76,9 @@ class Answer(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["response", "question_key"], name="answer_unique_question")
+            models.UniqueConstraint(
+                fields=["response", "question_key"], name="answer_unique_question"
+            )
         ]
         indexes = [models.Index(fields=["question_key", "number"], name="answer_question_number")]
 

@@ -41,7 +41,9 @@ def ensure_links(survey: Survey) -> list[SurveyLink]:
         link = existing.get(unit.pk)
         if link is None:
             link, _created = SurveyLink.objects.get_or_create(
-                organisation=survey.organisation, survey=survey, unit=unit,
+                organisation=survey.organisation,
+                survey=survey,
+                unit=unit,
                 defaults={"token": new_link_token()},
             )
             link.unit = unit
@@ -50,7 +52,9 @@ def ensure_links(survey: Survey) -> list[SurveyLink]:
 
 
 @transaction.atomic
-def publish_and_open_links(survey: Survey, *, actor: AbstractBaseUser | None = None) -> SurveyVersion:
+def publish_and_open_links(
+    survey: Survey, *, actor: AbstractBaseUser | None = None
+) -> SurveyVersion:
     """Publish the survey and make sure every unit has its link."""
     version = survey_services.publish_survey(survey, actor=actor)
     ensure_links(survey)
@@ -109,7 +113,9 @@ def _find_existing(survey: Survey, key: str) -> Response | None:
 def _validate(submission: Submission) -> tuple[SurveyVersion, dict[str, object]]:
     survey = submission.survey
     if survey.status != SurveyStatus.PUBLISHED or survey.published_version_id is None:
-        raise Conflict(_("This survey is not accepting responses."), errors={"survey": [_("not open")]})
+        raise Conflict(
+            _("This survey is not accepting responses."), errors={"survey": [_("not open")]}
+        )
     errors = list(submission.errors)
     key = submission.idempotency_key
     if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():

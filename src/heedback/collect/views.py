@@ -25,7 +25,7 @@ from heedback.surveys.models import Survey
 
 # Channels a link may announce with ?c=…; the rest are set by staff or the API.
 LINK_CHANNELS = {Channel.WEB, Channel.QR, Channel.EMAIL, Channel.KIOSK}
-FORM_TOKEN_SALT = "heedback.collect.respond"
+FORM_TOKEN_SALT = "heedback.collect.respond"  # noqa: S105 (a signing namespace)
 FORM_TOKEN_MAX_AGE = 7 * 24 * 3600
 
 
@@ -38,7 +38,9 @@ def form_token(link: SurveyLink, idempotency_key: str) -> str:
     token binds a post to a form this server rendered for this link, and carries the
     idempotency key so that a double click or a replay stores one response.
     """
-    return signing.dumps({"link": link.pk, "key": idempotency_key}, salt=FORM_TOKEN_SALT, compress=True)
+    return signing.dumps(
+        {"link": link.pk, "key": idempotency_key}, salt=FORM_TOKEN_SALT, compress=True
+    )
 
 
 def read_form_token(link: SurveyLink, token: str) -> str | None:
@@ -105,15 +107,26 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
         signed_key = read_form_token(link, request.POST.get("form_token", ""))
         if signed_key is None:
             errors = {"form": [_("This form has expired. Check your answers and send them again.")]}
-            return _render_form(request, link, definition, values, errors, idempotency_key, channel, 400)
+            return _render_form(
+                request, link, definition, values, errors, idempotency_key, channel, 400
+            )
         idempotency_key = signed_key
         try:
-            services.submit_response(services.Submission(
-                survey=link.survey, unit=link.unit, answers=values, idempotency_key=idempotency_key,
-                channel=channel, language=definition.language, link=link,
-            ))
+            services.submit_response(
+                services.Submission(
+                    survey=link.survey,
+                    unit=link.unit,
+                    answers=values,
+                    idempotency_key=idempotency_key,
+                    channel=channel,
+                    language=definition.language,
+                    link=link,
+                )
+            )
         except (InvalidInput, Conflict) as error:
-            errors = {path.removeprefix("answers."): messages for path, messages in error.errors.items()}
+            errors = {
+                path.removeprefix("answers."): messages for path, messages in error.errors.items()
+            }
             if not errors:
                 errors = {"form": [error.message]}
             status = 422
@@ -123,20 +136,38 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _render_form(
-    request: HttpRequest, link: SurveyLink, definition: SurveyDefinition, values: dict,
-    errors: dict, idempotency_key: str, channel: str, status: int,
+    request: HttpRequest,
+    link: SurveyLink,
+    definition: SurveyDefinition,
+    values: dict,
+    errors: dict,
+    idempotency_key: str,
+    channel: str,
+    status: int,
 ) -> HttpResponse:
     with translation.override(definition.language):
-        return _public(render(request, "collect/respond.html", {
-            "link": link, "definition": definition, "errors": errors, "values": values,
-            "form_token": form_token(link, idempotency_key), "channel": channel,
-            "questions": _question_views(definition, values, errors),
-            "contacts": managers_of(link.unit),
-            "conditions": {
-                question.key: question.show_if.model_dump(mode="json", by_alias=True)
-                for question in definition.questions if question.show_if is not None
-            },
-        }, status=status))
+        return _public(
+            render(
+                request,
+                "collect/respond.html",
+                {
+                    "link": link,
+                    "definition": definition,
+                    "errors": errors,
+                    "values": values,
+                    "form_token": form_token(link, idempotency_key),
+                    "channel": channel,
+                    "questions": _question_views(definition, values, errors),
+                    "contacts": managers_of(link.unit),
+                    "conditions": {
+                        question.key: question.show_if.model_dump(mode="json", by_alias=True)
+                        for question in definition.questions
+                        if question.show_if is not None
+                    },
+                },
+                status=status,
+            )
+        )
 
 
 def _question_views(definition: SurveyDefinition, values: dict, errors: dict) -> list[dict]:
@@ -145,16 +176,24 @@ def _question_views(definition: SurveyDefinition, values: dict, errors: dict) ->
     for number, question in enumerate(definition.questions, start=1):
         scale = question.effective_scale()
         value = values.get(question.key)
-        views.append({
-            "number": number,
-            "q": question,
-            "name": f"q_{question.key}",
-            "value": value,
-            "selected": value if isinstance(value, list) else [value] if value is not None else [],
-            "errors": errors.get(question.key, []),
-            "points": [str(point) for point in range(scale.min, scale.max + 1)] if scale else [],
-            "scale": scale,
-        })
+        views.append(
+            {
+                "number": number,
+                "q": question,
+                "name": f"q_{question.key}",
+                "value": value,
+                "selected": value
+                if isinstance(value, list)
+                else [value]
+                if value is not None
+                else [],
+                "errors": errors.get(question.key, []),
+                "points": [str(point) for point in range(scale.min, scale.max + 1)]
+                if scale
+                else [],
+                "scale": scale,
+            }
+        )
     return views
 
 
@@ -162,12 +201,22 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
     link = selectors.link_by_token(token)
     if link is None:
         return _public(render(request, "collect/link_unknown.html", status=404))
-    definition = link.survey.published_version.parsed() if link.survey.published_version_id else None
+    definition = (
+        link.survey.published_version.parsed() if link.survey.published_version_id else None
+    )
     language = definition.language if definition else translation.get_language()
     with translation.override(language):
-        return _public(render(request, "collect/thanks.html", {
-            "link": link, "definition": definition, "contacts": managers_of(link.unit),
-        }))
+        return _public(
+            render(
+                request,
+                "collect/thanks.html",
+                {
+                    "link": link,
+                    "definition": definition,
+                    "contacts": managers_of(link.unit),
+                },
+            )
+        )
 
 
 @member_view(Permission.VIEW)
@@ -175,4 +224,6 @@ def survey_links(request: HttpRequest, survey_id: int) -> HttpResponse:
     """List each unit's public link (created for units added after publishing)."""
     survey = get_scoped_or_404(Survey, request.organisation, pk=survey_id)
     links = services.ensure_links(survey) if survey.published_version_id else []
-    return render(request, "collect/survey_links.html", {"survey": survey, "links": links, "nav": "surveys"})
+    return render(
+        request, "collect/survey_links.html", {"survey": survey, "links": links, "nav": "surveys"}
+    )

@@ -5,7 +5,12 @@ from django.shortcuts import render
 
 
 def render_page(
-    request: HttpRequest, template: str, context: dict, *, partial: str | None = None, status: int = 200
+    request: HttpRequest,
+    template: str,
+    context: dict,
+    *,
+    partial: str | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     """Render ``partial`` for an htmx request that does not swap the whole body, else ``template``.
 

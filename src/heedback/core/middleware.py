@@ -21,7 +21,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 # Swagger UI sets inline styles on its elements; it is a developer page behind /api/docs.
-API_DOCS_POLICY = CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+API_DOCS_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+)
 
 
 class ContentSecurityPolicyMiddleware:
@@ -33,8 +35,10 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if "Content-Security-Policy" not in response:
-            policy = API_DOCS_POLICY if request.path.startswith("/api/docs") else (
-                CONTENT_SECURITY_POLICY
+            policy = (
+                API_DOCS_POLICY
+                if request.path.startswith("/api/docs")
+                else (CONTENT_SECURITY_POLICY)
             )
             response["Content-Security-Policy"] = policy
         return response

@@ -39,6 +39,7 @@ class Topic:
     praise: tuple[str, ...]
     complaints: tuple[str, ...]
     weight: float = 1.0
+    is_minor: bool = False  # its complaints can be a happy guest's small niggle
 
 
 # --- hotel stays ----------------------------------------------------------------------------
@@ -133,6 +134,7 @@ STAY_TOPICS: dict[str, Topic] = {
             "the air conditioning unit rattled all night",
         ),
         weight=0.8,
+        is_minor=True,
     ),
     "bed": Topic(
         "environment",
@@ -147,6 +149,7 @@ STAY_TOPICS: dict[str, Topic] = {
             "the bed creaked every time we moved",
         ),
         weight=0.7,
+        is_minor=True,
     ),
     "breakfast": Topic(
         "quality",
@@ -166,6 +169,7 @@ STAY_TOPICS: dict[str, Topic] = {
             "the breakfast buffet was never replenished",
         ),
         weight=1.2,
+        is_minor=True,
     ),
     "dinner": Topic(
         "quality",
@@ -194,6 +198,7 @@ STAY_TOPICS: dict[str, Topic] = {
             "drinks in the bar were eye-wateringly expensive",
         ),
         weight=0.5,
+        is_minor=True,
     ),
     "checkin": Topic(
         "timeliness",
@@ -210,6 +215,7 @@ STAY_TOPICS: dict[str, Topic] = {
             "the queue at reception on Friday evening was ridiculous",
         ),
         weight=1.1,
+        is_minor=True,
     ),
     "parking": Topic(
         "ease_of_access",
@@ -224,6 +230,7 @@ STAY_TOPICS: dict[str, Topic] = {
             "the car park barrier did not work and nobody answered the intercom",
         ),
         weight=0.7,
+        is_minor=True,
     ),
     "wifi": Topic(
         "ease_of_access",
@@ -237,6 +244,7 @@ STAY_TOPICS: dict[str, Topic] = {
             "we could not get any wifi on the top floor",
         ),
         weight=0.7,
+        is_minor=True,
     ),
     "location": Topic(
         "ease_of_access",
@@ -250,6 +258,7 @@ STAY_TOPICS: dict[str, Topic] = {
             "the lift was out of order and we were on the fourth floor",
         ),
         weight=0.8,
+        is_minor=True,
     ),
     "value": Topic(
         "value",
@@ -319,6 +328,7 @@ STAY_TOPICS: dict[str, Topic] = {
             "there are no USB sockets anywhere near the bed",
         ),
         weight=0.4,
+        is_minor=True,
     ),
     "view": Topic(
         "environment",
@@ -698,10 +708,15 @@ class CommentWriter:
         names: Mapping[str, str],
         is_urgent: bool = False,
     ) -> str:
-        """Return a hotel guest's comment; ``names`` fills {desk}, {housekeeper}, {waiter}, {city}."""
+        """Return a hotel guest's comment; ``names`` fills the fragments' placeholders."""
         good, bad = self._clauses(STAY_TOPICS, perceptions, topic_weights, names)
+        niggle = ""
+        if tone == "positive" and self.rng.random() < 0.2:
+            minor = {key: topic for key, topic in STAY_TOPICS.items() if topic.is_minor}
+            keys = self._pick(minor, perceptions, topic_weights, sign=-1.0, count=1)
+            niggle = self.rng.choice(minor[keys[0]].complaints).format(**names) if keys else ""
         return self._compose(
-            tone, good, bad, STAY_OPENERS, STAY_CLOSERS, is_urgent=is_urgent, niggle_chance=0.2
+            tone, good, bad, STAY_OPENERS, STAY_CLOSERS, is_urgent=is_urgent, niggle=niggle
         )
 
     def service(
@@ -716,9 +731,7 @@ class CommentWriter:
         """Return a comment on a service request handled by ``department``."""
         values = {"item": self.rng.choice(SERVICE_ITEMS[department]), "helper": helper}
         good, bad = self._clauses(SERVICE_TOPICS, perceptions, {}, values)
-        return self._compose(
-            tone, good, bad, {}, SERVICE_CLOSERS, is_urgent=is_urgent, niggle_chance=0.0
-        )
+        return self._compose(tone, good, bad, {}, SERVICE_CLOSERS, is_urgent=is_urgent)
 
     def improvement(self) -> str:
         """Return a suggestion of what would have solved the problem."""
@@ -729,9 +742,7 @@ class CommentWriter:
         good, bad = self._clauses(BUSINESS_TOPICS, perceptions, {}, {"manager": manager})
         return self._compose(tone, good, bad, {}, BUSINESS_CLOSERS)
 
-    def staff(
-        self, *, tone: Tone, perceptions: Mapping[str, float], new_manager: str = ""
-    ) -> str:
+    def staff(self, *, tone: Tone, perceptions: Mapping[str, float], new_manager: str = "") -> str:
         """Return an employee's pulse comment; a ``new_manager`` may be praised by name."""
         good, bad = self._clauses(STAFF_TOPICS, perceptions, {}, {})
         if new_manager and tone != "negative" and self.rng.random() < 0.4:
@@ -789,7 +800,7 @@ class CommentWriter:
         closers: Mapping[Tone, Sequence[str]],
         *,
         is_urgent: bool = False,
-        niggle_chance: float = 0.15,
+        niggle: str = "",
     ) -> str:
         rng = self.rng
         sentences: list[str] = []
@@ -797,17 +808,21 @@ class CommentWriter:
             sentences.append(rng.choice(openers[tone]))
         if tone == "positive":
             sentences.extend(self._list_of(good, rng.choice((1, 1, 2, 2, 3))))
-            if bad and rng.random() < niggle_chance:
-                sentences.append(rng.choice(NIGGLES).format(bad=bad[0]))
+            if niggle:
+                sentences.append(rng.choice(NIGGLES).format(bad=niggle))
         elif tone == "mixed":
             if good and bad:
-                sentences.append(_sentence(rng.choice(MIXED_JOINS).format(good=good[0], bad=bad[0])))
+                sentences.append(
+                    _sentence(rng.choice(MIXED_JOINS).format(good=good[0], bad=bad[0]))
+                )
             if rng.random() < 0.35:
                 extra = good[1:2] if rng.random() < 0.5 else bad[1:2]
                 sentences.extend(_sentence(clause) for clause in extra)
         else:
             if good and bad and rng.random() < 0.2:
-                sentences.append(_sentence(rng.choice(CONCESSIONS).format(good=good[0], bad=bad[0])))
+                sentences.append(
+                    _sentence(rng.choice(CONCESSIONS).format(good=good[0], bad=bad[0]))
+                )
                 bad = bad[1:]
             sentences.extend(self._list_of(bad, rng.choice((1, 1, 2, 2, 3))))
             if is_urgent:

@@ -279,9 +279,12 @@ SURVEYS: tuple[SurveySpec, ...] = (
         weekdays=(1.1, 0.8, 0.85, 0.9, 1.1, 1.2, 1.35),  # check-outs after weekends
         hours=_hours((6, 7, 0.5), (7, 11, 3.0), (11, 17, 0.8), (17, 23, 1.5), (23, 24, 0.3)),
         channels={
-            Channel.QR: 0.33, Channel.EMAIL: 0.28, Channel.WEB: 0.15,
-            Channel.PAPER: 0.14, Channel.KIOSK: 0.10,
-        },  # fmt: skip
+            Channel.QR: 0.33,
+            Channel.EMAIL: 0.28,
+            Channel.WEB: 0.15,
+            Channel.PAPER: 0.14,
+            Channel.KIOSK: 0.10,
+        },
     ),
     SurveySpec(
         "post_service",
@@ -291,9 +294,13 @@ SURVEYS: tuple[SurveySpec, ...] = (
         weekdays=(1.0, 0.95, 0.95, 1.0, 1.05, 1.15, 1.15),
         hours=_hours((7, 10, 1.2), (10, 18, 1.0), (18, 23, 1.4)),
         channels={
-            Channel.EMAIL: 0.42, Channel.WEB: 0.2, Channel.QR: 0.14,
-            Channel.PHONE: 0.14, Channel.KIOSK: 0.05, Channel.PAPER: 0.05,
-        },  # fmt: skip
+            Channel.EMAIL: 0.42,
+            Channel.WEB: 0.2,
+            Channel.QR: 0.14,
+            Channel.PHONE: 0.14,
+            Channel.KIOSK: 0.05,
+            Channel.PAPER: 0.05,
+        },
     ),
     SurveySpec(
         "ten_domains",
@@ -389,9 +396,7 @@ def seed_demo(
         )
     today = today or timezone.localdate(timezone=ZoneInfo(DEMO_TIME_ZONE))
     with transaction.atomic():
-        organisation = create_organisation(
-            name=DEMO_NAME, slug=DEMO_SLUG, time_zone=DEMO_TIME_ZONE
-        )
+        organisation = create_organisation(name=DEMO_NAME, slug=DEMO_SLUG, time_zone=DEMO_TIME_ZONE)
         builder = _DemoBuilder(organisation, random.Random(seed), today)
         builder.build_structure()
         builder.build_responses(responses, progress)
@@ -520,7 +525,12 @@ class _DemoBuilder:
         ]
         for region, name in REGION_MANAGERS.items():
             people.append(
-                (f"manager.{region.lower()}@{EMAIL_DOMAIN}", name, Role.MANAGER, self.regions[region])
+                (
+                    f"manager.{region.lower()}@{EMAIL_DOMAIN}",
+                    name,
+                    Role.MANAGER,
+                    self.regions[region],
+                )
             )
         for hotel in self.hotels:
             email = f"manager.{hotel.profile.city.lower()}@{EMAIL_DOMAIN}"
@@ -575,7 +585,9 @@ class _DemoBuilder:
                 live.version = publish_and_open_links(survey, actor=self.owner)
                 live.definition = live.version.parsed()
                 live.questions = {question.key: question for question in live.definition.questions}
-                live.links = {link.unit_id: link for link in SurveyLink.objects.filter(survey=survey)}
+                live.links = {
+                    link.unit_id: link for link in SurveyLink.objects.filter(survey=survey)
+                }
             self.surveys[spec.template_key] = live
 
     def backdate(self) -> None:
@@ -659,7 +671,9 @@ class _DemoBuilder:
                 department = self.rng.choices(DEPARTMENTS, DEPARTMENT_SHARES)[0]
                 unit = hotel.departments[department]
             plans.append(
-                self._plan(spec, unit, index, order + len(plans), hotel=hotel, department=department)
+                self._plan(
+                    spec, unit, index, order + len(plans), hotel=hotel, department=department
+                )
             )
         return plans
 
@@ -693,8 +707,12 @@ class _DemoBuilder:
             index = self.rng.choice(months[month])
             plans.append(
                 self._plan(
-                    spec, hotel.departments[department], index, order + len(plans),
-                    hotel=hotel, department=department,
+                    spec,
+                    hotel.departments[department],
+                    index,
+                    order + len(plans),
+                    hotel=hotel,
+                    department=department,
                 )
             )
         return plans

@@ -1,6 +1,5 @@
 """The insights router: metrics, cut and filtered."""
 
-
 from django.http import HttpRequest
 from ninja import Query, Router
 
@@ -33,9 +32,14 @@ def metrics(request: HttpRequest, filters: Query[MetricFilters]):
         raise InvalidInput.from_pairs("The period is empty.", [("from", "must not be after 'to'")])
     result = compute_metric(
         MetricQuery(
-            organisation=organisation, survey=survey, metric=filters.metric,
-            question_key=filters.question, group_by=filters.group_by, unit=unit,
-            date_from=filters.from_, date_to=filters.to,
+            organisation=organisation,
+            survey=survey,
+            metric=filters.metric,
+            question_key=filters.question,
+            group_by=filters.group_by,
+            unit=unit,
+            date_from=filters.from_,
+            date_to=filters.to,
         )
     )
     return {

@@ -30,12 +30,15 @@ def distribution(bars: Sequence[Bar], *, title: str) -> str:
         x = index * slot + slot * 0.15
         y = height - bottom - bar_height
         share = 100 * bar.count / total
+        centre = x + slot * 0.35
         marks.append(
-            f'<g><title>{escape(bar.label)}: {bar.count} ({share:.0f}%)</title>'
+            f"<g><title>{escape(bar.label)}: {bar.count} ({share:.0f}%)</title>"
             f'<rect class="{bar.css_class}" x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" '
             f'height="{bar_height:.1f}" rx="2"/>'
-            f'<text x="{x + slot * 0.35:.1f}" y="{height - 6}" text-anchor="middle">{escape(_short(bar.label))}</text>'
-            f'<text x="{x + slot * 0.35:.1f}" y="{max(y - 3, 10):.1f}" text-anchor="middle">{bar.count}</text></g>'
+            f'<text x="{centre:.1f}" y="{height - 6}" text-anchor="middle">'
+            f"{escape(_short(bar.label))}</text>"
+            f'<text x="{centre:.1f}" y="{max(y - 3, 10):.1f}" text-anchor="middle">'
+            f"{bar.count}</text></g>"
         )
     return (
         f'<svg class="bars" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">'
@@ -64,28 +67,36 @@ def trend(points: Sequence[Point], *, title: str, lowest: float, highest: float)
     grid = []
     for tick in _ticks(lowest, highest):
         y = y_of(tick)
-        grid.append(f'<line class="grid" x1="{left}" x2="{width}" y1="{y:.1f}" y2="{y:.1f}"/>'
-                    f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{tick:g}</text>')
+        grid.append(
+            f'<line class="grid" x1="{left}" x2="{width}" y1="{y:.1f}" y2="{y:.1f}"/>'
+            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{tick:g}</text>'
+        )
     marks = []
     for index, point in enumerate(points):
         x = left + slot * (index + 0.5)
         label_every = max(1, len(points) // 12)
         if index % label_every == 0:
-            marks.append(f'<text x="{x:.1f}" y="{height - 6}" text-anchor="middle">{escape(point.label)}</text>')
+            marks.append(
+                f'<text x="{x:.1f}" y="{height - 6}" text-anchor="middle">'
+                f"{escape(point.label)}</text>"
+            )
         if point.value is None:
             continue
         css = "point small" if point.is_small else "point"
+        interval = f" ({point.low:.1f} to {point.high:.1f})" if point.low is not None else ""
         whisker = ""
         if point.low is not None and point.high is not None:
-            whisker = (f'<line class="whisker" x1="{x:.1f}" x2="{x:.1f}" y1="{y_of(point.high):.1f}" '
-                       f'y2="{y_of(point.low):.1f}"/>')
+            whisker = (
+                f'<line class="whisker" x1="{x:.1f}" x2="{x:.1f}" y1="{y_of(point.high):.1f}" '
+                f'y2="{y_of(point.low):.1f}"/>'
+            )
         marks.append(
-            f'<g><title>{escape(point.label)}: {point.value:.1f}'
-            f'{f" ({point.low:.1f} to {point.high:.1f})" if point.low is not None else ""}</title>'
-            f'{whisker}<circle class="{css}" cx="{x:.1f}" cy="{y_of(point.value):.1f}" r="4"/></g>'
+            f"<g><title>{escape(point.label)}: {point.value:.1f}{interval}</title>{whisker}"
+            f'<circle class="{css}" cx="{x:.1f}" cy="{y_of(point.value):.1f}" r="4"/></g>'
         )
     return (
-        f'<svg class="trend" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">'
+        f'<svg class="trend" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}">'
         f"<title>{escape(title)}</title>{''.join(grid)}{''.join(marks)}</svg>"
     )
 

@@ -20,13 +20,18 @@ class ResultsFilterForm(forms.Form):
     """The period and unit subtree of a results page; every field is optional."""
 
     period = forms.ChoiceField(label=_("Period"), choices=PERIODS, required=False, initial="365")
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def __init__(self, units, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"] = UnitChoiceField(queryset=units, required=False, label=_("Unit"),
-                                              empty_label=_("All my units"))
+        self.fields["unit"] = UnitChoiceField(
+            queryset=units, required=False, label=_("Unit"), empty_label=_("All my units")
+        )
 
     def clean(self) -> dict:
         data = super().clean()

@@ -81,7 +81,9 @@ def responses_in_scope(query: MetricQuery) -> QuerySet[Response]:
         responses = responses.filter(visible)
     zone = zoneinfo.ZoneInfo(query.organisation.time_zone)
     if query.date_from is not None:
-        responses = responses.filter(submitted_at__gte=datetime.combine(query.date_from, time.min, zone))
+        responses = responses.filter(
+            submitted_at__gte=datetime.combine(query.date_from, time.min, zone)
+        )
     if query.date_to is not None:
         end = datetime.combine(query.date_to + timedelta(days=1), time.min, zone)
         responses = responses.filter(submitted_at__lt=end)
@@ -89,12 +91,16 @@ def responses_in_scope(query: MetricQuery) -> QuerySet[Response]:
 
 
 def resolve_question(query: MetricQuery) -> tuple[MetricSpec, Question | None]:
-    """Check the metric fits the question, choosing the first fitting question when none is named."""
+    """Check the metric fits the question; with no question named, take the first that fits."""
     spec = METRICS.get(query.metric)
     if spec is None:
-        raise InvalidInput.from_pairs(_("Unknown metric."), [("metric", _("Choose one of: %s.") % ", ".join(METRICS))])
+        raise InvalidInput.from_pairs(
+            _("Unknown metric."), [("metric", _("Choose one of: %s.") % ", ".join(METRICS))]
+        )
     if query.group_by not in GROUPINGS:
-        raise InvalidInput.from_pairs(_("Unknown grouping."), [("group_by", _("Choose one of: %s.") % ", ".join(GROUPINGS))])
+        raise InvalidInput.from_pairs(
+            _("Unknown grouping."), [("group_by", _("Choose one of: %s.") % ", ".join(GROUPINGS))]
+        )
     questions = survey_questions(query.survey)
     if query.question_key is None:
         if query.metric == "count":
@@ -106,14 +112,27 @@ def resolve_question(query: MetricQuery) -> tuple[MetricSpec, Question | None]:
                 [("metric", _("No question of type %s.") % ", ".join(sorted(spec.question_types)))],
             )
         return spec, fitting[0]
-    question = next((question for question in questions if question.key == query.question_key), None)
+    question = next(
+        (question for question in questions if question.key == query.question_key), None
+    )
     if question is None:
-        raise InvalidInput.from_pairs(_("Unknown question."), [("question", _("The survey has no question with this key."))])
+        raise InvalidInput.from_pairs(
+            _("Unknown question."), [("question", _("The survey has no question with this key."))]
+        )
     if question.type not in spec.question_types:
         raise InvalidInput.from_pairs(
             _("The metric does not fit the question."),
-            [("metric", _("%(metric)s needs a question of type %(types)s, not %(type)s.") % {
-                "metric": spec.key, "types": ", ".join(sorted(spec.question_types)), "type": question.type})],
+            [
+                (
+                    "metric",
+                    _("%(metric)s needs a question of type %(types)s, not %(type)s.")
+                    % {
+                        "metric": spec.key,
+                        "types": ", ".join(sorted(spec.question_types)),
+                        "type": question.type,
+                    },
+                )
+            ],
         )
     return spec, question
 
@@ -124,7 +143,11 @@ def compute_metric(query: MetricQuery) -> MetricResult:
     responses = responses_in_scope(query)
     group_field = _group_expression(query)
     if question is None:
-        rows = responses.values(group=group_field).annotate(count=Count("id")).values_list("group", "count")
+        rows = (
+            responses.values(group=group_field)
+            .annotate(count=Count("id"))
+            .values_list("group", "count")
+        )
         histograms = {group: {1: count} for group, count in rows}
         scale_max = 1
     else:
@@ -139,10 +162,20 @@ def compute_metric(query: MetricQuery) -> MetricResult:
         histogram = histograms[group]
         value: MetricValue = spec.compute(histogram, scale_max)
         if question is None:
-            value = MetricValue(value=float(histogram[1]), n=histogram[1], ci_low=None, ci_high=None)
+            value = MetricValue(
+                value=float(histogram[1]), n=histogram[1], ci_low=None, ci_high=None
+            )
         key = None if query.group_by == "none" else _group_key(group)
-        rows.append(MetricRow(key, labels.get(group, str(key or _("All"))), value.value, value.n,
-                              value.ci_low, value.ci_high))
+        rows.append(
+            MetricRow(
+                key,
+                labels.get(group, str(key or _("All"))),
+                value.value,
+                value.n,
+                value.ci_low,
+                value.ci_high,
+            )
+        )
     if not rows and query.group_by == "none":
         empty = spec.compute({}, scale_max)
         rows.append(MetricRow(None, _("All"), empty.value, 0, empty.ci_low, empty.ci_high))
@@ -152,12 +185,18 @@ def compute_metric(query: MetricQuery) -> MetricResult:
 def _histograms(answers: QuerySet[Answer], question: Question) -> dict[object, dict[int, int]]:
     histograms: dict[object, dict[int, int]] = defaultdict(dict)
     if question.type in NUMERIC_TYPES:
-        counted = answers.filter(number__isnull=False).values("group", "number").annotate(count=Count("id"))
+        counted = (
+            answers.filter(number__isnull=False)
+            .values("group", "number")
+            .annotate(count=Count("id"))
+        )
         for row in counted.values_list("group", "number", "count"):
             histograms[row[0]][row[1]] = row[2]
     else:
         # Choice and text answers have no value to average: count answers only.
-        for group, count in answers.values("group").annotate(count=Count("id")).values_list("group", "count"):
+        for group, count in (
+            answers.values("group").annotate(count=Count("id")).values_list("group", "count")
+        ):
             histograms[group][1] = count
     return histograms
 
@@ -195,7 +234,10 @@ def _labels(query: MetricQuery, groups) -> dict[object, str]:
         names = dict(Unit.objects.filter(pk__in=list(groups)).values_list("pk", "name"))
         return {group: names.get(group, str(group)) for group in groups}
     if query.group_by == "channel":
-        return {group: str(Channel(group).label) if group in Channel.values else str(group) for group in groups}
+        return {
+            group: str(Channel(group).label) if group in Channel.values else str(group)
+            for group in groups
+        }
     if query.group_by == "month":
         return {group: group.strftime("%Y-%m") for group in groups}
     if query.group_by in ("week", "day"):
@@ -221,19 +263,29 @@ def summarise_survey(query: MetricQuery) -> tuple[int, list[QuestionSummary]]:
     answers = Answer.objects.filter(response__in=responses)
     numbers: dict[str, dict[int, int]] = defaultdict(dict)
     for key, number, count in (
-        answers.filter(number__isnull=False).values("question_key", "number")
-        .annotate(count=Count("id")).values_list("question_key", "number", "count")
+        answers.filter(number__isnull=False)
+        .values("question_key", "number")
+        .annotate(count=Count("id"))
+        .values_list("question_key", "number", "count")
     ):
         numbers[key][number] = count
     choices: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     texts: dict[str, int] = defaultdict(int)
-    choice_keys = [q.key for q in questions if q.type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTI_CHOICE)]
-    for key, picked in answers.filter(question_key__in=choice_keys).values_list("question_key", "choices"):
+    choice_keys = [
+        q.key
+        for q in questions
+        if q.type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTI_CHOICE)
+    ]
+    for key, picked in answers.filter(question_key__in=choice_keys).values_list(
+        "question_key", "choices"
+    ):
         for option in picked or []:
             choices[key][option] += 1
     for key, count in (
-        answers.filter(number__isnull=True, choices__isnull=True).values("question_key")
-        .annotate(count=Count("id")).values_list("question_key", "count")
+        answers.filter(number__isnull=True, choices__isnull=True)
+        .values("question_key")
+        .annotate(count=Count("id"))
+        .values_list("question_key", "count")
     ):
         texts[key] = count
     return response_count, [_summary(q, numbers, choices, texts) for q in questions]
@@ -252,7 +304,9 @@ def _summary(question: Question, numbers, choices, texts) -> QuestionSummary:
         if question.type == QuestionType.YES_NO:
             distribution = [(_("Yes"), histogram.get(1, 0)), (_("No"), histogram.get(0, 0))]
         else:
-            distribution = [(str(value), histogram.get(value, 0)) for value in range(scale.min, scale.max + 1)]
+            distribution = [
+                (str(value), histogram.get(value, 0)) for value in range(scale.min, scale.max + 1)
+            ]
         return QuestionSummary(question, sum(histogram.values()), metrics, distribution)
     if question.type == QuestionType.TEXT:
         return QuestionSummary(question, texts.get(question.key, 0), [], [])
@@ -267,6 +321,10 @@ def comments(query: MetricQuery, definition: SurveyDefinition | None = None) -> 
     text_keys = [q.key for q in survey_questions(query.survey) if q.type == QuestionType.TEXT]
     with_text = Q(answers__question_key__in=text_keys, answers__text__gt="") | ~Q(comment="")
     return (
-        responses_in_scope(query).filter(with_text).distinct().select_related("unit")
-        .prefetch_related("answers").order_by("-submitted_at", "-id")
+        responses_in_scope(query)
+        .filter(with_text)
+        .distinct()
+        .select_related("unit")
+        .prefetch_related("answers")
+        .order_by("-submitted_at", "-id")
     )

@@ -18,8 +18,8 @@ from heedback.orgs.permissions import Permission
 from heedback.orgs.selectors import visible_units
 from heedback.orgs.tenancy import get_scoped_or_404
 from heedback.surveys.definition import QuestionType
-from heedback.surveys.selectors import domains_of
 from heedback.surveys.models import Survey
+from heedback.surveys.selectors import domains_of
 
 COMMENTS_PER_PAGE = 20
 NPS_BANDS = ("detractor",) * 7 + ("passive",) * 2 + ("promoter",) * 2
@@ -29,7 +29,9 @@ NPS_BANDS = ("detractor",) * 7 + ("passive",) * 2 + ("promoter",) * 2
 def survey_results(request: HttpRequest, survey_id: int) -> HttpResponse:
     """Show a survey's results for a period and a unit subtree the member may see."""
     organisation, membership = request.organisation, request.membership
-    survey = get_scoped_or_404(Survey.objects.select_related("published_version"), organisation, pk=survey_id)
+    survey = get_scoped_or_404(
+        Survey.objects.select_related("published_version"), organisation, pk=survey_id
+    )
     units = visible_units(membership)
     form = ResultsFilterForm(units, request.GET or None, initial={"period": "365"})
     today = timezone.now().astimezone(zoneinfo.ZoneInfo(organisation.time_zone)).date()
@@ -37,23 +39,38 @@ def survey_results(request: HttpRequest, survey_id: int) -> HttpResponse:
     unit = form.cleaned_data.get("unit") if form.is_bound and form.is_valid() else None
     visible_paths = (membership.unit.path,) if membership.is_unit_scoped else None
     query = selectors.MetricQuery(
-        organisation=organisation, survey=survey, metric="count", unit=unit,
-        date_from=date_from, date_to=date_to, visible_unit_paths=visible_paths,
+        organisation=organisation,
+        survey=survey,
+        metric="count",
+        unit=unit,
+        date_from=date_from,
+        date_to=date_to,
+        visible_unit_paths=visible_paths,
     )
     response_count, summaries = selectors.summarise_survey(query)
     domains = dict(domains_of(organisation).values_list("key", "name"))
     minimum = organisation.minimum_sample
     page = Paginator(selectors.comments(query), COMMENTS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "insights/results.html", {
-        "survey": survey, "form": form, "nav": "surveys",
-        "date_from": date_from, "date_to": date_to, "unit": unit,
-        "response_count": response_count, "minimum_sample": minimum,
-        "headline": _headline(summaries, minimum),
-        "questions": [_question_view(summary, minimum, domains) for summary in summaries],
-        "trend": _nps_trend(query, summaries, minimum),
-        "comments": _comment_views(page, survey), "page": page,
-        "query_string": _without_page(request),
-    })
+    return render(
+        request,
+        "insights/results.html",
+        {
+            "survey": survey,
+            "form": form,
+            "nav": "surveys",
+            "date_from": date_from,
+            "date_to": date_to,
+            "unit": unit,
+            "response_count": response_count,
+            "minimum_sample": minimum,
+            "headline": _headline(summaries, minimum),
+            "questions": [_question_view(summary, minimum, domains) for summary in summaries],
+            "trend": _nps_trend(query, summaries, minimum),
+            "comments": _comment_views(page, survey),
+            "page": page,
+            "query_string": _without_page(request),
+        },
+    )
 
 
 def _headline(summaries, minimum: int) -> list[dict]:
@@ -71,10 +88,14 @@ def _headline(summaries, minimum: int) -> list[dict]:
 
 def _figure(spec, value, minimum: int, question_text: str) -> dict:
     return {
-        "label": spec.label, "question": question_text, "display": format_value(spec, value),
-        "n": value.n, "is_small": value.n < minimum,
+        "label": spec.label,
+        "question": question_text,
+        "display": format_value(spec, value),
+        "n": value.n,
+        "is_small": value.n < minimum,
         "ci": (format_value(spec, value.ci_low), format_value(spec, value.ci_high))
-        if value.ci_low is not None else None,
+        if value.ci_low is not None
+        else None,
         "secondary": "",
     }
 
@@ -82,12 +103,18 @@ def _figure(spec, value, minimum: int, question_text: str) -> dict:
 def _question_view(summary, minimum: int, domains: dict[str, str]) -> dict:
     question = summary.question
     bands = NPS_BANDS if question.type == QuestionType.NPS else ()
-    bars = [charts.Bar(label, count, f"bar {bands[index]}" if bands else "bar")
-            for index, (label, count) in enumerate(summary.distribution)]
+    bars = [
+        charts.Bar(label, count, f"bar {bands[index]}" if bands else "bar")
+        for index, (label, count) in enumerate(summary.distribution)
+    ]
     return {
-        "question": question, "n": summary.n, "is_small": summary.n < minimum,
+        "question": question,
+        "n": summary.n,
+        "is_small": summary.n < minimum,
         "domain": domains.get(question.domain or "", question.domain),
-        "metrics": [_figure(spec, value, minimum, question.text) for spec, value in summary.metrics],
+        "metrics": [
+            _figure(spec, value, minimum, question.text) for spec, value in summary.metrics
+        ],
         "chart": charts.distribution(bars, title=question.text) if bars else "",
     }
 
@@ -96,16 +123,29 @@ def _nps_trend(query, summaries, minimum: int) -> str:
     question = next((s.question for s in summaries if s.question.type == QuestionType.NPS), None)
     if question is None:
         return ""
-    result = selectors.compute_metric(selectors.MetricQuery(
-        organisation=query.organisation, survey=query.survey, metric="nps", question_key=question.key,
-        group_by="month", unit=query.unit, date_from=query.date_from, date_to=query.date_to,
-        visible_unit_paths=query.visible_unit_paths,
-    ))
-    points = [charts.Point(row.label, row.value, row.ci_low, row.ci_high, row.n < minimum)
-              for row in result.rows if row.n]
+    result = selectors.compute_metric(
+        selectors.MetricQuery(
+            organisation=query.organisation,
+            survey=query.survey,
+            metric="nps",
+            question_key=question.key,
+            group_by="month",
+            unit=query.unit,
+            date_from=query.date_from,
+            date_to=query.date_to,
+            visible_unit_paths=query.visible_unit_paths,
+        )
+    )
+    points = [
+        charts.Point(row.label, row.value, row.ci_low, row.ci_high, row.n < minimum)
+        for row in result.rows
+        if row.n
+    ]
     if len(points) < 2:
         return ""
-    return charts.trend(points, title=_("NPS by month, with 95% interval"), lowest=-100, highest=100)
+    return charts.trend(
+        points, title=_("NPS by month, with 95% interval"), lowest=-100, highest=100
+    )
 
 
 def _comment_views(page, survey) -> list[dict]:

@@ -21,7 +21,7 @@ from heedback.orgs.permissions import Permission
 
 
 def member_view(permission: Permission) -> Callable:
-    """Decorate a view taking ``org_slug``; the view gets ``request.organisation`` and ``request.membership``."""
+    """Decorate a view taking ``org_slug``; it gets ``request.organisation`` and ``.membership``."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)

@@ -1,6 +1,5 @@
 """The orgs router: the unit tree."""
 
-
 from django.http import HttpRequest
 from ninja import Router, Status
 
@@ -34,5 +33,7 @@ def create_unit(request: HttpRequest, payload: UnitIn):
     parent = None
     if payload.parent is not None:
         parent = get_scoped_or_invalid(Unit, request.organisation, "parent", pk=payload.parent)
-    unit = services.create_unit(request.organisation, name=payload.name, parent=parent, kind=payload.kind)
+    unit = services.create_unit(
+        request.organisation, name=payload.name, parent=parent, kind=payload.kind
+    )
     return Status(201, unit)

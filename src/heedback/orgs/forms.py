@@ -33,7 +33,8 @@ def unit_field(organisation: Organisation, *, required: bool, label: str) -> Uni
 
 class EmailAuthenticationForm(AuthenticationForm):
     username = forms.CharField(
-        label=_("Email"), max_length=254,
+        label=_("Email"),
+        max_length=254,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
 
@@ -71,7 +72,9 @@ class MemberRoleForm(forms.Form):
 
 class ApiKeyForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100, help_text=_("What will use this key?"))
-    role = forms.ChoiceField(label=_("Access"), choices=ApiKeyRole.choices, initial=ApiKeyRole.ADMIN)
+    role = forms.ChoiceField(
+        label=_("Access"), choices=ApiKeyRole.choices, initial=ApiKeyRole.ADMIN
+    )
 
 
 class AcceptInvitationForm(forms.Form):
@@ -79,7 +82,8 @@ class AcceptInvitationForm(forms.Form):
 
     name = forms.CharField(label=_("Your name"), max_length=150)
     password = forms.CharField(
-        label=_("Choose a password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("Choose a password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     def clean_password(self) -> str:

@@ -70,7 +70,9 @@ class Unit(OrgOwned):
     class Meta:
         ordering = ["path"]
         constraints = [
-            models.UniqueConstraint(fields=["organisation", "parent", "name"], name="unit_unique_name")
+            models.UniqueConstraint(
+                fields=["organisation", "parent", "name"], name="unit_unique_name"
+            )
         ]
 
     def __str__(self) -> str:
@@ -90,7 +92,11 @@ class Membership(OrgOwned):
     )
     role = models.CharField(_("role"), max_length=20, choices=Role)
     unit = models.ForeignKey(
-        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="memberships",
+        Unit,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="memberships",
         help_text=_("Managers manage this unit's subtree; front-line staff work in this unit."),
     )
     created_at = models.DateTimeField(default=timezone.now)
@@ -135,7 +141,9 @@ class ApiKey(OrgOwned):
     """A key for the REST API; only its hash is stored, the key is shown once."""
 
     name = models.CharField(_("name"), max_length=100)
-    role = models.CharField(_("access"), max_length=20, choices=ApiKeyRole, default=ApiKeyRole.ADMIN)
+    role = models.CharField(
+        _("access"), max_length=20, choices=ApiKeyRole, default=ApiKeyRole.ADMIN
+    )
     prefix = models.CharField(max_length=16, unique=True)
     key_hash = models.CharField(max_length=64)
     created_by = models.ForeignKey(
@@ -186,3 +194,6 @@ class LoginFailure(models.Model):
     username = models.CharField(max_length=150, db_index=True)
     address = models.GenericIPAddressField(null=True, db_index=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.username} from {self.address} at {self.at:%Y-%m-%d %H:%M}"

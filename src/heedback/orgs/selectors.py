@@ -45,8 +45,10 @@ def memberships_of_user(user) -> QuerySet[Membership]:
     """Return the organisations a user belongs to, for the organisation switcher."""
     if not user.is_authenticated:
         return Membership.objects.none()
-    return Membership.objects.filter(user=user).select_related("organisation").order_by(
-        "organisation__name"
+    return (
+        Membership.objects.filter(user=user)
+        .select_related("organisation")
+        .order_by("organisation__name")
     )
 
 
@@ -60,7 +62,7 @@ def audit_of(organisation: Organisation) -> QuerySet[AuditEvent]:
 
 def managers_of(unit: Unit) -> list[Membership]:
     """Return the escalation contacts of ``unit``: the managers of it or of its nearest ancestor."""
-    ancestors = [unit.path[: end] for end in range(len(unit.path), 0, -Unit.PATH_STEP)]
+    ancestors = [unit.path[:end] for end in range(len(unit.path), 0, -Unit.PATH_STEP)]
     managers = list(
         Membership.objects.filter(
             organisation_id=unit.organisation_id, role="manager", unit__path__in=ancestors

@@ -94,12 +94,17 @@ def create_unit(
     """Create a unit under ``parent`` (a root when None) and give it its tree path."""
     name = name.strip()
     if not name:
-        raise InvalidInput.from_pairs(_("The unit is not valid."), [("name", _("Give the unit a name."))])
+        raise InvalidInput.from_pairs(
+            _("The unit is not valid."), [("name", _("Give the unit a name."))]
+        )
     if len(name) > 200:
-        raise InvalidInput.from_pairs(_("The unit is not valid."), [("name", _("At most 200 characters."))])
+        raise InvalidInput.from_pairs(
+            _("The unit is not valid."), [("name", _("At most 200 characters."))]
+        )
     if kind not in UnitKind.values:
         raise InvalidInput.from_pairs(
-            _("The unit is not valid."), [("kind", _("Choose one of: %s.") % ", ".join(UnitKind.values))]
+            _("The unit is not valid."),
+            [("kind", _("Choose one of: %s.") % ", ".join(UnitKind.values))],
         )
     if parent is not None and parent.organisation_id != organisation.pk:
         raise NotFound(_("The parent unit does not exist."), errors={"parent": [_("not found")]})
@@ -153,14 +158,21 @@ def change_role(
     if membership.role == Role.OWNER and role != Role.OWNER:
         owners = Membership.objects.filter(organisation=organisation, role=Role.OWNER).count()
         if owners <= 1:
-            raise Conflict(_("An organisation needs at least one owner."), errors={"role": [_("last owner")]})
+            raise Conflict(
+                _("An organisation needs at least one owner."), errors={"role": [_("last owner")]}
+            )
     before = membership.role
     membership.role = role
     membership.unit = unit
     membership.save(update_fields=["role", "unit"])
     record_audit(
-        organisation, actor.user, "member.role_change", membership.user.get_username(),
-        before=before, after=role, unit_id=unit.pk if unit else None,
+        organisation,
+        actor.user,
+        "member.role_change",
+        membership.user.get_username(),
+        before=before,
+        after=role,
+        unit_id=unit.pk if unit else None,
     )
     return membership
 
@@ -174,7 +186,9 @@ def remove_member(membership: Membership, *, actor: Membership) -> None:
         owners = Membership.objects.filter(organisation=membership.organisation, role=Role.OWNER)
         if owners.count() <= 1:
             raise Conflict(_("An organisation needs at least one owner."))
-    record_audit(membership.organisation, actor.user, "member.remove", membership.user.get_username())
+    record_audit(
+        membership.organisation, actor.user, "member.remove", membership.user.get_username()
+    )
     membership.delete()
 
 
@@ -212,26 +226,40 @@ def invite_member(
     """
     email = get_user_model().objects.normalize_email(email.strip())
     if "@" not in email:
-        raise InvalidInput.from_pairs(_("The invitation is not valid."), [("email", _("Enter a valid email address."))])
+        raise InvalidInput.from_pairs(
+            _("The invitation is not valid."), [("email", _("Enter a valid email address."))]
+        )
     _check_role(organisation, role, unit)
     if role == Role.OWNER and actor.role != Role.OWNER:
         raise Forbidden(_("Only an owner can invite an owner."))
     if Membership.objects.filter(organisation=organisation, user__email__iexact=email).exists():
-        raise Conflict(_("This person is already a member."), errors={"email": [_("already a member")]})
+        raise Conflict(
+            _("This person is already a member."), errors={"email": [_("already a member")]}
+        )
     token = secrets.token_urlsafe(32)
     invitation = MemberInvitation.objects.create(
-        organisation=organisation, email=email, role=role, unit=unit,
-        token_hash=_digest(token), invited_by=actor.user,
+        organisation=organisation,
+        email=email,
+        role=role,
+        unit=unit,
+        token_hash=_digest(token),
+        invited_by=actor.user,
         expires_at=timezone.now() + INVITATION_LIFETIME,
     )
     record_audit(organisation, actor.user, "member.invite", email, role=role)
     link = accept_url.format(token=token)
-    subject = _("You are invited to %(organisation)s on Heedback") % {"organisation": organisation.name}
+    subject = _("You are invited to %(organisation)s on Heedback") % {
+        "organisation": organisation.name
+    }
     body = _(
         "%(inviter)s invited you to join %(organisation)s on Heedback as %(role)s.\n\n"
         "Accept the invitation within 7 days: %(link)s\n"
-    ) % {"inviter": actor.user.get_username(), "organisation": organisation.name,
-         "role": Role(role).label, "link": link}
+    ) % {
+        "inviter": actor.user.get_username(),
+        "organisation": organisation.name,
+        "role": Role(role).label,
+        "link": link,
+    }
     transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email]))
     return InvitationSent(invitation, token)
 
@@ -288,8 +316,12 @@ def create_api_key(
     prefix = secrets.token_hex(6)
     secret = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     api_key = ApiKey.objects.create(
-        organisation=organisation, name=name, role=role, prefix=prefix,
-        key_hash=_digest(secret), created_by=actor if actor is not None and actor.pk else None,
+        organisation=organisation,
+        name=name,
+        role=role,
+        prefix=prefix,
+        key_hash=_digest(secret),
+        created_by=actor if actor is not None and actor.pk else None,
     )
     record_audit(organisation, actor, "api_key.create", name, prefix=prefix, role=role)
     return NewApiKey(api_key, secret)
@@ -335,7 +367,9 @@ def record_login_failure(username: str, address: str | None) -> None:
     """Count a failed log-in and forget failures older than the window."""
     now = timezone.now()
     LoginFailure.objects.create(username=username.lower(), address=address, at=now)
-    LoginFailure.objects.filter(at__lt=now - timedelta(seconds=settings.LOGIN_THROTTLE_WINDOW)).delete()
+    LoginFailure.objects.filter(
+        at__lt=now - timedelta(seconds=settings.LOGIN_THROTTLE_WINDOW)
+    ).delete()
 
 
 def clear_login_failures(username: str) -> None:
@@ -344,7 +378,9 @@ def clear_login_failures(username: str) -> None:
 
 
 @transaction.atomic
-def create_user(*, email: str, password: str, name: str = "", is_superuser: bool = False) -> AbstractBaseUser:
+def create_user(
+    *, email: str, password: str, name: str = "", is_superuser: bool = False
+) -> AbstractBaseUser:
     """Create a person who logs in with their email address."""
     User = get_user_model()
     email = User.objects.normalize_email(email.strip()).lower()
@@ -353,6 +389,8 @@ def create_user(*, email: str, password: str, name: str = "", is_superuser: bool
     first, _space, last = name.strip().partition(" ")
     maker = User.objects.create_superuser if is_superuser else User.objects.create_user
     try:
-        return maker(username=email, email=email, password=password, first_name=first, last_name=last)
+        return maker(
+            username=email, email=email, password=password, first_name=first, last_name=last
+        )
     except IntegrityError as error:
         raise Conflict(_("A user with this email exists.")) from error

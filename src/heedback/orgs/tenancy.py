@@ -17,7 +17,9 @@ from heedback.orgs.models import Organisation
 ModelT = TypeVar("ModelT", bound=models.Model)
 
 
-def scoped(source: type[ModelT] | models.QuerySet[ModelT], organisation: Organisation) -> models.QuerySet[ModelT]:
+def scoped(
+    source: type[ModelT] | models.QuerySet[ModelT], organisation: Organisation
+) -> models.QuerySet[ModelT]:
     """Return the rows of ``source`` (a model or a queryset) that belong to ``organisation``."""
     queryset = source._default_manager.all() if isinstance(source, type) else source
     return queryset.filter(organisation=organisation)
@@ -34,7 +36,10 @@ def get_scoped_or_404(
 
 
 def get_scoped_or_invalid(
-    source: type[ModelT] | models.QuerySet[ModelT], organisation: Organisation, field: str, **lookup: object
+    source: type[ModelT] | models.QuerySet[ModelT],
+    organisation: Organisation,
+    field: str,
+    **lookup: object,
 ) -> ModelT:
     """Return the referenced row of ``organisation``, or raise InvalidInput naming ``field``.
 
@@ -44,4 +49,6 @@ def get_scoped_or_invalid(
     try:
         return scoped(source, organisation).get(**lookup)
     except (models.ObjectDoesNotExist, ValueError, TypeError) as error:
-        raise InvalidInput.from_pairs("A referenced object does not exist.", [(field, "not found")]) from error
+        raise InvalidInput.from_pairs(
+            "A referenced object does not exist.", [(field, "not found")]
+        ) from error

@@ -67,7 +67,9 @@ class ThrottledLoginView(auth_views.LoginView):
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form) -> HttpResponse:
-        services.record_login_failure(form.data.get("username", "").strip(), client_address(self.request))
+        services.record_login_failure(
+            form.data.get("username", "").strip(), client_address(self.request)
+        )
         return super().form_invalid(form)
 
     def form_valid(self, form) -> HttpResponse:
@@ -93,19 +95,24 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
             user = request.user
         elif existing is None and form.is_valid():
             user = services.create_user(
-                email=invitation.email, password=form.cleaned_data["password"], name=form.cleaned_data["name"]
+                email=invitation.email,
+                password=form.cleaned_data["password"],
+                name=form.cleaned_data["name"],
             )
         else:
             user = None
             if existing is not None:
-                messages.error(request, _("Log in as %s first, then open the link again.") % invitation.email)
+                messages.error(
+                    request, _("Log in as %s first, then open the link again.") % invitation.email
+                )
         if user is not None:
             services.accept_invitation(token, user)
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("Welcome to %s.") % invitation.organisation.name)
             return redirect("survey-list", invitation.organisation.slug)
     return render(
-        request, "orgs/invitation_accept.html",
+        request,
+        "orgs/invitation_accept.html",
         {"invitation": invitation, "form": form, "has_account": existing is not None},
     )
 
@@ -122,8 +129,11 @@ def unit_list(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 services.create_unit(
-                    organisation, name=form.cleaned_data["name"], parent=form.cleaned_data["parent"],
-                    kind=form.cleaned_data["kind"], actor=request.user,
+                    organisation,
+                    name=form.cleaned_data["name"],
+                    parent=form.cleaned_data["parent"],
+                    kind=form.cleaned_data["kind"],
+                    actor=request.user,
                 )
             except ServiceError as error:
                 apply_service_error(form, error)
@@ -131,18 +141,25 @@ def unit_list(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Unit added."))
                 return redirect("unit-list", organisation.slug)
     units = selectors.units_of(organisation).select_related("parent")
-    return render(request, "orgs/unit_list.html",
-                  {"units": units, "form": form, "can_manage": can_manage, "nav": "units"})
+    return render(
+        request,
+        "orgs/unit_list.html",
+        {"units": units, "form": form, "can_manage": can_manage, "nav": "units"},
+    )
 
 
 @member_view(Permission.MANAGE_MEMBERS)
 def member_list(request: HttpRequest) -> HttpResponse:
     organisation = request.organisation
-    return render(request, "orgs/member_list.html", {
-        "memberships": selectors.memberships_of(organisation),
-        "invite_form": InviteForm(organisation),
-        "nav": "members",
-    })
+    return render(
+        request,
+        "orgs/member_list.html",
+        {
+            "memberships": selectors.memberships_of(organisation),
+            "invite_form": InviteForm(organisation),
+            "nav": "members",
+        },
+    )
 
 
 @require_POST
@@ -154,8 +171,11 @@ def member_invite(request: HttpRequest) -> HttpResponse:
         accept_url = request.build_absolute_uri(reverse("invitation-accept", args=["TOKEN"]))
         try:
             services.invite_member(
-                organisation, email=form.cleaned_data["email"], role=form.cleaned_data["role"],
-                unit=form.cleaned_data["unit"], actor=request.membership,
+                organisation,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                unit=form.cleaned_data["unit"],
+                actor=request.membership,
                 accept_url=accept_url.replace("TOKEN", "{token}"),
             )
         except ServiceError as error:
@@ -163,33 +183,53 @@ def member_invite(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Invitation sent to %s.") % form.cleaned_data["email"])
             return redirect("member-list", organisation.slug)
-    return render(request, "orgs/member_list.html", {
-        "memberships": selectors.memberships_of(organisation), "invite_form": form, "nav": "members",
-    }, status=422)
+    return render(
+        request,
+        "orgs/member_list.html",
+        {
+            "memberships": selectors.memberships_of(organisation),
+            "invite_form": form,
+            "nav": "members",
+        },
+        status=422,
+    )
 
 
 @member_view(Permission.MANAGE_MEMBERS)
 def member_edit(request: HttpRequest, membership_id: int) -> HttpResponse:
     organisation = request.organisation
-    membership = get_scoped_or_404(Membership.objects.select_related("user", "unit"), organisation, pk=membership_id)
-    form = MemberRoleForm(organisation, request.POST or None,
-                          initial={"role": membership.role, "unit": membership.unit})
+    membership = get_scoped_or_404(
+        Membership.objects.select_related("user", "unit"), organisation, pk=membership_id
+    )
+    form = MemberRoleForm(
+        organisation,
+        request.POST or None,
+        initial={"role": membership.role, "unit": membership.unit},
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            services.change_role(membership, role=form.cleaned_data["role"],
-                                 unit=form.cleaned_data["unit"], actor=request.membership)
+            services.change_role(
+                membership,
+                role=form.cleaned_data["role"],
+                unit=form.cleaned_data["unit"],
+                actor=request.membership,
+            )
         except ServiceError as error:
             apply_service_error(form, error)
         else:
             messages.success(request, _("Role changed."))
             return redirect("member-list", organisation.slug)
-    return render(request, "orgs/member_edit.html", {"member": membership, "form": form, "nav": "members"})
+    return render(
+        request, "orgs/member_edit.html", {"member": membership, "form": form, "nav": "members"}
+    )
 
 
 @require_POST
 @member_view(Permission.MANAGE_MEMBERS)
 def member_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
-    membership = get_scoped_or_404(Membership.objects.select_related("user"), request.organisation, pk=membership_id)
+    membership = get_scoped_or_404(
+        Membership.objects.select_related("user"), request.organisation, pk=membership_id
+    )
     try:
         services.remove_member(membership, actor=request.membership)
     except ServiceError as error:
@@ -207,17 +247,27 @@ def api_key_list(request: HttpRequest) -> HttpResponse:
     new_secret = None
     if request.method == "POST" and form.is_valid():
         try:
-            created = services.create_api_key(organisation, name=form.cleaned_data["name"],
-                                              role=form.cleaned_data["role"], actor=request.user)
+            created = services.create_api_key(
+                organisation,
+                name=form.cleaned_data["name"],
+                role=form.cleaned_data["role"],
+                actor=request.user,
+            )
         except ServiceError as error:
             apply_service_error(form, error)
         else:
             new_secret = created.secret
             form = ApiKeyForm()
-    return render(request, "orgs/api_key_list.html", {
-        "api_keys": selectors.api_keys_of(organisation), "form": form, "new_secret": new_secret,
-        "nav": "api-keys",
-    })
+    return render(
+        request,
+        "orgs/api_key_list.html",
+        {
+            "api_keys": selectors.api_keys_of(organisation),
+            "form": form,
+            "new_secret": new_secret,
+            "nav": "api-keys",
+        },
+    )
 
 
 @require_POST

@@ -1,6 +1,5 @@
 """The surveys router: templates, survey definitions and publishing."""
 
-
 from django.http import HttpRequest
 from ninja import Router, Status
 
@@ -41,8 +40,13 @@ def _detail(survey: Survey) -> dict:
 def list_templates(request: HttpRequest):
     """List the built-in templates; create a survey from one with ``{"template": KEY}``."""
     return [
-        {"key": t.key, "name": str(t.name), "description": str(t.description), "kind": t.kind,
-         "definition": t.definition}
+        {
+            "key": t.key,
+            "name": str(t.name),
+            "description": str(t.description),
+            "kind": t.kind,
+            "definition": t.definition,
+        }
         for t in TEMPLATES.values()
     ]
 
@@ -50,7 +54,9 @@ def list_templates(request: HttpRequest):
 @router.get("/surveys", response=list[SurveySummaryOut])
 @requires(Permission.VIEW)
 def list_surveys(request: HttpRequest):
-    return [selectors.survey_summary(survey) for survey in selectors.surveys_of(request.organisation)]
+    return [
+        selectors.survey_summary(survey) for survey in selectors.surveys_of(request.organisation)
+    ]
 
 
 @router.post("/surveys", response={201: SurveyOut})
@@ -62,7 +68,9 @@ def create_survey(request: HttpRequest, payload: SurveyIn):
             request.organisation, template_key=payload.template, name=payload.name
         )
     else:
-        survey = services.create_survey(request.organisation, name=payload.name, definition=payload.definition)
+        survey = services.create_survey(
+            request.organisation, name=payload.name, definition=payload.definition
+        )
     return Status(201, _detail(survey))
 
 
@@ -89,5 +97,9 @@ def publish_survey(request: HttpRequest, survey_id: int):
     """Freeze the draft as the version respondents answer (repeating it changes nothing)."""
     survey = get_scoped_or_404(Survey, request.organisation, pk=survey_id)
     version = publish_and_open_links(survey)
-    return {"id": survey.pk, "status": "published", "version": version.number,
-            "published_at": version.published_at}
+    return {
+        "id": survey.pk,
+        "status": "published",
+        "version": version.number,
+        "published_at": version.published_at,
+    }

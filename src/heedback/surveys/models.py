@@ -35,7 +35,9 @@ class Survey(OrgOwned):
     """A questionnaire; its questions live in versions, the latest unpublished one is the draft."""
 
     name = models.CharField(_("name"), max_length=200)
-    kind = models.CharField(_("kind"), max_length=20, choices=SurveyKind, default=SurveyKind.CUSTOMER)
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=SurveyKind, default=SurveyKind.CUSTOMER
+    )
     template_key = models.CharField(max_length=50, blank=True)
     status = models.CharField(
         _("status"), max_length=20, choices=SurveyStatus, default=SurveyStatus.DRAFT, db_index=True
@@ -77,7 +79,9 @@ class SurveyVersion(OrgOwned):
     class Meta:
         ordering = ["survey", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["survey", "number"], name="survey_version_unique_number")
+            models.UniqueConstraint(
+                fields=["survey", "number"], name="survey_version_unique_number"
+            )
         ]
 
     def __str__(self) -> str:

@@ -39,19 +39,28 @@ def seed_default_domains(organisation: Organisation) -> list[Domain]:
 
 
 def save_domain(
-    organisation: Organisation, *, key: str, name: str, description: str = "", is_retired: bool = False
+    organisation: Organisation,
+    *,
+    key: str,
+    name: str,
+    description: str = "",
+    is_retired: bool = False,
 ) -> Domain:
-    """Add a domain or rename/retire an existing one; keys never change, so answers keep their link."""
+    """Add a domain, or rename or retire one; keys never change, so answers keep their link."""
     name = name.strip()
     if not name:
-        raise InvalidInput.from_pairs(_("The domain is not valid."), [("name", _("Give the domain a name."))])
+        raise InvalidInput.from_pairs(
+            _("The domain is not valid."), [("name", _("Give the domain a name."))]
+        )
     position = Domain.objects.for_org(organisation).aggregate(top=Max("position"))["top"]
     domain, _created = Domain.objects.update_or_create(
         organisation=organisation,
         key=key,
         defaults={"name": name, "description": description.strip(), "is_retired": is_retired},
         create_defaults={
-            "name": name, "description": description.strip(), "is_retired": is_retired,
+            "name": name,
+            "description": description.strip(),
+            "is_retired": is_retired,
             "position": (position or 0) + 1,
         },
     )
@@ -65,7 +74,9 @@ def validate_definition(organisation: Organisation, data: object) -> dict:
     can be republished after a domain is retired).
     """
     if not isinstance(data, dict):
-        raise InvalidInput(_("The definition must be an object."), errors={"definition": [_("expected an object")]})
+        raise InvalidInput(
+            _("The definition must be an object."), errors={"definition": [_("expected an object")]}
+        )
     try:
         definition = parse_definition(data)
         known = set(Domain.objects.for_org(organisation).values_list("key", flat=True))
@@ -90,19 +101,33 @@ def create_survey(
     """Create a draft survey from a full definition."""
     name = name.strip()
     if not name or len(name) > 200:
-        raise InvalidInput.from_pairs(_("The survey is not valid."), [("name", _("Give the survey a name of 1–200 characters."))])
+        raise InvalidInput.from_pairs(
+            _("The survey is not valid."),
+            [("name", _("Give the survey a name of 1–200 characters."))],
+        )
     clean = validate_definition(organisation, definition)
     survey = Survey.objects.create(
-        organisation=organisation, name=name, kind=clean.get("kind", "customer"),
-        template_key=template_key, created_by=actor if actor is not None and actor.pk else None,
+        organisation=organisation,
+        name=name,
+        kind=clean.get("kind", "customer"),
+        template_key=template_key,
+        created_by=actor if actor is not None and actor.pk else None,
     )
-    SurveyVersion.objects.create(organisation=organisation, survey=survey, number=1, definition=clean)
-    record_audit(organisation, actor, "survey.create", name, survey_id=survey.pk, template=template_key)
+    SurveyVersion.objects.create(
+        organisation=organisation, survey=survey, number=1, definition=clean
+    )
+    record_audit(
+        organisation, actor, "survey.create", name, survey_id=survey.pk, template=template_key
+    )
     return survey
 
 
 def create_survey_from_template(
-    organisation: Organisation, *, template_key: str, name: str = "", actor: AbstractBaseUser | None = None
+    organisation: Organisation,
+    *,
+    template_key: str,
+    name: str = "",
+    actor: AbstractBaseUser | None = None,
 ) -> Survey:
     """Create a draft survey as a copy of a built-in template."""
     template = TEMPLATES.get(template_key)
@@ -111,8 +136,11 @@ def create_survey_from_template(
             _("Unknown template."), [("template", _("Choose one of: %s.") % ", ".join(TEMPLATES))]
         )
     return create_survey(
-        organisation, name=name.strip() or str(template.name),
-        definition=copy.deepcopy(template.definition), template_key=template.key, actor=actor,
+        organisation,
+        name=name.strip() or str(template.name),
+        definition=copy.deepcopy(template.definition),
+        template_key=template.key,
+        actor=actor,
     )
 
 
@@ -126,7 +154,11 @@ def draft_of(survey: Survey) -> SurveyVersion:
 
 @transaction.atomic
 def save_draft(
-    survey: Survey, definition: dict, *, name: str | None = None, actor: AbstractBaseUser | None = None
+    survey: Survey,
+    definition: dict,
+    *,
+    name: str | None = None,
+    actor: AbstractBaseUser | None = None,
 ) -> SurveyVersion:
     """Store an edited definition as the draft, opening a new version if the last one is frozen."""
     survey = Survey.objects.select_for_update().get(pk=survey.pk)
@@ -134,7 +166,10 @@ def save_draft(
     latest = draft_of(survey)
     if latest.is_frozen:
         latest = SurveyVersion.objects.create(
-            organisation=survey.organisation, survey=survey, number=latest.number + 1, definition=clean
+            organisation=survey.organisation,
+            survey=survey,
+            number=latest.number + 1,
+            definition=clean,
         )
     else:
         latest.definition = clean
@@ -161,8 +196,14 @@ def publish_survey(survey: Survey, *, actor: AbstractBaseUser | None = None) -> 
     if not version.is_frozen:
         version.published_at = timezone.now()
         version.save(update_fields=["published_at"])
-        record_audit(survey.organisation, actor, "survey.publish", survey.name,
-                     survey_id=survey.pk, version=version.number)
+        record_audit(
+            survey.organisation,
+            actor,
+            "survey.publish",
+            survey.name,
+            survey_id=survey.pk,
+            version=version.number,
+        )
     survey.published_version = version
     survey.status = SurveyStatus.PUBLISHED
     survey.updated_at = timezone.now()
@@ -175,7 +216,9 @@ def close_survey(survey: Survey, *, actor: AbstractBaseUser | None = None) -> Su
     """Stop accepting responses; links then show a 'survey closed' page."""
     if survey.published_version_id is None:
         raise Conflict(_("Only a published survey can be closed."))
-    Survey.objects.filter(pk=survey.pk).update(status=SurveyStatus.CLOSED, updated_at=timezone.now())
+    Survey.objects.filter(pk=survey.pk).update(
+        status=SurveyStatus.CLOSED, updated_at=timezone.now()
+    )
     record_audit(survey.organisation, actor, "survey.close", survey.name, survey_id=survey.pk)
     survey.refresh_from_db()
     return survey

@@ -6,72 +6,180 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('orgs', '0001_initial'),
-        ('surveys', '0001_initial'),
+        ("orgs", "0001_initial"),
+        ("surveys", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SurveyLink',
+            name="SurveyLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token', models.CharField(max_length=64, unique=True)),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orgs.organisation')),
-                ('survey', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='links', to='surveys.survey')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='survey_links', to='orgs.unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("token", models.CharField(max_length=64, unique=True)),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="orgs.organisation",
+                    ),
+                ),
+                (
+                    "survey",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="links",
+                        to="surveys.survey",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="survey_links",
+                        to="orgs.unit",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Response',
+            name="Response",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('web', 'Web link'), ('email', 'Email invitation'), ('qr', 'QR card'), ('kiosk', 'Kiosk'), ('paper', 'Paper card'), ('api', 'API'), ('import', 'Import'), ('phone', 'Phone call'), ('review', 'Public review'), ('social', 'Social media')], default='web', max_length=20, verbose_name='channel')),
-                ('idempotency_key', models.CharField(max_length=128)),
-                ('submitted_at', models.DateTimeField(db_index=True, verbose_name='submitted at')),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('language', models.CharField(blank=True, max_length=16)),
-                ('comment', models.TextField(blank=True, verbose_name='comment')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orgs.organisation')),
-                ('survey', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='responses', to='surveys.survey')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='responses', to='orgs.unit')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='responses', to='surveys.surveyversion')),
-                ('link', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='responses', to='collect.surveylink')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web link"),
+                            ("email", "Email invitation"),
+                            ("qr", "QR card"),
+                            ("kiosk", "Kiosk"),
+                            ("paper", "Paper card"),
+                            ("api", "API"),
+                            ("import", "Import"),
+                            ("phone", "Phone call"),
+                            ("review", "Public review"),
+                            ("social", "Social media"),
+                        ],
+                        default="web",
+                        max_length=20,
+                        verbose_name="channel",
+                    ),
+                ),
+                ("idempotency_key", models.CharField(max_length=128)),
+                ("submitted_at", models.DateTimeField(db_index=True, verbose_name="submitted at")),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("language", models.CharField(blank=True, max_length=16)),
+                ("comment", models.TextField(blank=True, verbose_name="comment")),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="orgs.organisation",
+                    ),
+                ),
+                (
+                    "survey",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="responses",
+                        to="surveys.survey",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="responses",
+                        to="orgs.unit",
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="responses",
+                        to="surveys.surveyversion",
+                    ),
+                ),
+                (
+                    "link",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="responses",
+                        to="collect.surveylink",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-submitted_at', '-id'],
+                "ordering": ["-submitted_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Answer',
+            name="Answer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('question_key', models.CharField(max_length=63)),
-                ('number', models.IntegerField(blank=True, null=True)),
-                ('text', models.TextField(blank=True)),
-                ('choices', models.JSONField(blank=True, null=True)),
-                ('response', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='answers', to='collect.response')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("question_key", models.CharField(max_length=63)),
+                ("number", models.IntegerField(blank=True, null=True)),
+                ("text", models.TextField(blank=True)),
+                ("choices", models.JSONField(blank=True, null=True)),
+                (
+                    "response",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="answers",
+                        to="collect.response",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['question_key', 'number'], name='answer_question_number')],
-                'constraints': [models.UniqueConstraint(fields=('response', 'question_key'), name='answer_unique_question')],
+                "indexes": [
+                    models.Index(fields=["question_key", "number"], name="answer_question_number")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("response", "question_key"), name="answer_unique_question"
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='surveylink',
-            constraint=models.UniqueConstraint(fields=('survey', 'unit'), name='survey_link_unique_unit'),
+            model_name="surveylink",
+            constraint=models.UniqueConstraint(
+                fields=("survey", "unit"), name="survey_link_unique_unit"
+            ),
         ),
         migrations.AddIndex(
-            model_name='response',
-            index=models.Index(fields=['survey', 'submitted_at'], name='response_survey_time'),
+            model_name="response",
+            index=models.Index(fields=["survey", "submitted_at"], name="response_survey_time"),
         ),
         migrations.AddConstraint(
-            model_name='response',
-            constraint=models.UniqueConstraint(fields=('survey', 'idempotency_key'), name='response_unique_idempotency_key'),
+            model_name="response",
+            constraint=models.UniqueConstraint(
+                fields=("survey", "idempotency_key"), name="response_unique_idempotency_key"
+            ),
         ),
     ]

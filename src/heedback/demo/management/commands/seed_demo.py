@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from heedback.core.errors import ServiceError
 from heedback.demo.seed import DEFAULT_RESPONSES, DEFAULT_SEED, DemoSummary, seed_demo
+from heedback.orgs.choices import Role
 
 BAR_WIDTH = 30
 
@@ -77,7 +78,9 @@ class Command(BaseCommand):
             self.stdout.write("Other demo logins, same password:")
             for login in others:
                 where = f", {login.unit}" if login.unit else ""
-                self.stdout.write(f"  {login.email:<36} {login.name} ({login.role}{where})")
+                self.stdout.write(
+                    f"  {login.email:<36} {login.name} ({Role(login.role).label}{where})"
+                )
 
 
 def _plain(text: str) -> str:

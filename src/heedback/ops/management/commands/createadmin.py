@@ -1,4 +1,4 @@
-"""``heedback createadmin``: a person who can log in, owner of an organisation (created if needed)."""
+"""``heedback createadmin``: an operator who owns an organisation (created if needed)."""
 
 from __future__ import annotations
 
@@ -19,11 +19,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--email", required=True)
-        parser.add_argument("--org", required=True, help="The organisation's slug (created if missing).")
-        parser.add_argument("--org-name", default="", help="Name of the organisation if it is created.")
+        parser.add_argument(
+            "--org", required=True, help="The organisation's slug (created if missing)."
+        )
+        parser.add_argument(
+            "--org-name", default="", help="Name of the organisation if it is created."
+        )
         parser.add_argument("--password", default=None, help="Read from a prompt when not given.")
 
-    def handle(self, *args, email: str, org: str, org_name: str, password: str | None, **options) -> None:
+    def handle(
+        self, *args, email: str, org: str, org_name: str, password: str | None, **options
+    ) -> None:
         if password is None:
             password = getpass.getpass("Password: ")
         if len(password) < 8:
@@ -36,6 +42,8 @@ class Command(BaseCommand):
                 user = services.create_user(email=email, password=password, is_superuser=True)
                 services.add_member(organisation, user, role=Role.OWNER)
         except ServiceError as error:
-            details = "; ".join(f"{field}: {', '.join(messages)}" for field, messages in error.errors.items())
+            details = "; ".join(
+                f"{field}: {', '.join(messages)}" for field, messages in error.errors.items()
+            )
             raise CommandError(f"{error.message} {details}".strip()) from error
         self.stdout.write(self.style.SUCCESS(f"{email} owns {organisation.slug} and can log in."))

@@ -30,13 +30,18 @@ class Command(BaseCommand):
         if not Organisation.objects.exists():
             call_command("seed_demo", responses=responses)
         else:
-            self.stdout.write("The database already holds data; not seeding. Demo login: demo@heedback.local / demo-heedback")
+            self.stdout.write(
+                "The database already holds data; not seeding. "
+                "Demo login: demo@heedback.local / demo-heedback"
+            )
         call_command("collectstatic", interactive=False, verbosity=0)
         children = [
             subprocess.Popen(granian_arguments(host, port, workers=1, threads=4, backpressure=32)),
             subprocess.Popen([sys.executable, "-m", "heedback.cli", "worker"]),
         ]
-        self.stdout.write(self.style.SUCCESS(f"Heedback demo at http://{host}:{port}/ — Ctrl-C stops it."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Heedback demo at http://{host}:{port}/ — Ctrl-C stops it.")
+        )
         self.stdout.flush()
         self._supervise(children)
 

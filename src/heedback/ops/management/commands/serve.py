@@ -9,13 +9,30 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 
-def granian_arguments(host: str, port: int, workers: int, threads: int, backpressure: int) -> list[str]:
+def granian_arguments(
+    host: str, port: int, workers: int, threads: int, backpressure: int
+) -> list[str]:
     """Return the granian command line; WSGI because Django answers 5-7x more requests under it."""
     return [
-        sys.executable, "-m", "granian", "--interface", "wsgi", "heedback.wsgi:application",
-        "--host", host, "--port", str(port), "--workers", str(workers),
-        "--blocking-threads", str(threads), "--backpressure", str(backpressure),
-        "--no-ws", "--log-level", "warning",
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "heedback.wsgi:application",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--blocking-threads",
+        str(threads),
+        "--backpressure",
+        str(backpressure),
+        "--no-ws",
+        "--log-level",
+        "warning",
     ]
 
 
@@ -25,14 +42,22 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("HEEDBACK_WORKERS", "2")))
-        parser.add_argument("--threads", type=int, default=int(os.environ.get("HEEDBACK_THREADS", "4")))
         parser.add_argument(
-            "--backpressure", type=int, default=int(os.environ.get("HEEDBACK_BACKPRESSURE", "32")),
+            "--workers", type=int, default=int(os.environ.get("HEEDBACK_WORKERS", "2"))
+        )
+        parser.add_argument(
+            "--threads", type=int, default=int(os.environ.get("HEEDBACK_THREADS", "4"))
+        )
+        parser.add_argument(
+            "--backpressure",
+            type=int,
+            default=int(os.environ.get("HEEDBACK_BACKPRESSURE", "32")),
             help="Requests a worker accepts at once before others wait in the socket queue.",
         )
 
-    def handle(self, *args, host: str, port: int, workers: int, threads: int, backpressure: int, **options) -> None:
+    def handle(
+        self, *args, host: str, port: int, workers: int, threads: int, backpressure: int, **options
+    ) -> None:
         if not 0 < port < 65536:
             self.stderr.write(f"--port must be from 1 to 65535, not {port}")
             raise SystemExit(2)

@@ -8,7 +8,9 @@ class Command(BaseCommand):
     help = "Run the background job worker (django-tasks database backend)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--interval", type=float, default=1.0, help="Seconds between polls of an empty queue.")
+        parser.add_argument(
+            "--interval", type=float, default=1.0, help="Seconds between polls of an empty queue."
+        )
 
     def handle(self, *args, interval: float, **options) -> None:
         call_command("db_worker", interval=interval)

@@ -23,7 +23,12 @@ class Command(BaseCommand):
         try:
             created = services.create_api_key(organisation, name=name, role=role)
         except ServiceError as error:
-            details = "; ".join(f"{field}: {', '.join(messages)}" for field, messages in error.errors.items())
+            details = "; ".join(
+                f"{field}: {', '.join(messages)}" for field, messages in error.errors.items()
+            )
             raise CommandError(f"{error.message} {details}".strip()) from error
-        self.stdout.write(f"API key {created.api_key.name!r} for {organisation.slug} ({role}); it is shown only once:")
+        self.stdout.write(
+            f"API key {created.api_key.name!r} for {organisation.slug} ({role}); "
+            "it is shown only once:"
+        )
         self.stdout.write(created.secret)
