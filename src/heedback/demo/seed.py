@@ -573,7 +573,7 @@ class _DemoBuilder:
             return existing, False
         # ``None`` gives an unusable password without hashing; the shared hash replaces it.
         password = DEMO_PASSWORD if with_password else None
-        return create_user(email=email, password=password, name=name), True  # type: ignore[arg-type]
+        return create_user(email=email, password=password, name=name), True
 
     def _create_surveys(self) -> None:
         for spec in SURVEYS:

@@ -379,9 +379,13 @@ def clear_login_failures(username: str) -> None:
 
 @transaction.atomic
 def create_user(
-    *, email: str, password: str, name: str = "", is_superuser: bool = False
+    *, email: str, password: str | None, name: str = "", is_superuser: bool = False
 ) -> AbstractBaseUser:
-    """Create a person who logs in with their email address."""
+    """Create a person who logs in with their email address.
+
+    ``password=None`` leaves the account without a usable password: the person sets one
+    through a reset link, or a caller (the demo) sets a hash it computed once.
+    """
     User = get_user_model()
     email = User.objects.normalize_email(email.strip()).lower()
     if User.objects.filter(username=email).exists():

@@ -307,12 +307,17 @@ def question_move(request: HttpRequest, survey_id: int, question_key: str) -> Ht
 @member_view(Permission.EDIT_SURVEYS)
 def question_delete(request: HttpRequest, survey_id: int, question_key: str) -> HttpResponse:
     """Delete a question; questions shown only depending on its answer then always show."""
+    survey = _survey_of(request, survey_id)
+    freed = editing.dependents(services.draft_of(survey).definition, question_key)
+    message = _("Question deleted.")
+    if freed:
+        message = _("Question deleted. These questions now always show: %s.") % ", ".join(freed)
     return _change_questions(
         request,
-        _survey_of(request, survey_id),
+        survey,
         question_key,
         lambda definition: editing.remove_question(definition, question_key),
-        _("Question deleted."),
+        message,
     )
 
 
@@ -372,7 +377,6 @@ def _render_editor(
         "question_form": question_form,
         "editing_key": editing_key,
         "adding_type": adding_type,
-        "adding_type_label": QUESTION_TYPE_LABELS[QuestionType(adding_type)] if adding_type else "",
         "type_form": type_form or QuestionTypeForm(),
         "nav": "surveys",
     }
