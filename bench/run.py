@@ -103,8 +103,10 @@ def bench_results_page() -> list[tuple[str, str, str]]:
     from heedback.surveys.models import Survey
 
     owner = Membership.objects.filter(organisation__slug="demo", role="owner").first()
-    survey = max(Survey.objects.filter(organisation=owner.organisation, status="published"),
-                 key=lambda candidate: candidate.responses.count())
+    survey = max(
+        Survey.objects.filter(organisation=owner.organisation, status="published"),
+        key=lambda candidate: candidate.responses.count(),
+    )
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(owner.user)
     url = f"/o/demo/surveys/{survey.pk}/results/"
@@ -130,7 +132,8 @@ def write_report(rows: list[tuple[str, str, str]]) -> None:
         "because absolute timings on shared machines wander.",
         "",
         f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        f"- machine: {platform.node()}, {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}",
+        f"- machine: {platform.node()}, {os.cpu_count()} cores, {cpu}, "
+        f"Python {platform.python_version()}",
         f"- command: `make bench` (BENCH_RESPONSES={RESPONSES})",
         "",
         "| what | measured | ratio |",

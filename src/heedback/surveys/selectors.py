@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 
 from heedback.orgs.models import Organisation
 from heedback.surveys.models import Domain, Survey
@@ -10,6 +10,15 @@ from heedback.surveys.models import Domain, Survey
 
 def surveys_of(organisation: Organisation) -> QuerySet[Survey]:
     return Survey.objects.for_org(organisation).select_related("published_version")
+
+
+def survey_listing(organisation: Organisation) -> QuerySet[Survey]:
+    """Return the surveys for the list page, newest first, with their latest version number."""
+    return (
+        surveys_of(organisation)
+        .annotate(latest_version_number=Max("versions__number"))
+        .order_by("-created_at", "-pk")
+    )
 
 
 def domains_of(organisation: Organisation, *, include_retired: bool = True) -> QuerySet[Domain]:

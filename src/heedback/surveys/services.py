@@ -214,11 +214,11 @@ def publish_survey(survey: Survey, *, actor: AbstractBaseUser | None = None) -> 
 @transaction.atomic
 def close_survey(survey: Survey, *, actor: AbstractBaseUser | None = None) -> Survey:
     """Stop accepting responses; links then show a 'survey closed' page."""
+    survey = Survey.objects.select_for_update().get(pk=survey.pk)
     if survey.published_version_id is None:
         raise Conflict(_("Only a published survey can be closed."))
-    Survey.objects.filter(pk=survey.pk).update(
-        status=SurveyStatus.CLOSED, updated_at=timezone.now()
-    )
+    survey.status = SurveyStatus.CLOSED
+    survey.updated_at = timezone.now()
+    survey.save(update_fields=["status", "updated_at"])
     record_audit(survey.organisation, actor, "survey.close", survey.name, survey_id=survey.pk)
-    survey.refresh_from_db()
     return survey

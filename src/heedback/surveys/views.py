@@ -14,7 +14,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -61,11 +60,7 @@ QUESTION_TYPES = frozenset(kind.value for kind in QuestionType)
 @member_view(Permission.VIEW)
 def survey_list(request: HttpRequest) -> HttpResponse:
     """List the organisation's surveys, newest first, with their live and draft versions."""
-    surveys = (
-        selectors.surveys_of(request.organisation)
-        .annotate(latest_version_number=Max("versions__number"))
-        .order_by("-created_at", "-pk")
-    )
+    surveys = selectors.survey_listing(request.organisation)
     page = Paginator(surveys, SURVEYS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "surveys/survey_list.html", {"page": page, "nav": "surveys"})
 
