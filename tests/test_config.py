@@ -11,7 +11,8 @@ import pytest
 from heedback import config
 
 
-def test_database_url_parsing_for_sqlite_and_postgres(tmp_path):
+def test_the_default_database_is_sqlite_in_the_data_directory(monkeypatch, tmp_path):
+    monkeypatch.delenv("HEEDBACK_DATABASE_URL", raising=False)
     sqlite = config.database(tmp_path)
     assert sqlite["ENGINE"] == "django.db.backends.sqlite3"
     assert sqlite["NAME"] == str(tmp_path / "heedback.sqlite3")

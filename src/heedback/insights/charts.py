@@ -6,6 +6,7 @@ them); classes from app.css colour the marks.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
@@ -74,7 +75,8 @@ def trend(points: Sequence[Point], *, title: str, lowest: float, highest: float)
     marks = []
     for index, point in enumerate(points):
         x = left + slot * (index + 0.5)
-        label_every = max(1, len(points) // 12)
+        # About seven labels fit under a chart this wide without touching each other.
+        label_every = max(1, math.ceil(len(points) / 7))
         if index % label_every == 0:
             marks.append(
                 f'<text x="{x:.1f}" y="{height - 6}" text-anchor="middle">'
