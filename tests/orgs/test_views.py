@@ -137,3 +137,23 @@ def test_security_headers_on_staff_pages(admin_client):
     assert "'unsafe-inline'" not in page["Content-Security-Policy"]
     form = admin_client.get("/o/acme/api-keys/")
     assert b'name="csrfmiddlewaretoken"' in form.content
+
+
+def test_operators_use_djangos_admin_and_members_cannot(
+    admin_client, organisation, published_survey
+):
+    from heedback.orgs.services import create_user
+
+    operator = create_user(email="ops@example.com", password=PASSWORD, is_superuser=True)
+    client = Client()
+    client.force_login(operator)
+    for path in (
+        "/admin/",
+        "/admin/orgs/organisation/",
+        "/admin/surveys/survey/",
+        "/admin/collect/response/",
+        "/admin/orgs/auditevent/",
+    ):
+        assert client.get(path).status_code == 200, path
+    assert client.get("/admin/orgs/apikey/add/").status_code == 403
+    assert admin_client.get("/admin/").status_code == 302  # an organisation admin is no operator

@@ -1,0 +1,35 @@
+from django.contrib import admin
+
+from heedback.collect.models import Answer, Response, SurveyLink
+
+
+@admin.register(SurveyLink)
+class SurveyLinkAdmin(admin.ModelAdmin):
+    list_display = ["survey", "unit", "organisation", "is_active", "created_at"]
+    list_filter = ["organisation", "is_active"]
+    readonly_fields = ["token"]
+
+
+class AnswerInline(admin.TabularInline):
+    model = Answer
+    fields = ["question_key", "number", "text", "choices"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Response)
+class ResponseAdmin(admin.ModelAdmin):
+    """Responses are facts: operators may read them, not edit them."""
+
+    list_display = ["id", "survey", "unit", "channel", "submitted_at"]
+    list_filter = ["organisation", "channel"]
+    date_hierarchy = "submitted_at"
+    inlines = [AnswerInline]
+    raw_id_fields = ["survey", "version", "unit", "link"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

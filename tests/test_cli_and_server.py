@@ -1,0 +1,165 @@
+"""The `heedback` command and the production server, as an operator runs them: real processes,
+a real database file and real HTTP on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("HEEDBACK_DATABASE_URL", "").startswith("postgres"),
+    reason="the command-line tests run on their own SQLite file; the rest covers PostgreSQL",
+)
+
+
+def heedback(data_dir: Path, *arguments: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("HEEDBACK_", "DJANGO_"))
+    }
+    env["HEEDBACK_DATA_DIR"] = str(data_dir)
+    result = subprocess.run(
+        [sys.executable, "-m", "heedback.cli", *arguments],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    data_dir = tmp_path_factory.mktemp("heedback-data")
+    heedback(data_dir, "migrate", "-v", "0")
+    heedback(
+        data_dir,
+        "createadmin",
+        "--email",
+        "ops@example.com",
+        "--org",
+        "acme",
+        "--org-name",
+        "Acme Hotels",
+        "--password",
+        "a long operator passphrase",
+    )
+    return data_dir
+
+
+def test_createadmin_makes_an_owner_of_a_new_organisation(installed):
+    result = heedback(
+        installed,
+        "shell",
+        "-c",
+        (
+            "from heedback.orgs.models import Membership;"
+            "m = Membership.objects.select_related('organisation', 'user').get();"
+            "print(m.organisation.slug, m.role, m.user.is_superuser)"
+        ),
+    )
+    assert result.stdout.strip().splitlines()[-1].split() == ["acme", "owner", "True"]
+
+
+def test_create_api_key_prints_the_key_alone_on_the_last_line(installed):
+    result = heedback(installed, "create-api-key", "--org", "acme", "--name", "ci")
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith("hb_")
+    assert " " not in last
+
+
+def test_create_api_key_for_an_unknown_organisation_fails_clearly(installed):
+    result = heedback(installed, "create-api-key", "--org", "nope", "--name", "x", check=False)
+    assert result.returncode == 1
+    assert "--org: no organisation with slug 'nope'" in result.stderr
+
+
+def test_seed_demo_refuses_a_database_with_other_organisations(installed):
+    result = heedback(installed, "seed-demo", "--responses", "10", check=False)
+    assert result.returncode == 1
+    assert "--force" in result.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def request(url: str, *, key: str | None = None, body: dict | None = None) -> tuple[int, bytes]:
+    headers = {"Content-Type": "application/json"}
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    data = json.dumps(body).encode() if body is not None else None
+    try:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, data=data, headers=headers), timeout=10
+        ) as reply:
+            return reply.status, reply.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_serve_answers_pages_static_files_and_the_api_over_http(installed):
+    key = (
+        heedback(installed, "create-api-key", "--org", "acme", "--name", "http")
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HEEDBACK_", "DJANGO_"))}
+    env["HEEDBACK_DATA_DIR"] = str(installed)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "heedback.cli", "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                status, body = request(f"{base}/healthz")
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert server.poll() is None, server.stdout.read().decode()
+                assert time.monotonic() < deadline, "the server did not start within 60 s"
+                time.sleep(0.3)
+        assert (status, json.loads(body)) == (200, {"status": "ok"})
+        status, css = request(f"{base}/static/heedback/app.css")
+        assert status == 200
+        assert b"--brand" in css
+        status, body = request(f"{base}/api/v1/surveys", key=key, body={"template": "post_service"})
+        assert status == 201, body
+        survey = json.loads(body)
+        status, _body = request(f"{base}/api/v1/surveys/{survey['id']}/publish", key=key, body={})
+        assert status == 200
+        units = json.loads(request(f"{base}/api/v1/units", key=key)[1])
+        answer = {
+            "idempotency_key": "http-1",
+            "unit": units[0]["id"],
+            "answers": {"nps": 10, "satisfaction": 5, "problem_resolved": True},
+        }
+        first = request(f"{base}/api/v1/surveys/{survey['id']}/responses", key=key, body=answer)
+        again = request(f"{base}/api/v1/surveys/{survey['id']}/responses", key=key, body=answer)
+        assert (first[0], again[0]) == (201, 200)
+        assert json.loads(first[1])["id"] == json.loads(again[1])["id"]
+        status, body = request(f"{base}/api/v1/metrics?survey={survey['id']}&metric=nps", key=key)
+        assert json.loads(body)["results"][0]["value"] == 100.0
+        assert request(f"{base}/api/v1/surveys")[0] == 401
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
