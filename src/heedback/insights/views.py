@@ -143,9 +143,9 @@ def _nps_trend(query, summaries, minimum: int) -> str:
     ]
     if len(points) < 2:
         return ""
-    return charts.trend(
-        points, title=_("NPS by month, with 95% interval"), lowest=-100, highest=100
-    )
+    # xgettext:no-python-format
+    title = _("NPS by month, with 95% interval")
+    return charts.trend(points, title=title, lowest=-100, highest=100)
 
 
 def _comment_views(page, survey) -> list[dict]:
