@@ -46,6 +46,9 @@ class Response(OrgOwned):
     idempotency_key = models.CharField(max_length=128)
     submitted_at = models.DateTimeField(_("submitted at"), db_index=True)
     received_at = models.DateTimeField(default=timezone.now)
+    # The calendar day of ``submitted_at`` in the organisation's time zone, kept so that
+    # rollups group by day with plain SQL on every database (derived: rebuildable).
+    local_date = models.DateField(_("local date"))
     language = models.CharField(max_length=16, blank=True)
     comment = models.TextField(_("comment"), blank=True)
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import secrets
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -26,6 +27,11 @@ from heedback.surveys.models import Survey, SurveyVersion
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_COMMENT_LENGTH = 5000
 MAX_IDEMPOTENCY_KEY_LENGTH = 128
+
+
+def local_date_of(organisation_time_zone: str, when: datetime) -> date:
+    """Return the calendar day of ``when`` in the organisation's time zone."""
+    return when.astimezone(zoneinfo.ZoneInfo(organisation_time_zone)).date()
 
 
 def new_link_token() -> str:
@@ -140,6 +146,7 @@ def _validate(submission: Submission) -> tuple[SurveyVersion, dict[str, object]]
 
 
 def _store(submission: Submission, version: SurveyVersion, values: dict[str, object]) -> Response:
+    submitted_at = submission.submitted_at or timezone.now()
     response = Response.objects.create(
         organisation_id=submission.survey.organisation_id,
         survey=submission.survey,
@@ -148,7 +155,8 @@ def _store(submission: Submission, version: SurveyVersion, values: dict[str, obj
         link=submission.link,
         channel=submission.channel,
         idempotency_key=submission.idempotency_key,
-        submitted_at=submission.submitted_at or timezone.now(),
+        submitted_at=submitted_at,
+        local_date=local_date_of(submission.survey.organisation.time_zone, submitted_at),
         language=submission.language[:16],
         comment=submission.comment.strip(),
     )

@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 
 from heedback.collect.choices import Channel
 from heedback.collect.models import Answer, Response, SurveyLink
-from heedback.collect.services import answer_row, publish_and_open_links
+from heedback.collect.services import answer_row, local_date_of, publish_and_open_links
 from heedback.core.errors import Conflict, InvalidInput
 from heedback.demo.comments import CommentWriter, tone_of
 from heedback.orgs.choices import Role, UnitKind
@@ -778,6 +778,7 @@ class _DemoBuilder:
                 channel=plan.channel,
                 idempotency_key=f"demo-{number}",
                 submitted_at=plan.when,
+                local_date=local_date_of(self.organisation.time_zone, plan.when),
                 received_at=received,
                 language="en",
             )
