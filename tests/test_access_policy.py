@@ -73,6 +73,7 @@ API_POLICY: dict[tuple[str, str], Permission] = {
     ("PUT", "/v1/surveys/{survey_id}/draft"): Permission.WRITE_API,
     ("POST", "/v1/surveys/{survey_id}/publish"): Permission.WRITE_API,
     ("POST", "/v1/surveys/{survey_id}/responses"): Permission.WRITE_API,
+    ("POST", "/v1/surveys/{survey_id}/responses/batch"): Permission.WRITE_API,
     ("GET", "/v1/surveys/{survey_id}/responses"): VIEW,
     ("GET", "/v1/responses/{response_id}"): VIEW,
     ("GET", "/v1/surveys/{survey_id}/links"): VIEW,
@@ -227,6 +228,9 @@ API_BODIES = {
         "unit": 0,
         "answers": {"nps": 9},
     },
+    ("POST", "/v1/surveys/{survey_id}/responses/batch"): {
+        "items": [{"idempotency_key": "matrix-batch", "unit": 0, "answers": {"nps": 9}}],
+    },
 }
 
 
@@ -235,6 +239,8 @@ def call(client: ApiClient, method: str, path: str, world: dict, params: dict | 
     body = API_BODIES.get((method, path), {})
     if "unit" in body:
         body = {**body, "unit": world["unit_id"]}
+    if "items" in body:
+        body = {"items": [{**item, "unit": world["unit_id"]} for item in body["items"]]}
     if method == "GET":
         return client.get(url, params)
     if method == "PUT":

@@ -112,54 +112,90 @@ def request(url: str, *, key: str | None = None, body: dict | None = None) -> tu
         return error.code, error.read()
 
 
-def test_serve_answers_pages_static_files_and_the_api_over_http(installed):
-    key = (
-        heedback(installed, "create-api-key", "--org", "acme", "--name", "http")
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+@pytest.fixture(scope="module")
+def server(installed):
+    """Run `heedback serve` (granian, production settings but for TLS) on a free port."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HEEDBACK_", "DJANGO_"))}
     env["HEEDBACK_DATA_DIR"] = str(installed)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "heedback.cli", "serve", "--port", str(port), "--workers", "1"],
+    process = subprocess.Popen(
+        [sys.executable, "-m", "heedback.cli", "serve", "--port", str(port), "--workers", "2"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                status, body = request(f"{base}/healthz")
-                break
-            except (urllib.error.URLError, ConnectionError):
-                assert server.poll() is None, server.stdout.read().decode()
-                assert time.monotonic() < deadline, "the server did not start within 60 s"
-                time.sleep(0.3)
-        assert (status, json.loads(body)) == (200, {"status": "ok"})
-        status, css = request(f"{base}/static/heedback/app.css")
-        assert status == 200
-        assert b"--brand" in css
-        status, body = request(f"{base}/api/v1/surveys", key=key, body={"template": "post_service"})
-        assert status == 201, body
-        survey = json.loads(body)
-        status, _body = request(f"{base}/api/v1/surveys/{survey['id']}/publish", key=key, body={})
-        assert status == 200
-        units = json.loads(request(f"{base}/api/v1/units", key=key)[1])
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            request(f"{base}/healthz")
+            break
+        except (urllib.error.URLError, ConnectionError):
+            assert process.poll() is None, process.stdout.read().decode()
+            assert time.monotonic() < deadline, "the server did not start within 60 s"
+            time.sleep(0.3)
+    yield base
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def http_survey(installed, server):
+    """An API key and a published survey of the served organisation."""
+    key = heedback(installed, "create-api-key", "--org", "acme", "--name", "http").stdout
+    key = key.strip().splitlines()[-1]
+    status, body = request(f"{server}/api/v1/surveys", key=key, body={"template": "post_service"})
+    assert status == 201, body
+    survey = json.loads(body)
+    status, _body = request(f"{server}/api/v1/surveys/{survey['id']}/publish", key=key, body={})
+    assert status == 200
+    units = json.loads(request(f"{server}/api/v1/units", key=key)[1])
+    return {"key": key, "survey": survey["id"], "unit": units[0]["id"]}
+
+
+def test_serve_answers_pages_static_files_and_the_api_over_http(server, http_survey):
+    base, key, survey = server, http_survey["key"], http_survey["survey"]
+    status, body = request(f"{base}/healthz")
+    assert (status, json.loads(body)) == (200, {"status": "ok"})
+    status, css = request(f"{base}/static/heedback/app.css")
+    assert status == 200
+    assert b"--brand" in css
+    answer = {
+        "idempotency_key": "http-1",
+        "unit": http_survey["unit"],
+        "answers": {"nps": 10, "satisfaction": 5, "problem_resolved": True},
+    }
+    first = request(f"{base}/api/v1/surveys/{survey}/responses", key=key, body=answer)
+    again = request(f"{base}/api/v1/surveys/{survey}/responses", key=key, body=answer)
+    assert (first[0], again[0]) == (201, 200)
+    assert json.loads(first[1])["id"] == json.loads(again[1])["id"]
+    status, body = request(f"{base}/api/v1/metrics?survey={survey}&metric=nps", key=key)
+    assert json.loads(body)["results"][0]["value"] == 100.0
+    assert request(f"{base}/api/v1/surveys")[0] == 401
+
+
+def test_fifty_clients_posting_one_key_store_one_response_every_round(server, http_survey):
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = f"{server}/api/v1/surveys/{http_survey['survey']}/responses"
+    rounds, clients = 12, 50
+
+    def post(target: str, body: dict) -> tuple[int, bytes]:
+        return request(target, key=http_survey["key"], body=body)
+
+    for round_number in range(rounds):
         answer = {
-            "idempotency_key": "http-1",
-            "unit": units[0]["id"],
-            "answers": {"nps": 10, "satisfaction": 5, "problem_resolved": True},
+            "idempotency_key": f"race-{round_number}",
+            "unit": http_survey["unit"],
+            "answers": {"nps": round_number % 11, "satisfaction": 3, "problem_resolved": False},
         }
-        first = request(f"{base}/api/v1/surveys/{survey['id']}/responses", key=key, body=answer)
-        again = request(f"{base}/api/v1/surveys/{survey['id']}/responses", key=key, body=answer)
-        assert (first[0], again[0]) == (201, 200)
-        assert json.loads(first[1])["id"] == json.loads(again[1])["id"]
-        status, body = request(f"{base}/api/v1/metrics?survey={survey['id']}&metric=nps", key=key)
-        assert json.loads(body)["results"][0]["value"] == 100.0
-        assert request(f"{base}/api/v1/surveys")[0] == 401
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+        with ThreadPoolExecutor(max_workers=clients) as pool:
+            replies = list(pool.map(lambda _n, body=answer: post(url, body), range(clients)))
+        statuses = sorted(status for status, _body in replies)
+        assert statuses == [200] * (clients - 1) + [201], (round_number, statuses)
+        assert len({json.loads(body)["id"] for _status, body in replies}) == 1
+    _status, body = request(f"{url}?limit=500", key=http_survey["key"])
+    keys = [item["idempotency_key"] for item in json.loads(body)["results"]]
+    assert sorted(key for key in keys if key.startswith("race-")) == sorted(
+        f"race-{number}" for number in range(rounds)
+    )

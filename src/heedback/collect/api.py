@@ -1,15 +1,26 @@
-"""The collect router: responses in and out, and the public links of a survey."""
+"""The collect router: responses in (one or a batch) and out, and the public links of a survey."""
 
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Query, Router, Status
+from pydantic import ValidationError
 
 from heedback.collect import selectors, services
 from heedback.collect.models import Response
-from heedback.collect.schemas import LinkOut, ResponseFilters, ResponseIn, ResponseOut, ResponsePage
+from heedback.collect.schemas import (
+    BatchIn,
+    BatchOut,
+    LinkOut,
+    ResponseFilters,
+    ResponseIn,
+    ResponseOut,
+    ResponsePage,
+)
 from heedback.core.api_support import requires
+from heedback.core.errors import InvalidInput
 from heedback.insights.selectors import MetricQuery, responses_in_scope
-from heedback.orgs.models import Unit
+from heedback.orgs.models import Organisation, Unit
 from heedback.orgs.permissions import Permission
 from heedback.orgs.tenancy import get_scoped_or_404, get_scoped_or_invalid
 from heedback.surveys.models import Survey
@@ -17,14 +28,31 @@ from heedback.surveys.models import Survey
 router = Router(tags=["responses"])
 
 
-@router.post("/surveys/{survey_id}/responses", response={200: ResponseOut, 201: ResponseOut})
-@requires(Permission.WRITE_API)
-def submit_response(request: HttpRequest, survey_id: int, payload: ResponseIn):
-    """Store a response; a repeat of the same ``idempotency_key`` returns the first one (200)."""
-    survey = get_scoped_or_404(Survey, request.organisation, pk=survey_id)
-    unit = get_scoped_or_invalid(Unit, request.organisation, "unit", pk=payload.unit)
-    result = services.submit_response(
-        services.Submission(
+class Directory:
+    """The organisation's units and staff, looked up once for a whole request."""
+
+    def __init__(self, organisation: Organisation) -> None:
+        self.units = {unit.pk: unit for unit in Unit.objects.for_org(organisation)}
+        self.staff = {
+            user.email.lower(): user
+            for user in get_user_model().objects.filter(memberships__organisation=organisation)
+        }
+
+    def submission(self, survey: Survey, payload: ResponseIn) -> services.Submission:
+        """Turn one validated payload into a Submission, noting unknown references as errors."""
+        errors = []
+        unit = self.units.get(payload.unit)
+        if unit is None:
+            errors.append(("unit", "not found"))
+            unit = Unit(organisation_id=survey.organisation_id)
+        staff = None
+        if payload.staff:
+            staff = self.staff.get(payload.staff.strip().lower())
+            if staff is None:
+                errors.append(("staff", "no member with this email"))
+        if errors:
+            raise InvalidInput.from_pairs("The response is not valid.", errors)
+        return services.Submission(
             survey=survey,
             unit=unit,
             answers=payload.answers,
@@ -33,10 +61,70 @@ def submit_response(request: HttpRequest, survey_id: int, payload: ResponseIn):
             submitted_at=payload.submitted_at,
             comment=payload.comment,
             language=payload.language,
+            staff=staff,
+            external_id=payload.external_id,
         )
-    )
-    stored = selectors.responses_with_answers(Response.objects.filter(pk=result.response.pk)).get()
-    return Status(201 if result.created else 200, selectors.response_as_dict(stored))
+
+
+def _parse_item(item: dict) -> ResponseIn:
+    try:
+        return ResponseIn.model_validate(item)
+    except ValidationError as error:
+        raise InvalidInput.from_pairs(
+            "The response is not valid.",
+            [
+                (
+                    ".".join(str(part) for part in problem["loc"]) or "__all__",
+                    str(problem["msg"]).removeprefix("Value error, "),
+                )
+                for problem in error.errors()
+            ],
+        ) from error
+
+
+def _stored(response_id: int) -> dict:
+    response = selectors.responses_with_answers(Response.objects.filter(pk=response_id)).get()
+    return selectors.response_as_dict(response)
+
+
+@router.post("/surveys/{survey_id}/responses", response={200: ResponseOut, 201: ResponseOut})
+@requires(Permission.WRITE_API)
+def submit_response(request: HttpRequest, survey_id: int, payload: ResponseIn):
+    """Store a response; a repeat of the same ``idempotency_key`` returns the first one (200)."""
+    survey = get_scoped_or_404(Survey, request.organisation, pk=survey_id)
+    submission = Directory(request.organisation).submission(survey, payload)
+    result = services.submit_response(submission)
+    return Status(201 if result.created else 200, _stored(result.response.pk))
+
+
+@router.post("/surveys/{survey_id}/responses/batch", response=BatchOut)
+@requires(Permission.WRITE_API)
+def submit_batch(request: HttpRequest, survey_id: int, payload: BatchIn):
+    """Store up to 1,000 responses; each item is created, a duplicate, or invalid with errors.
+
+    Items are independent: an invalid item never stops the others, and an item is stored
+    whole or not at all. Send the batch again after a network failure: items already
+    stored come back as duplicates.
+    """
+    survey = get_scoped_or_404(Survey, request.organisation, pk=survey_id)
+    directory = Directory(request.organisation)
+    items: list = []
+    for raw in payload.items:
+        try:
+            items.append(directory.submission(survey, _parse_item(raw)))
+        except InvalidInput as error:
+            items.append(error)
+    results = services.submit_batch(survey, items)
+    counts = {status: 0 for status in ("created", "duplicate", "invalid")}
+    for result in results:
+        counts[result.status] += 1
+    return {
+        **counts,
+        "results": [
+            {"index": r.index, "status": r.status, "id": r.response_id, "errors": r.errors}
+            for r in results
+        ],
+    }
 
 
 @router.get("/surveys/{survey_id}/responses", response=ResponsePage)
@@ -74,9 +162,8 @@ def list_responses(request: HttpRequest, survey_id: int, filters: Query[Response
 @requires(Permission.VIEW)
 def get_response(request: HttpRequest, response_id: int):
     queryset = selectors.responses_with_answers(Response.objects.all())
-    return selectors.response_as_dict(
-        get_scoped_or_404(queryset, request.organisation, pk=response_id)
-    )
+    response = get_scoped_or_404(queryset, request.organisation, pk=response_id)
+    return selectors.response_as_dict(response)
 
 
 @router.get("/surveys/{survey_id}/links", response=list[LinkOut])
@@ -90,6 +177,7 @@ def list_links(request: HttpRequest, survey_id: int):
             "unit": link.unit_id,
             "unit_name": link.unit.name,
             "token": link.token,
+            "short_code": link.short_code,
             "url": request.build_absolute_uri(reverse("respond", args=[link.token])),
             "is_active": link.is_active,
         }

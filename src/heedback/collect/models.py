@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +18,8 @@ class SurveyLink(OrgOwned):
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="links")
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="survey_links")
     token = models.CharField(max_length=64, unique=True)
+    # A code short enough to type from a printed card (heedback.example/c/7KQ4-M2XD).
+    short_code = models.CharField(max_length=16, unique=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -43,6 +46,20 @@ class Response(OrgOwned):
         SurveyLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="responses"
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel, default=Channel.WEB)
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="served_responses",
+        help_text=_("The staff member who served the customer."),
+    )
+    external_id = models.CharField(
+        _("external id"),
+        max_length=200,
+        blank=True,
+        help_text=_("The id of this response in the system it came from (import, connector)."),
+    )
     idempotency_key = models.CharField(max_length=128)
     submitted_at = models.DateTimeField(_("submitted at"), db_index=True)
     received_at = models.DateTimeField(default=timezone.now)

@@ -15,6 +15,30 @@ class ResponseIn(Schema):
     submitted_at: datetime | None = None
     comment: str = Field(default="", max_length=5000)
     language: str = Field(default="", max_length=16)
+    staff: str | None = Field(
+        default=None, max_length=254, description="Email of the member who served the customer."
+    )
+    external_id: str = Field(default="", max_length=200)
+
+
+class BatchIn(Schema):
+    """Up to 1,000 responses; each item has the shape of a single response."""
+
+    items: list[dict[str, Any]] = Field(min_length=1, max_length=1000)
+
+
+class ItemResultOut(Schema):
+    index: int
+    status: str
+    id: int | None
+    errors: dict[str, list[str]]
+
+
+class BatchOut(Schema):
+    created: int
+    duplicate: int
+    invalid: int
+    results: list[ItemResultOut]
 
 
 class ResponseOut(Schema):
@@ -28,6 +52,8 @@ class ResponseOut(Schema):
     received_at: datetime
     language: str
     comment: str
+    staff: str | None
+    external_id: str
     answers: dict[str, Any]
 
 
@@ -51,5 +77,6 @@ class LinkOut(Schema):
     unit: int
     unit_name: str
     token: str
+    short_code: str
     url: str
     is_active: bool

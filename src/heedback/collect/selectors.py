@@ -20,7 +20,7 @@ def link_by_token(token: str) -> SurveyLink | None:
 
 
 def responses_with_answers(responses: QuerySet[Response]) -> QuerySet[Response]:
-    return responses.select_related("version").prefetch_related("answers")
+    return responses.select_related("version", "staff").prefetch_related("answers")
 
 
 def response_as_dict(response: Response) -> dict:
@@ -41,5 +41,7 @@ def response_as_dict(response: Response) -> dict:
         "received_at": response.received_at,
         "language": response.language,
         "comment": response.comment,
+        "staff": response.staff.email if response.staff_id else None,
+        "external_id": response.external_id,
         "answers": answers,
     }

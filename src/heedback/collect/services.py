@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from heedback.collect.choices import Channel
 from heedback.collect.models import Answer, Response, SurveyLink
-from heedback.core.errors import Conflict, InvalidInput
+from heedback.core.errors import Conflict, InvalidInput, ServiceError
 from heedback.orgs.models import Unit
 from heedback.orgs.selectors import units_of
 from heedback.surveys import services as survey_services
@@ -27,6 +27,8 @@ from heedback.surveys.models import Survey, SurveyVersion
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_COMMENT_LENGTH = 5000
 MAX_IDEMPOTENCY_KEY_LENGTH = 128
+MAX_EXTERNAL_ID_LENGTH = 200
+MAX_BATCH_SIZE = 1000
 
 
 def local_date_of(organisation_time_zone: str, when: datetime) -> date:
@@ -37,6 +39,21 @@ def local_date_of(organisation_time_zone: str, when: datetime) -> date:
 def new_link_token() -> str:
     """Return an unguessable link token (192 random bits)."""
     return secrets.token_urlsafe(24)
+
+
+# Crockford's base 32 without I, L, O and U: nothing to confuse when typed from a card.
+SHORT_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_short_code() -> str:
+    """Return a typable code of 8 characters (40 bits; looked up, never trusted as a secret)."""
+    return "".join(secrets.choice(SHORT_CODE_ALPHABET) for _ in range(8))
+
+
+def normalise_short_code(typed: str) -> str:
+    """Return the code as stored, forgiving case, spaces, dashes and look-alike letters."""
+    cleaned = typed.upper().replace("-", "").replace(" ", "")
+    return cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
 
 
 def ensure_links(survey: Survey) -> list[SurveyLink]:
@@ -50,7 +67,7 @@ def ensure_links(survey: Survey) -> list[SurveyLink]:
                 organisation=survey.organisation,
                 survey=survey,
                 unit=unit,
-                defaults={"token": new_link_token()},
+                defaults={"token": new_link_token(), "short_code": new_short_code()},
             )
             link.unit = unit
         links.append(link)
@@ -69,7 +86,12 @@ def publish_and_open_links(
 
 @dataclass(frozen=True)
 class Submission:
-    """What a channel hands over: answers keyed by question, where and when they were given."""
+    """What a channel hands over: answers keyed by question, where and when they were given.
+
+    ``errors`` carries problems the adapter found while reading its input (an unknown
+    unit or staff member named in a request), so that they are reported together with
+    the service's own findings, every field at once.
+    """
 
     survey: Survey
     unit: Unit
@@ -80,6 +102,8 @@ class Submission:
     comment: str = ""
     language: str = ""
     link: SurveyLink | None = None
+    staff: AbstractBaseUser | None = None
+    external_id: str = ""
     errors: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -99,10 +123,13 @@ def submit_response(submission: Submission) -> SubmissionResult:
     existing = _find_existing(survey, submission.idempotency_key)
     if existing is not None:
         return SubmissionResult(existing, created=False)
-    version, values = _validate(submission)
+    response, answers = build_response(submission)
     try:
         with transaction.atomic():
-            response = _store(submission, version, values)
+            response.save(force_insert=True)
+            for answer in answers:
+                answer.response = response
+            Answer.objects.bulk_create(answers)
     except IntegrityError:
         # Two identical submissions raced; the other one won and holds the answer.
         existing = _find_existing(survey, submission.idempotency_key)
@@ -116,25 +143,41 @@ def _find_existing(survey: Survey, key: str) -> Response | None:
     return Response.objects.filter(survey=survey, idempotency_key=key).first()
 
 
+def build_response(submission: Submission) -> tuple[Response, list[Answer]]:
+    """Validate a submission and return its unsaved response and answers.
+
+    Raises InvalidInput naming every bad field, or Conflict when the survey is closed.
+    """
+    version, values = _validate(submission)
+    survey = submission.survey
+    submitted_at = submission.submitted_at or timezone.now()
+    response = Response(
+        organisation_id=survey.organisation_id,
+        survey=survey,
+        version=version,
+        unit=submission.unit,
+        link=submission.link,
+        channel=submission.channel,
+        staff=submission.staff,
+        external_id=submission.external_id,
+        idempotency_key=submission.idempotency_key,
+        submitted_at=submitted_at,
+        local_date=local_date_of(survey.organisation.time_zone, submitted_at),
+        language=submission.language[:16],
+        comment=submission.comment.strip(),
+    )
+    questions = {question.key: question for question in version.parsed().questions}
+    answers = [answer_row(response, questions[key], value) for key, value in values.items()]
+    return response, answers
+
+
 def _validate(submission: Submission) -> tuple[SurveyVersion, dict[str, object]]:
     survey = submission.survey
     if survey.status != SurveyStatus.PUBLISHED or survey.published_version_id is None:
         raise Conflict(
             _("This survey is not accepting responses."), errors={"survey": [_("not open")]}
         )
-    errors = list(submission.errors)
-    key = submission.idempotency_key
-    if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
-        errors.append(("idempotency_key", _("Give a key of 1–128 printable characters.")))
-    if submission.unit.organisation_id != survey.organisation_id:
-        errors.append(("unit", _("The unit does not exist.")))
-    if submission.channel not in Channel.values:
-        errors.append(("channel", _("Choose one of: %s.") % ", ".join(Channel.values)))
-    when = submission.submitted_at
-    if when is not None and (timezone.is_naive(when) or when > timezone.now() + CLOCK_SKEW):
-        errors.append(("submitted_at", _("Give a time with its time zone, not in the future.")))
-    if len(submission.comment) > MAX_COMMENT_LENGTH:
-        errors.append(("comment", _("At most %d characters.") % MAX_COMMENT_LENGTH))
+    errors = list(submission.errors) + _envelope_errors(submission)
     version = survey.published_version
     cleaned = clean_answers(version.parsed(), dict(submission.answers))
     errors.extend((f"answers.{error.path}", error.message) for error in cleaned.errors)
@@ -145,26 +188,119 @@ def _validate(submission: Submission) -> tuple[SurveyVersion, dict[str, object]]
     return version, cleaned.values
 
 
-def _store(submission: Submission, version: SurveyVersion, values: dict[str, object]) -> Response:
-    submitted_at = submission.submitted_at or timezone.now()
-    response = Response.objects.create(
-        organisation_id=submission.survey.organisation_id,
-        survey=submission.survey,
-        version=version,
-        unit=submission.unit,
-        link=submission.link,
-        channel=submission.channel,
-        idempotency_key=submission.idempotency_key,
-        submitted_at=submitted_at,
-        local_date=local_date_of(submission.survey.organisation.time_zone, submitted_at),
-        language=submission.language[:16],
-        comment=submission.comment.strip(),
-    )
-    questions = {question.key: question for question in version.parsed().questions}
-    Answer.objects.bulk_create(
-        [answer_row(response, questions[key], value) for key, value in values.items()]
-    )
-    return response
+def _envelope_errors(submission: Submission) -> list[tuple[str, str]]:
+    """Check everything around the answers: key, unit, channel, time, comment, external id."""
+    errors = []
+    organisation_id = submission.survey.organisation_id
+    key = submission.idempotency_key
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
+        errors.append(("idempotency_key", _("Give a key of 1–128 printable characters.")))
+    if submission.unit.organisation_id != organisation_id:
+        errors.append(("unit", _("The unit does not exist.")))
+    if submission.channel not in Channel.values:
+        errors.append(("channel", _("Choose one of: %s.") % ", ".join(Channel.values)))
+    when = submission.submitted_at
+    if when is not None and (timezone.is_naive(when) or when > timezone.now() + CLOCK_SKEW):
+        errors.append(("submitted_at", _("Give a time with its time zone, not in the future.")))
+    if len(submission.comment) > MAX_COMMENT_LENGTH:
+        errors.append(("comment", _("At most %d characters.") % MAX_COMMENT_LENGTH))
+    if len(submission.external_id) > MAX_EXTERNAL_ID_LENGTH:
+        errors.append(("external_id", _("At most %d characters.") % MAX_EXTERNAL_ID_LENGTH))
+    return errors
+
+
+class ItemStatus:
+    CREATED = "created"
+    DUPLICATE = "duplicate"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """The outcome of one item of a batch, reported in the item's position."""
+
+    index: int
+    status: str
+    response_id: int | None = None
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+def submit_batch(survey: Survey, items: list[Submission | ServiceError]) -> list[ItemResult]:
+    """Store every valid, new item of a batch at once; report each item's fate.
+
+    An item is stored whole or not at all; invalid items never stop the valid ones. A key
+    seen earlier in the batch, or already stored, is a duplicate pointing at the stored
+    response. Items arrive as Submissions, or as the error an adapter hit reading them.
+    """
+    results: dict[int, ItemResult] = {}
+    built: dict[str, tuple[int, Response, list[Answer]]] = {}
+    for index, item in enumerate(items):
+        if isinstance(item, ServiceError):
+            results[index] = ItemResult(index, ItemStatus.INVALID, errors=_errors_of(item))
+            continue
+        try:
+            response, answers = build_response(item)
+        except ServiceError as error:
+            results[index] = ItemResult(index, ItemStatus.INVALID, errors=_errors_of(error))
+            continue
+        if item.idempotency_key in built:
+            results[index] = ItemResult(index, ItemStatus.DUPLICATE)  # id filled in below
+            continue
+        built[item.idempotency_key] = (index, response, answers)
+    stored = _store_batch(survey, built)
+    for key, (index, response, _answers) in built.items():
+        created = key not in stored
+        response_id = response.pk if created else stored[key]
+        results[index] = ItemResult(
+            index, ItemStatus.CREATED if created else ItemStatus.DUPLICATE, response_id
+        )
+    ids = {key: results[index].response_id for key, (index, _r, _a) in built.items()}
+    for index, item in enumerate(items):
+        result = results[index]
+        if result.status == ItemStatus.DUPLICATE and result.response_id is None:
+            results[index] = ItemResult(index, ItemStatus.DUPLICATE, ids[item.idempotency_key])
+    return [results[index] for index in range(len(items))]
+
+
+def _store_batch(
+    survey: Survey, built: dict[str, tuple[int, Response, list[Answer]]]
+) -> dict[str, int]:
+    """Insert the new responses of a batch in one transaction; return the keys already stored.
+
+    A concurrent writer may store one of the keys between the look-up and the insert: the
+    unique constraint then fails the whole transaction, and the batch is simply retried
+    with a fresh look-up (it can lose that race only a bounded number of times).
+    """
+    for _attempt in range(5):
+        existing = dict(
+            Response.objects.filter(survey=survey, idempotency_key__in=list(built)).values_list(
+                "idempotency_key", "pk"
+            )
+        )
+        new = [
+            (response, answers)
+            for key, (_i, response, answers) in built.items()
+            if key not in existing
+        ]
+        try:
+            with transaction.atomic():
+                Response.objects.bulk_create([response for response, _answers in new])
+                for response, answers in new:
+                    for answer in answers:
+                        answer.response = response
+                Answer.objects.bulk_create(
+                    [answer for _response, answers in new for answer in answers]
+                )
+        except IntegrityError:
+            for response, _answers in new:
+                response.pk = None
+            continue
+        return existing
+    raise Conflict(_("The batch kept colliding with concurrent writes; send it again."))
+
+
+def _errors_of(error: ServiceError) -> dict[str, list[str]]:
+    return error.errors or {"__all__": [error.message]}
 
 
 def answer_row(response: Response, question: Question, value: object) -> Answer:
