@@ -11,6 +11,7 @@ from heedback import __version__
 from heedback.collect.api import router as collect_router
 from heedback.core.api_support import ApiKeyAuth, error_body
 from heedback.core.errors import ServiceError
+from heedback.core.ratelimit import RateLimited
 from heedback.insights.api import router as insights_router
 from heedback.orgs.api import router as orgs_router
 from heedback.surveys.api import router as surveys_router
@@ -55,9 +56,12 @@ def on_validation_error(request: HttpRequest, error: ValidationError) -> HttpRes
 
 @api.exception_handler(ServiceError)
 def on_service_error(request: HttpRequest, error: ServiceError) -> HttpResponse:
-    return api.create_response(
+    response = api.create_response(
         request, error_body(error.message, error.errors), status=error.status
     )
+    if isinstance(error, RateLimited):
+        response["Retry-After"] = str(error.retry_after)
+    return response
 
 
 @api.exception_handler(AuthenticationError)

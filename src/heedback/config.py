@@ -127,6 +127,31 @@ def database(directory: Path) -> dict:
     )
 
 
+def cache() -> dict:
+    """Return the cache settings: Redis from ``HEEDBACK_CACHE_URL``, else in-process memory."""
+    url = os.environ.get("HEEDBACK_CACHE_URL", "")
+    if not url:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if urlparse(url).scheme not in {"redis", "rediss"}:
+        raise ConfigurationError("HEEDBACK_CACHE_URL: use redis://host:port/db")
+    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+
+
+def env_limit(name: str, default: tuple[int, int]) -> tuple[int, int]:
+    """Return a rate limit written as ``REQUESTS/SECONDS`` (e.g. ``600/60``)."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    requests, _slash, seconds = raw.partition("/")
+    try:
+        parsed = int(requests), int(seconds or 60)
+    except ValueError:
+        parsed = (-1, -1)
+    if parsed[0] < 0 or parsed[1] <= 0:
+        raise ConfigurationError(f"{name}={raw!r}: expected REQUESTS/SECONDS, such as 600/60")
+    return parsed
+
+
 @dataclass(frozen=True)
 class EmailSettings:
     """Django's email backend and its options, from ``HEEDBACK_EMAIL_URL``."""

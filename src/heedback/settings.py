@@ -155,6 +155,14 @@ if IS_PRODUCTION:
 
 NINJA_PAGINATION_PER_PAGE = 50
 
+CACHES = {"default": config.cache()}
+# Requests allowed per window, as (requests, seconds); 0 requests switches a limit off.
+RATE_LIMITS = {
+    "api_key": config.env_limit("HEEDBACK_RATE_LIMIT_API_KEY", (6000, 60)),
+    "respond_address": config.env_limit("HEEDBACK_RATE_LIMIT_RESPOND_ADDRESS", (60, 60)),
+    "respond_link": config.env_limit("HEEDBACK_RATE_LIMIT_RESPOND_LINK", (600, 60)),
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from heedback.collect import selectors, services
 from heedback.collect.choices import Channel
 from heedback.collect.models import SurveyLink
+from heedback.core import ratelimit
 from heedback.core.errors import Conflict, InvalidInput
 from heedback.orgs.access import member_view
 from heedback.orgs.permissions import Permission
@@ -104,6 +105,23 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
     status = 200
     if request.method == "POST":
         values = _raw_answers(request, definition)
+        try:
+            ratelimit.check("respond_address", request.META.get("REMOTE_ADDR", ""))
+            ratelimit.check("respond_link", str(link.pk))
+        except ratelimit.RateLimited as error:
+            errors = {
+                "form": [
+                    _(
+                        "Too many answers were sent from here just now. Wait a minute "
+                        "and send them again; nothing you typed is lost."
+                    )
+                ]
+            }
+            page = _render_form(
+                request, link, definition, values, errors, idempotency_key, channel, 429
+            )
+            page["Retry-After"] = str(error.retry_after)
+            return page
         signed_key = read_form_token(link, request.POST.get("form_token", ""))
         if signed_key is None:
             errors = {"form": [_("This form has expired. Check your answers and send them again.")]}

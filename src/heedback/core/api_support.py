@@ -9,6 +9,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
+from heedback.core import ratelimit
 from heedback.core.errors import Forbidden
 from heedback.orgs.models import ApiKey
 from heedback.orgs.permissions import Permission, api_key_allows
@@ -38,6 +39,7 @@ def requires(permission: Permission) -> Callable:
         def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
             if not api_key_allows(request.api_key.role, permission):
                 raise Forbidden("This API key may not do this (it is read-only).")
+            ratelimit.check("api_key", str(request.api_key.pk))
             return operation(request, *args, **kwargs)
 
         checked.required_permission = permission
