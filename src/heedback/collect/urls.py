@@ -1,6 +1,6 @@
 from django.urls import path
 
-from heedback.collect import views
+from heedback.collect.views import respond as views
 
 urlpatterns = [
     path("s/<str:token>/", views.respond, name="respond"),

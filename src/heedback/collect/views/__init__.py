@@ -1,0 +1,1 @@
+"""Pages of the collect app, one module per channel or tool."""
