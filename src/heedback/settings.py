@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "ninja",
     "heedback.orgs",
+    "heedback.notify",
     "heedback.surveys",
     "heedback.collect",
     "heedback.insights",

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.template import loader
 from django.utils.translation import gettext_lazy as _
 
 from heedback.core.errors import ServiceError
+from heedback.notify.services import Email, enqueue_email
 from heedback.orgs.choices import ApiKeyRole, Role, UnitKind
 from heedback.orgs.models import Organisation, Unit
 
@@ -29,6 +31,26 @@ def unit_field(organisation: Organisation, *, required: bool, label: str) -> Uni
     return UnitChoiceField(
         queryset=Unit.objects.for_org(organisation).order_by("path"), required=required, label=label
     )
+
+
+class OutboxPasswordResetForm(PasswordResetForm):
+    """Django's reset form, sending its email through the outbox like every other email."""
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ) -> None:
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        body = loader.render_to_string(email_template_name, context)
+        enqueue_email(
+            Email(to=[to_email], subject=subject, body=body),
+            key=f"password-reset-{context['uid']}-{context['token']}",
+        )
 
 
 class EmailAuthenticationForm(AuthenticationForm):

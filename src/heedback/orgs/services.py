@@ -12,13 +12,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from heedback.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from heedback.notify.services import Email, enqueue_email
 from heedback.orgs.choices import ApiKeyRole, Role, UnitKind
 from heedback.orgs.models import (
     ApiKey,
@@ -260,7 +260,11 @@ def invite_member(
         "role": Role(role).label,
         "link": link,
     }
-    transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email]))
+    enqueue_email(
+        Email(to=[email], subject=subject, body=body),
+        key=f"member-invitation-{invitation.pk}",
+        organisation=organisation,
+    )
     return InvitationSent(invitation, token)
 
 

@@ -22,6 +22,7 @@ from heedback.orgs.forms import (
     EmailAuthenticationForm,
     InviteForm,
     MemberRoleForm,
+    OutboxPasswordResetForm,
     UnitForm,
     apply_service_error,
 )
@@ -78,6 +79,7 @@ class ThrottledLoginView(auth_views.LoginView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    form_class = OutboxPasswordResetForm
     email_template_name = "registration/password_reset_email.txt"
     subject_template_name = "registration/password_reset_subject.txt"
 

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class NotifyConfig(AppConfig):
+    """Email, webhooks and alerts, all through the outbox."""
+
+    name = "heedback.notify"
+    label = "notify"
+    periodic_jobs = ["heedback.notify.services.deliver_due"]

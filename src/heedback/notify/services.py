@@ -1,0 +1,164 @@
+"""Writes of the notify app: put messages in the outbox, and deliver the ones that are due.
+
+Delivery is at least once: a worker killed after the SMTP server accepted a message but
+before it recorded the fact sends it again when the lease runs out. Each message carries
+a Message-ID made from its idempotency key, so the receiving side can drop the repeat.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from heedback.notify.choices import MessageKind, MessageStatus
+from heedback.notify.models import OutboxMessage
+from heedback.orgs.models import Organisation
+
+logger = logging.getLogger("heedback.notify")
+
+LEASE = timedelta(minutes=5)
+FIRST_RETRY = timedelta(seconds=30)
+LONGEST_RETRY = timedelta(hours=1)
+MAX_ATTEMPTS = 12
+BATCH = 50
+
+
+@dataclass(frozen=True)
+class Email:
+    """An email as services describe it: plain text always, HTML optionally."""
+
+    to: Sequence[str]
+    subject: str
+    body: str
+    html: str = ""
+    reply_to: Sequence[str] = field(default_factory=tuple)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def enqueue_email(
+    email: Email,
+    *,
+    key: str,
+    organisation: Organisation | None = None,
+    send_at: datetime | None = None,
+) -> OutboxMessage:
+    """Write ``email`` to the outbox in the caller's transaction; a repeated key changes nothing.
+
+    Call it inside the transaction that records the fact causing the email, never after:
+    then a rollback leaves no email and a commit always leaves one.
+    """
+    payload = {
+        "to": list(email.to),
+        "subject": email.subject,
+        "body": email.body,
+        "html": email.html,
+        "reply_to": list(email.reply_to),
+        "headers": dict(email.headers),
+    }
+    message, _created = OutboxMessage.objects.get_or_create(
+        idempotency_key=key,
+        defaults={
+            "organisation": organisation,
+            "kind": MessageKind.EMAIL,
+            "payload": payload,
+            "next_attempt_at": send_at or timezone.now(),
+        },
+    )
+    return message
+
+
+def deliver_due(*, now: datetime | None = None, limit: int = BATCH) -> int:
+    """Deliver the messages whose time has come; return how many were sent."""
+    sent = 0
+    for message in _claim(now or timezone.now(), limit):
+        sent += _deliver(message)
+    return sent
+
+
+def _claim(now: datetime, limit: int) -> list[OutboxMessage]:
+    """Lease due messages to this worker so that no other worker sends them meanwhile."""
+    with transaction.atomic():
+        due = (
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(status=MessageStatus.PENDING, next_attempt_at__lte=now)
+            .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
+            .order_by("next_attempt_at", "id")[:limit]
+        )
+        messages = list(due)
+        for message in messages:
+            message.leased_until = now + LEASE
+            message.attempts += 1
+        OutboxMessage.objects.bulk_update(messages, ["leased_until", "attempts"])
+    return messages
+
+
+def _deliver(message: OutboxMessage) -> int:
+    try:
+        _send_email(message)
+    except Exception as error:  # any failure of the receiving side: retry later
+        _retry_later(message, error)
+        return 0
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        status=MessageStatus.SENT, sent_at=timezone.now(), leased_until=None, last_error=""
+    )
+    return 1
+
+
+def _send_email(message: OutboxMessage) -> None:
+    payload = message.payload
+    headers = {
+        "Message-ID": f"<{message.idempotency_key}@heedback>",
+        "X-Heedback-Idempotency-Key": message.idempotency_key,
+        **payload.get("headers", {}),
+    }
+    email = EmailMultiAlternatives(
+        subject=payload["subject"],
+        body=payload["body"],
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=payload["to"],
+        reply_to=payload.get("reply_to") or None,
+        headers=headers,
+        connection=get_connection(fail_silently=False),
+    )
+    if payload.get("html"):
+        email.attach_alternative(payload["html"], "text/html")
+    email.send()
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Return the wait before the next try: doubling from 30 s, capped at an hour, jittered.
+
+    The jitter (half to all of the delay) keeps many messages that failed together, say
+    while the mail server was down, from all retrying in the same second.
+    """
+    base = min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_RETRY)
+    return base * random.uniform(0.5, 1.0)
+
+
+def _retry_later(message: OutboxMessage, error: Exception) -> None:
+    gave_up = message.attempts >= MAX_ATTEMPTS
+    logger.warning(
+        "delivery of %s failed (attempt %d): %s", message.idempotency_key, message.attempts, error
+    )
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        status=MessageStatus.DEAD if gave_up else MessageStatus.PENDING,
+        next_attempt_at=timezone.now() + retry_delay(message.attempts),
+        leased_until=None,
+        last_error=f"{type(error).__name__}: {error}"[:2000],
+    )
+
+
+def retry_now(message: OutboxMessage) -> None:
+    """Put a message that gave up back in the queue, due at once (an operator's action)."""
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        status=MessageStatus.PENDING, next_attempt_at=timezone.now(), leased_until=None
+    )
