@@ -1,0 +1,145 @@
+"""Urgency: the rules that put a comment in front of a person now, each with its reason.
+
+Rules, not a model, because a flag must be explainable ("threatens a regulator: 'I will
+report this to the CAA'") and because a missed flag is worse than a slow one: every rule
+names the phrase that fired. English only for now; other languages are not flagged.
+The patterns were written before the labelled sample (bench/data/) was read; its README
+tells how that sample was labelled and docs/text-quality.md how well these rules do on it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from heedback.text.choices import UrgencyReason
+
+URGENCY_LANGUAGES = frozenset({"en"})
+_GAP = r"(?:\W+\w+){0,4}?\W+"  # up to four words between two parts of a phrase
+_BUSINESS_WORDS = (
+    r"fly|flying|flown|book|booking|use|using|travel|travelling|traveling|stay|staying|"
+    r"choose|choosing|come back|coming back|return|returning|go back|shop|shopping|order|"
+    r"ordering|buy|buying|visit|visiting|recommend"
+)
+_BUSINESS = rf"(?:{_BUSINESS_WORDS})"
+
+
+def _rules(*patterns: str) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(pattern, re.IGNORECASE) for pattern in patterns)
+
+
+RULES: dict[str, tuple[re.Pattern[str], ...]] = {
+    UrgencyReason.NEVER_AGAIN: _rules(
+        r"\bnever again\b",
+        rf"\bnever\b{_GAP}again\b",
+        rf"\b(?:will|would|shall|I'?ll|we'?ll) never\W+(?:ever\W+)?{_BUSINESS}\b",
+        r"\bnever (?:ever )?(?:fly|use|book|travel|stay|choose) (?:with )?(?:them|this|that|it)\b",
+        r"\bavoid (?:this|that|them|it)\w*(?:\W+\w+){0,3}? (?:at all costs|like the plague|"
+        r"in (?:the )?future)\b",
+        r"\bavoid at all costs\b",
+        r"\b(?:last|final) time (?:I|we) (?:will |would |'?ll )?" + _BUSINESS + r"\b",
+    ),
+    UrgencyReason.LEAVING: _rules(
+        r"\bcancel+(?:ing|ed)? (?:my|our) (?:membership|subscription|account|contract|"
+        r"booking|reservation|card|order|plan)\b",
+        r"\bclos(?:e|ing) (?:my|our) account\b",
+        r"\btak(?:e|ing) (?:my|our) (?:business|custom|money) elsewhere\b",
+        r"\b(?:switch|switching|move|moving) to (?:a |an )?(?:another|different|competitor|"
+        r"other)\b",
+        r"\b(?:will|I'?ll|we'?ll|shall|going to) (?:be )?(?:fly|flying|book|booking|use|using|"
+        r"travel|travelling|traveling|stay|staying) (?:with )?(?:another|other|a different)\b",
+        rf"\b(?:won'?t|will not|shan'?t|wouldn'?t|would not) (?:be )?{_BUSINESS}"
+        r"(?:\W+\w+){0,3}? again\b",
+        r"\b(?:lost|losing) (?:a|one|another|two) (?:loyal |regular |frequent |good )*"
+        r"(?:customers?|passengers?|flyers?|guests?|clients?)\b",
+        r"\b(?:leaving|left|quit(?:ting)?) (?:your|their|the) (?:loyalty|frequent flyer)\b",
+    ),
+    UrgencyReason.PUBLIC: _rules(
+        r"\b(?:post|posting|share|sharing|put|putting) (?:this|it|my \w+)(?:\W+\w+){0,3}? "
+        r"(?:on|to|all over) (?:facebook|twitter|instagram|tiktok|social media|tripadvisor|"
+        r"trustpilot|yelp|google|the internet|every)\b",
+        r"\btell(?:ing)? (?:all|every one|everyone|everybody)(?: of)? (?:my|I know|who)\b",
+        r"\bwarn(?:ing)? (?:others|everyone|everybody|all|other (?:travell?ers|passengers|"
+        r"customers|guests|people))\b",
+        r"\b(?:contact|contacting|go to|going to|write to|writing to|tell) the "
+        r"(?:press|media|newspapers?|papers|bbc|watchdog)\b",
+    ),
+    UrgencyReason.LEGAL: _rules(
+        r"\b(?:lawyers?|solicitors?|attorneys?|legal action|lawsuit|law suit|small claims|"
+        r"ombudsman|trading standards|consumer protection|consumer rights|chargeback)\b",
+        r"\b(?:sue|suing)\b(?! me)",
+        r"\btak(?:e|ing) (?:you|them|this|it|the matter) to (?:court|tribunal)\b",
+        r"\b(?:report|reporting|complain|complaint|complaining)(?:\W+\w+){0,4}? (?:to|with) "
+        r"(?:the )?(?:CAA|FAA|DOT|civil aviation|department of transport\w*|regulator|"
+        r"authorities|police|health (?:department|inspector)|council|EU commission)\b",
+        r"\bEU ?261\b|\bEC ?261\b|\bregulation 261\b",
+    ),
+    UrgencyReason.SAFETY: _rules(
+        r"\bfood poisoning\b",
+        r"\b(?:made|making) (?:me|us|my \w+|him|her) (?:sick|ill|vomit)\b",
+        r"\b(?:got|became|fell|was|were) (?:violently |very )?(?:sick|ill)\b",
+        r"\b(?:injur(?:y|ies|ed)|hurt (?:my|his|her|their)|bleeding|concussion|burn(?:ed|t) "
+        r"(?:my|his|her))\b",
+        r"\ballergic reaction\b|\banaphyla\w+\b|\b(?:nut|peanut|gluten) allerg\w+\b",
+        r"\b(?:unsafe|dangerous|hazard(?:ous)?|fire hazard|not safe|safety (?:risk|issue|"
+        r"concern|problem|hazard))\b",
+        r"\b(?:smell of (?:smoke|burning|gas|fuel)|fire (?:alarm|broke)|caught fire)\b",
+        r"\b(?:cockroach(?:es)?|bed ?bugs|rats?|mice|mould|mold|insects? in)\b",
+        r"\b(?:ambulance|paramedics?|hospital|A&E|emergency room|first aid)\b",
+        r"\b(?:fainted|collapsed|passed out|choking)\b",
+    ),
+    UrgencyReason.DISCRIMINATION: _rules(
+        r"\b(?:racis[tm]|racially|sexis[tm]|homophob\w*|transphob\w*|xenophob\w*|"
+        r"discriminat\w+|bigot\w*|prejudice\w*)\b",
+        r"\b(?:harass\w*|assault\w*|groped|molested|sexual(?:ly)? (?:comments?|advances?))\b",
+        r"\b(?:verbally|physically) (?:abused|abusive|attacked|assaulted|threatened)\b",
+        r"\b(?:shouted|screamed|yelled|swore) at (?:me|us|my|him|her|them|passengers)\b",
+        r"\b(?:threatened|threatening|intimidat\w+|humiliat\w+|abusive)\b",
+        r"\bbecause (?:I am|I'm|we are|we're|she is|he is|she's|he's) (?:black|asian|"
+        r"disabled|a woman|muslim|jewish|gay|old|foreign|in a wheelchair)\b",
+    ),
+}
+
+# Phrases that look like a safety rule but are not an incident (seats by the emergency exit).
+NOT_SAFETY = re.compile(
+    r"\b(?:emergency (?:exit|row|door)s?|exit row|safety (?:video|demonstration|demo|card|"
+    r"briefing|instructions?)|first aid kit)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class UrgencyFlag:
+    """One reason a text is urgent and the phrase that fired it (offsets into the text)."""
+
+    reason: str
+    start: int
+    end: int
+
+
+def urgency_flags(text: str) -> list[UrgencyFlag]:
+    """Return every reason ``text`` needs a person now: one flag per reason, first match."""
+    flags = []
+    for reason, patterns in RULES.items():
+        for pattern in patterns:
+            match = _first_match(pattern, text, reason)
+            if match is not None:
+                flags.append(UrgencyFlag(str(reason), match.start(), match.end()))
+                break
+    return flags
+
+
+def _first_match(pattern: re.Pattern[str], text: str, reason: str) -> re.Match[str] | None:
+    for match in pattern.finditer(text):
+        if reason == UrgencyReason.SAFETY and _is_exception(text, match):
+            continue
+        return match
+    return None
+
+
+def _is_exception(text: str, match: re.Match[str]) -> bool:
+    """Return whether the match lies inside a phrase that only looks like an incident."""
+    return any(
+        exception.start() <= match.start() < exception.end()
+        for exception in NOT_SAFETY.finditer(text)
+    )
