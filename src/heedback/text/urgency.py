@@ -16,6 +16,7 @@ from heedback.text.choices import UrgencyReason
 
 URGENCY_LANGUAGES = frozenset({"en"})
 _GAP = r"(?:\W+\w+){0,4}?\W+"  # up to four words between two parts of a phrase
+_LONG_GAP = r"(?:\W+\w+){0,8}?\W+"
 _BUSINESS_WORDS = (
     r"fly|flying|flown|book|booking|use|using|travel|travelling|traveling|stay|staying|"
     r"choose|choosing|come back|coming back|return|returning|go back|shop|shopping|order|"
@@ -31,12 +32,20 @@ def _rules(*patterns: str) -> tuple[re.Pattern[str], ...]:
 RULES: dict[str, tuple[re.Pattern[str], ...]] = {
     UrgencyReason.NEVER_AGAIN: _rules(
         r"\bnever again\b",
-        rf"\bnever\b{_GAP}again\b",
+        rf"\bnever\b{_LONG_GAP}again\b",
+        r"\bnever (?:again )?will (?:I|we)\b",
         rf"\b(?:will|would|shall|I'?ll|we'?ll) never\W+(?:ever\W+)?{_BUSINESS}\b",
         r"\bnever (?:ever )?(?:fly|use|book|travel|stay|choose) (?:with )?(?:them|this|that|it)\b",
         r"\bavoid (?:this|that|them|it)\w*(?:\W+\w+){0,3}? (?:at all costs|like the plague|"
         r"in (?:the )?future)\b",
-        r"\bavoid at all costs\b",
+        r"\bavoid at all costs?\b",
+        # Added after the development half of the sample (bench/data/README.md):
+        r"\b(?:I|we)(?:'ll| will| would| shall| am going to| are going to)?(?: try(?: and| to))? "
+        r"(?:avoid|stay away from)\b",
+        r"(?:^|[.!?]\s+)avoid\b",
+        r"\b(?:will|'ll|would|shall) (?:try (?:and |to )?)?(?:avoid|stay away from)\b",
+        r"\b(?:go|fly|book) (?:somewhere|elsewhere|with (?:another|a different) airline)\b",
+        r"\b(?:choose|chose|pick|try|book) (?:another|a different) (?:one|airline|lounge|hotel)\b",
         r"\b(?:last|final) time (?:I|we) (?:will |would |'?ll )?" + _BUSINESS + r"\b",
     ),
     UrgencyReason.LEAVING: _rules(
@@ -73,6 +82,8 @@ RULES: dict[str, tuple[re.Pattern[str], ...]] = {
         r"(?:the )?(?:CAA|FAA|DOT|civil aviation|department of transport\w*|regulator|"
         r"authorities|police|health (?:department|inspector)|council|EU commission)\b",
         r"\bEU ?261\b|\bEC ?261\b|\bregulation 261\b",
+        r"\b(?:under|in|raised a|filed a) dispute\b|\bdisput(?:e|ed|ing) (?:the|a|my|this) "
+        r"(?:charge|payment|transaction)\b",
     ),
     UrgencyReason.SAFETY: _rules(
         r"\bfood poisoning\b",
@@ -86,7 +97,8 @@ RULES: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\b(?:smell of (?:smoke|burning|gas|fuel)|fire (?:alarm|broke)|caught fire)\b",
         r"\b(?:cockroach(?:es)?|bed ?bugs|rats?|mice|mould|mold|insects? in)\b",
         r"\b(?:ambulance|paramedics?|hospital|A&E|emergency room|first aid)\b",
-        r"\b(?:fainted|collapsed|passed out|choking)\b",
+        r"\b(?:fainted|collapsed|pass(?:ed)? out|choking)\b",
+        r"\bsickness\b(?! bags?)",
     ),
     UrgencyReason.DISCRIMINATION: _rules(
         r"\b(?:racis[tm]|racially|sexis[tm]|homophob\w*|transphob\w*|xenophob\w*|"
