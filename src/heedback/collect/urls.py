@@ -1,12 +1,28 @@
 from django.urls import path
 
+from heedback.collect.views import cards, paper
 from heedback.collect.views import respond as views
 
 urlpatterns = [
     path("s/<str:token>/", views.respond, name="respond"),
     path("s/<str:token>/thanks/", views.thanks, name="respond-thanks"),
+    path("c/", cards.short_code, name="short-code"),
+    path("c/<str:code>/", cards.short_code, name="short-code-open"),
 ]
 
 organisation_patterns = [
     path("surveys/<int:survey_id>/links/", views.survey_links, name="survey-links"),
+    path("surveys/<int:survey_id>/paper/", paper.paper_entry, name="survey-paper-entry"),
+    path(
+        "surveys/<int:survey_id>/links/<int:unit_id>/card.svg",
+        cards.link_card,
+        {"file_format": "svg"},
+        name="survey-link-card-svg",
+    ),
+    path(
+        "surveys/<int:survey_id>/links/<int:unit_id>/card.pdf",
+        cards.link_card,
+        {"file_format": "pdf"},
+        name="survey-link-card-pdf",
+    ),
 ]

@@ -11,4 +11,5 @@ def membership(request: HttpRequest) -> dict:
         "membership": member,
         "can_administer": bool(member and member.has(Permission.MANAGE_MEMBERS)),
         "can_edit_surveys": bool(member and member.has(Permission.EDIT_SURVEYS)),
+        "can_enter_responses": bool(member and member.has(Permission.ENTER_RESPONSES)),
     }

@@ -15,6 +15,7 @@ class Permission(StrEnum):
     MANAGE_API_KEYS = "manage_api_keys"
     VIEW_AUDIT = "view_audit"
     WRITE_API = "write_api"  # API keys: create surveys, units and responses
+    ENTER_RESPONSES = "enter_responses"  # type in answers from paper cards
 
 
 _ADMINISTER = frozenset(Permission) - {Permission.WRITE_API}
@@ -22,8 +23,8 @@ _ADMINISTER = frozenset(Permission) - {Permission.WRITE_API}
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "owner": _ADMINISTER,
     "admin": _ADMINISTER,
-    "manager": frozenset({Permission.VIEW}),
-    "frontline": frozenset({Permission.VIEW}),
+    "manager": frozenset({Permission.VIEW, Permission.ENTER_RESPONSES}),
+    "frontline": frozenset({Permission.VIEW, Permission.ENTER_RESPONSES}),
     "analyst": frozenset({Permission.VIEW}),
     "viewer": frozenset({Permission.VIEW}),
 }

@@ -7,6 +7,7 @@ import uuid
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -14,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from heedback.collect import selectors, services
 from heedback.collect.choices import Channel
+from heedback.collect.forms import display_conditions, question_fields, read_answers
 from heedback.collect.models import SurveyLink
 from heedback.core import ratelimit
 from heedback.core.errors import Conflict, InvalidInput
@@ -21,11 +23,14 @@ from heedback.orgs.access import member_view
 from heedback.orgs.permissions import Permission
 from heedback.orgs.selectors import managers_of
 from heedback.orgs.tenancy import get_scoped_or_404
-from heedback.surveys.definition import QuestionType, SurveyDefinition
+from heedback.surveys.definition import SurveyDefinition
 from heedback.surveys.models import Survey
 
 # Channels a link may announce with ?c=…; the rest are set by staff or the API.
 LINK_CHANNELS = {Channel.WEB, Channel.QR, Channel.EMAIL, Channel.KIOSK}
+# A kiosk starts afresh for the next guest after a thank-you, or when left half answered.
+KIOSK_RESTART_SECONDS = 8
+KIOSK_IDLE_SECONDS = 90
 FORM_TOKEN_SALT = "heedback.collect.respond"  # noqa: S105 (a signing namespace)
 FORM_TOKEN_MAX_AGE = 7 * 24 * 3600
 
@@ -72,22 +77,6 @@ def _unavailable(request: HttpRequest, link: SurveyLink | None) -> HttpResponse 
     return None
 
 
-def _raw_answers(request: HttpRequest, definition: SurveyDefinition) -> dict[str, object]:
-    """Read the form's answers: one value per question, a list for multiple choice."""
-    answers: dict[str, object] = {}
-    for question in definition.questions:
-        name = f"q_{question.key}"
-        if question.type == QuestionType.MULTI_CHOICE:
-            values = [value for value in request.POST.getlist(name) if value]
-            if values:
-                answers[question.key] = values
-        else:
-            value = request.POST.get(name, "")
-            if value.strip():
-                answers[question.key] = value
-    return answers
-
-
 @csrf_exempt
 @never_cache
 def respond(request: HttpRequest, token: str) -> HttpResponse:
@@ -104,7 +93,7 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
     idempotency_key = uuid.uuid4().hex
     status = 200
     if request.method == "POST":
-        values = _raw_answers(request, definition)
+        values = read_answers(request.POST, definition)
         try:
             ratelimit.check("respond_address", request.META.get("REMOTE_ADDR", ""))
             ratelimit.check("respond_link", str(link.pk))
@@ -149,7 +138,8 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
                 errors = {"form": [error.message]}
             status = 422
         else:
-            return redirect("respond-thanks", token)
+            thanks_url = reverse("respond-thanks", args=[token])
+            return redirect(f"{thanks_url}?c=kiosk" if channel == Channel.KIOSK else thanks_url)
     return _render_form(request, link, definition, values, errors, idempotency_key, channel, status)
 
 
@@ -175,44 +165,14 @@ def _render_form(
                     "values": values,
                     "form_token": form_token(link, idempotency_key),
                     "channel": channel,
-                    "questions": _question_views(definition, values, errors),
+                    "questions": question_fields(definition, values, errors),
                     "contacts": managers_of(link.unit),
-                    "conditions": {
-                        question.key: question.show_if.model_dump(mode="json", by_alias=True)
-                        for question in definition.questions
-                        if question.show_if is not None
-                    },
+                    "conditions": display_conditions(definition),
+                    "kiosk_idle_seconds": KIOSK_IDLE_SECONDS if channel == Channel.KIOSK else 0,
                 },
                 status=status,
             )
         )
-
-
-def _question_views(definition: SurveyDefinition, values: dict, errors: dict) -> list[dict]:
-    """Pair each question with what the template needs: its value, errors, scale points."""
-    views = []
-    for number, question in enumerate(definition.questions, start=1):
-        scale = question.effective_scale()
-        value = values.get(question.key)
-        views.append(
-            {
-                "number": number,
-                "q": question,
-                "name": f"q_{question.key}",
-                "value": value,
-                "selected": value
-                if isinstance(value, list)
-                else [value]
-                if value is not None
-                else [],
-                "errors": errors.get(question.key, []),
-                "points": [str(point) for point in range(scale.min, scale.max + 1)]
-                if scale
-                else [],
-                "scale": scale,
-            }
-        )
-    return views
 
 
 def thanks(request: HttpRequest, token: str) -> HttpResponse:
@@ -232,6 +192,8 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
                     "link": link,
                     "definition": definition,
                     "contacts": managers_of(link.unit),
+                    "is_kiosk": request.GET.get("c") == Channel.KIOSK,
+                    "kiosk_restart_seconds": KIOSK_RESTART_SECONDS,
                 },
             )
         )

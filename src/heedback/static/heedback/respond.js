@@ -41,4 +41,16 @@
   refresh();
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }
+
+  // Kiosk: a half-answered form left alone goes back to a clean one for the next guest.
+  var idle = parseInt(form.getAttribute("data-kiosk-idle") || "0", 10);
+  if (idle > 0) {
+    var timer = null;
+    var restart = function () { window.location.replace(form.getAttribute("data-kiosk-home")); };
+    var wait = function () { window.clearTimeout(timer); timer = window.setTimeout(restart, idle * 1000); };
+    ["input", "change", "pointerdown", "keydown", "scroll"].forEach(function (name) {
+      document.addEventListener(name, wait, { passive: true });
+    });
+    wait();
+  }
 })();
