@@ -83,6 +83,8 @@ API_POLICY: dict[tuple[str, str], Permission] = {
     ("GET", "/v1/responses/{response_id}"): VIEW,
     ("GET", "/v1/surveys/{survey_id}/links"): VIEW,
     ("GET", "/v1/metrics"): VIEW,
+    ("GET", "/v1/themes"): VIEW,
+    ("GET", "/v1/comments/search"): VIEW,
 }
 
 ROLES = ["owner", "admin", "manager", "frontline", "analyst", "viewer"]

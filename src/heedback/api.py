@@ -15,6 +15,7 @@ from heedback.core.ratelimit import RateLimited
 from heedback.insights.api import router as insights_router
 from heedback.orgs.api import router as orgs_router
 from heedback.surveys.api import router as surveys_router
+from heedback.text.api import router as text_router
 
 api = NinjaAPI(
     title="Heedback API",
@@ -32,6 +33,7 @@ api.add_router("/v1/", orgs_router)
 api.add_router("/v1/", surveys_router)
 api.add_router("/v1/", collect_router)
 api.add_router("/v1/", insights_router)
+api.add_router("/v1/", text_router)
 
 
 def _location(loc: list | tuple) -> str:

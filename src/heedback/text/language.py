@@ -17,52 +17,53 @@ UNDETERMINED = "und"
 WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
 
 
-def _words(text: str) -> frozenset[str]:
+def words_of(text: str) -> frozenset[str]:
+    """Return the set of the space-separated words of ``text``."""
     return frozenset(text.split())
 
 
 # The most frequent function words of each language, chosen to be rare in the others.
 STOPWORDS: dict[str, frozenset[str]] = {
-    "en": _words(
+    "en": words_of(
         "the and was were is are to of it this that with for not but very have had they "
         "you my we our on at be been would will there their from an which so all just "
         "what when one no out about get got i me us as by or if"
     ),
-    "fr": _words(
+    "fr": words_of(
         "le la les et est était un une des du de pour pas très avec dans nous vous il elle "
         "ils sont ce cette mais ne au aux qui que sur mon ma mes notre nos été avons je j'ai "
         "c'est n'est bien trop peu plus"
     ),
-    "de": _words(
+    "de": words_of(
         "der die das und ist war sehr nicht mit ein eine einen für auf ich wir sie es zu den "
         "dem des auch aber noch nur im am wurde waren sind hat haben kein keine uns unser"
     ),
-    "es": _words(
+    "es": words_of(
         "el la los las y es era muy con para por una uno del que no en lo al se fue pero "
         "nos nuestro estaba habitación servicio todo bien también como más muy"
     ),
-    "it": _words(
+    "it": words_of(
         "il lo la gli le e è era molto con per una uno del della che non di in al sono "
         "siamo ma anche abbiamo ci stato stata tutto bene camera più"
     ),
-    "pt": _words(
+    "pt": words_of(
         "o os a as e é era muito com para por uma um do da que não em no na ao foi mas "
         "nos nosso estava tudo bem também mais quarto"
     ),
-    "nl": _words(
+    "nl": words_of(
         "de het een en is was zeer niet met voor op ik wij we zij het te van dat die er "
         "ook maar nog wel heel zijn hebben geen ons onze"
     ),
-    "sv": _words(
+    "sv": words_of(
         "och är var mycket inte med för på jag vi de det en ett att som av till men också "
         "har hade vår våra bra"
     ),
-    "da": _words(
+    "da": words_of(
         "og er var meget ikke med for på jeg vi de det en et at som af til men også har "
         "havde vores godt"
     ),
-    "pl": _words("i jest był była bardzo nie z na w do że to się ale jak dla jestem było są"),
-    "tr": _words("ve bir bu çok için ile ama da de değil gibi daha olarak"),
+    "pl": words_of("i jest był była bardzo nie z na w do że to się ale jak dla jestem było są"),
+    "tr": words_of("ve bir bu çok için ile ama da de değil gibi daha olarak"),
 }
 
 # Scripts that name their language (or a small family, reported by its main language).

@@ -1,0 +1,101 @@
+"""Read one text: language, sentiment per sentence and overall, urgency. Pure, no database.
+
+The enrichment job calls ``analyse_texts`` on a batch; a batch lets the optional embedding
+model encode all sentences at once, which is where its speed comes from.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from heedback.text import embeddings
+from heedback.text.choices import AnalysisStatus
+from heedback.text.language import UNDETERMINED, detect_language
+from heedback.text.sentiment import (
+    VADER_LANGUAGES,
+    Sentence,
+    SentimentResult,
+    combine,
+    has_lexicon_word,
+    split_sentences,
+    vader,
+)
+from heedback.text.urgency import URGENCY_LANGUAGES, UrgencyFlag, urgency_flags
+
+VADER = "vader"
+VADER_MINILM = "vader+minilm"
+# An anchor score of ±0.25 (far nearer the good sentences than the bad) counts as ±1.
+ANCHOR_SCALE = 4.0
+
+
+def sentiment_model() -> str:
+    """Return the sentiment model in use: the stronger one only when asked for and installed."""
+    wanted = os.environ.get("HEEDBACK_SENTIMENT_MODEL", VADER).strip().lower()
+    if wanted == VADER_MINILM and embeddings.available():
+        return VADER_MINILM
+    return VADER
+
+
+@dataclass(frozen=True)
+class TextReading:
+    """What was read in one text."""
+
+    language: str
+    status: str
+    sentiment: SentimentResult | None
+    flags: tuple[UrgencyFlag, ...]
+    model: str
+
+
+def language_of(text: str, hint: str = "") -> str:
+    """Return the text's language; a short text with English sentiment words counts as English."""
+    language = detect_language(text, hint=hint)
+    if language == UNDETERMINED and has_lexicon_word(text):
+        return "en"
+    return language
+
+
+def analyse_texts(texts: list[tuple[str, str]], model: str | None = None) -> list[TextReading]:
+    """Read each (text, language hint); texts in a language no model reads are not analysed."""
+    model = model or sentiment_model()
+    languages = [language_of(text, hint) for text, hint in texts]
+    spans = [split_sentences(text) for text, _hint in texts]
+    scores = _sentence_scores(
+        [
+            [text[start:end] for start, end in sentence_spans]
+            if language in VADER_LANGUAGES
+            else []
+            for (text, _hint), language, sentence_spans in zip(texts, languages, spans, strict=True)
+        ],
+        model,
+    )
+    readings = []
+    for (text, _hint), language, sentence_spans, sentence_scores in zip(
+        texts, languages, spans, scores, strict=True
+    ):
+        if language not in VADER_LANGUAGES:
+            readings.append(TextReading(language, AnalysisStatus.NOT_ANALYSED, None, (), model))
+            continue
+        sentences = [
+            Sentence(start, end, score)
+            for (start, end), score in zip(sentence_spans, sentence_scores, strict=True)
+        ]
+        flags = tuple(urgency_flags(text)) if language in URGENCY_LANGUAGES else ()
+        readings.append(
+            TextReading(language, AnalysisStatus.ANALYSED, combine(sentences), flags, model)
+        )
+    return readings
+
+
+def _sentence_scores(batches: list[list[str]], model: str) -> list[list[float]]:
+    analyser = vader()
+    scores = [[analyser.polarity_scores(sentence)["compound"] for sentence in b] for b in batches]
+    if model != VADER_MINILM:
+        return [[round(value, 4) for value in row] for row in scores]
+    flat = [sentence for batch in batches for sentence in batch]
+    anchors = iter(embeddings.anchor_scores(embeddings.encode(flat)).tolist())
+    return [
+        [round((value + max(-1.0, min(1.0, ANCHOR_SCALE * next(anchors)))) / 2, 4) for value in row]
+        for row in scores
+    ]

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class TextConfig(AppConfig):
+    """Text enrichment: sentiment, language, urgency, themes and search over comments."""
+
+    name = "heedback.text"
+    label = "text"
+    # Run by `heedback worker`: enrichment from its watermark, then themes where due.
+    periodic_jobs = [
+        "heedback.text.services.enrich_pending",
+        "heedback.text.services.discover_themes_where_due",
+        "heedback.text.services.assign_pending_themes",
+    ]

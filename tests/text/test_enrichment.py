@@ -1,0 +1,144 @@
+"""Enrichment from the watermark: what is stored, resuming after a kill, several workers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from heedback.ops.management.commands.worker import periodic_jobs
+from heedback.text import search, services
+from heedback.text.models import EnrichmentCursor, TextAnalysis
+
+NOW = timedelta(0)
+
+
+def enrich(**options) -> int:
+    return services.enrich_pending(settle=NOW, time_budget=0, **options)
+
+
+def test_the_worker_runs_the_enrichment():
+    assert services.enrich_pending in periodic_jobs()
+
+
+def test_comment_and_text_answer_are_read_apart(respond):
+    response = respond(
+        "Wonderful staff. The parking was a horrible nightmare.",
+        answers={"nps": 4, "comment": "I will never come back again."},
+    )
+    respond("", answers={"nps": 9})  # no text: nothing to read
+    assert enrich() == 2
+    comment, answer = TextAnalysis.objects.order_by("question_key")
+    assert (comment.response_id, comment.question_key) == (response.pk, "")
+    assert comment.language == "en"
+    assert comment.status == "analysed"
+    assert comment.sentiment_label == "mixed"
+    assert len(comment.sentences) == 2
+    assert comment.sentences[0][2] > 0 > comment.sentences[1][2]
+    assert comment.is_urgent is False
+    assert answer.question_key == "comment"
+    assert answer.urgency_reasons == ["never_again"]
+    assert answer.organisation_id == response.organisation_id
+    assert EnrichmentCursor.objects.get().position > response.pk
+
+
+def test_a_second_run_reads_nothing_twice(respond):
+    respond("Great breakfast.")
+    assert enrich() == 1
+    assert enrich() == 0
+    assert TextAnalysis.objects.count() == 1
+
+
+def test_a_young_response_waits_until_it_has_settled(respond):
+    respond("Fresh comment.", age=timedelta(0))
+    assert services.enrich_pending(time_budget=0) == 0
+    assert TextAnalysis.objects.count() == 0
+    assert enrich() == 1
+
+
+def test_a_kill_mid_batch_loses_the_batch_and_the_rerun_does_it(respond, monkeypatch):
+    for number in range(5):
+        respond(f"Comment number {number} was fine.")
+
+    def killed(rows):
+        raise KeyboardInterrupt("worker killed while writing")
+
+    monkeypatch.setattr(search, "index_texts", killed)
+    with pytest.raises(KeyboardInterrupt):
+        enrich(batch_size=2)
+    assert TextAnalysis.objects.count() == 0
+    assert EnrichmentCursor.objects.get().position == 0
+    monkeypatch.undo()
+    # A killed worker runs no ``finally``: its lease stays live until it expires.
+    EnrichmentCursor.objects.update(
+        leased_by="other-host:1", leased_until=timezone.now() + timedelta(seconds=60)
+    )
+    assert enrich() == 0
+    EnrichmentCursor.objects.update(leased_until=timezone.now() - timedelta(seconds=1))
+    assert enrich() == 5
+    assert TextAnalysis.objects.count() == 5
+
+
+def test_stopping_between_batches_resumes_from_the_watermark(respond):
+    responses = [respond(f"Comment {number} was lovely.") for number in range(5)]
+    assert enrich(batch_size=2, max_batches=1) == 2
+    assert EnrichmentCursor.objects.get().position == responses[1].pk
+    assert enrich(batch_size=2) == 3
+    assert TextAnalysis.objects.count() == 5
+
+
+def test_a_worker_whose_lease_was_taken_writes_nothing(respond):
+    respond("A comment.")
+    lease = services._Lease(services.CURSOR, "slow-worker:1")
+    assert lease.take()
+    EnrichmentCursor.objects.update(leased_by="fast-worker:2")  # its lease expired, taken over
+    assert services.enrich_next_batch(lease, batch_size=10, settle=NOW) == 0
+    assert TextAnalysis.objects.count() == 0
+    assert EnrichmentCursor.objects.get().position == 0
+
+
+def test_a_straggler_behind_the_watermark_is_read(respond):
+    late = respond("Committed late.")
+    EnrichmentCursor.objects.create(name=services.CURSOR, position=late.pk + 10)
+    assert enrich() == 1
+    assert TextAnalysis.objects.get().response_id == late.pk
+
+
+def test_a_foreign_language_is_not_analysed(respond):
+    respond("La chambre était sale et le personnel très désagréable.")
+    enrich()
+    analysis = TextAnalysis.objects.get()
+    assert (analysis.language, analysis.status) == ("fr", "not_analysed")
+    assert analysis.sentiment_score is None
+    assert analysis.sentiment_label == ""
+
+
+def test_backfill_of_one_organisation_with_redo(respond, organisation):
+    respond("First comment was fine.")
+    respond("Second comment was awful.")
+    assert services.enrich_organisation(organisation) == 2
+    assert services.enrich_organisation(organisation) == 0
+    assert services.enrich_organisation(organisation, redo=True) == 2
+    assert TextAnalysis.objects.count() == 2
+    assert search.search_texts(organisation, "awful").count == 1
+
+
+def test_enrich_comments_command_draws_a_progress_bar(respond, capsys):
+    for number in range(3):
+        respond(f"Comment {number} was good.")
+    EnrichmentCursor.objects.create(name=services.CURSOR)
+    call_command("enrich_comments", "--batch-size", "2")
+    captured = capsys.readouterr()
+    assert "\r[" in captured.err
+    assert "3/3" in captured.err
+    assert "Read the texts of 3 responses" in captured.out
+    assert TextAnalysis.objects.count() == 3
+
+
+def test_enrich_comments_for_an_unknown_organisation_fails(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="No organisation has the slug 'nope'"):
+        call_command("enrich_comments", "--org", "nope")

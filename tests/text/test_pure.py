@@ -1,0 +1,109 @@
+"""The pure parts: language, sentences, sentiment labels, urgency rules, search syntax."""
+
+from __future__ import annotations
+
+import pytest
+
+from heedback.text.analysis import analyse_texts, language_of
+from heedback.text.language import detect_language
+from heedback.text.search import fts5_query
+from heedback.text.sentiment import label_of, split_sentences, vader_sentiment
+from heedback.text.themes import TfidfSpace, keyword_pattern, spherical_kmeans, tokens
+from heedback.text.urgency import urgency_flags
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The room was clean and the staff were very friendly.", "en"),
+        ("La chambre était propre et le personnel très aimable.", "fr"),
+        ("Das Zimmer war sauber und das Personal sehr freundlich.", "de"),
+        ("La habitación estaba limpia y el personal muy amable.", "es"),
+        ("De kamer was schoon en het personeel niet vriendelijk.", "nl"),
+        ("Номер был чистым, персонал очень приветливый.", "ru"),
+        ("部屋はとてもきれいでした。", "ja"),
+        ("房间很干净", "zh"),
+        ("Ok", "und"),
+    ],
+)
+def test_detect_language(text, expected):
+    assert detect_language(text) == expected
+
+
+def test_a_short_text_takes_the_hint_or_its_english_sentiment_words():
+    assert detect_language("Parfait!", hint="fr-FR") == "fr"
+    assert language_of("Great stay") == "en"
+    assert language_of("Qwxj") == "und"
+
+
+def test_split_sentences_gives_offsets_without_blanks():
+    text = "Lovely staff.  The room was dirty!\nWould come back?"
+    spans = split_sentences(text)
+    assert [text[start:end] for start, end in spans] == [
+        "Lovely staff.",
+        "The room was dirty!",
+        "Would come back?",
+    ]
+
+
+def test_sentiment_per_sentence_and_mixed_label():
+    result = vader_sentiment("The staff were wonderful. The room was filthy and disgusting.")
+    assert [sentence.score > 0 for sentence in result.sentences] == [True, False]
+    assert result.label == "mixed"
+    assert label_of(0.6, [0.6]) == "positive"
+    assert label_of(-0.3, [-0.3]) == "negative"
+    assert label_of(0.0, [0.0]) == "neutral"
+
+
+def test_a_language_vader_does_not_read_is_not_analysed():
+    (french,) = analyse_texts([("La chambre était sale et le personnel désagréable.", "")])
+    assert (french.language, french.status, french.sentiment) == ("fr", "not_analysed", None)
+
+
+@pytest.mark.parametrize(
+    ("text", "reasons"),
+    [
+        ("Never again. Worst hotel ever.", ["never_again"]),
+        ("I will never fly with them again.", ["never_again"]),
+        ("I am cancelling my membership today.", ["leaving"]),
+        ("I'll be posting this on TripAdvisor and Facebook.", ["public"]),
+        ("My lawyer will be in touch.", ["legal"]),
+        ("I will report this to the CAA.", ["legal"]),
+        ("Two of us got food poisoning from the buffet.", ["safety"]),
+        ("The waiter was openly racist towards my husband.", ["discrimination"]),
+        ("The manager shouted at me in front of everyone.", ["discrimination"]),
+        ("We sat in the emergency exit row, lots of legroom.", []),
+        ("Lovely stay, we will come again.", []),
+    ],
+)
+def test_urgency_rules(text, reasons):
+    assert [flag.reason for flag in urgency_flags(text)] == reasons
+
+
+def test_urgency_flag_points_at_the_phrase():
+    text = "Fine room. Never again though."
+    (flag,) = urgency_flags(text)
+    assert text[flag.start : flag.end] == "Never again"
+
+
+def test_fts5_query_quotes_words_and_phrases():
+    assert fts5_query('parking "front desk" NEAR(') == '"parking" "front desk" "NEAR"'
+    assert fts5_query('" * ') == ""
+
+
+def test_tfidf_and_kmeans_separate_two_topics():
+    topics = ["parking car expensive", "breakfast eggs coffee", "noise street music", "wifi slow"]
+    documents = [tokens(topic) for topic in topics for _ in range(10)]
+    space = TfidfSpace.learn(documents)
+    labels, centres = spherical_kmeans(space.vectors(documents), 4)
+    groups = [set(labels[start : start + 10].tolist()) for start in range(0, 40, 10)]
+    assert all(len(group) == 1 for group in groups)
+    assert len(set.union(*groups)) == 4
+    assert centres.shape == (4, len(space.vocabulary))
+
+
+def test_keyword_pattern_matches_whole_words():
+    pattern = keyword_pattern(["car park", "wifi"])
+    assert pattern.search("The car park was full")
+    assert not pattern.search("wifiless")
+    assert keyword_pattern([]) is None
