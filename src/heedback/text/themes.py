@@ -29,7 +29,7 @@ GENERIC = words_of(
 )
 MAX_TERMS = 2000
 MIN_DOCUMENT_FREQUENCY = 3
-MAX_DOCUMENT_SHARE = 0.25
+MAX_DOCUMENT_SHARE = 0.5
 LABEL_WORDS = 4
 # Share of discovery sentences that a theme's threshold lets in (the rest is too far off).
 THRESHOLD_QUANTILE = 0.25
@@ -50,7 +50,7 @@ class TfidfSpace:
 
     @classmethod
     def learn(cls, documents: list[list[str]]) -> TfidfSpace:
-        """Keep terms in at least 3 documents and at most a quarter of them, the most frequent."""
+        """Keep terms in at least 3 documents and at most half of them, the most frequent."""
         frequency = Counter(term for document in documents for term in set(document))
         most = max(MIN_DOCUMENT_FREQUENCY, int(MAX_DOCUMENT_SHARE * len(documents)))
         kept = [
@@ -92,12 +92,25 @@ def theme_count(sentence_count: int) -> int:
 
 
 def spherical_kmeans(
-    vectors: np.ndarray, k: int, *, seed: int = 6, iterations: int = 25
+    vectors: np.ndarray, k: int, *, seed: int = 6, iterations: int = 25, restarts: int = 5
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cluster unit vectors by cosine; return (label of each row, unit centroids).
 
-    k-means++ seeding with a fixed seed, so the same texts give the same themes.
+    k-means++ seeding from fixed seeds, so the same texts give the same themes; of
+    ``restarts`` runs the one whose rows sit closest to their centroids wins.
     """
+    best: tuple[float, np.ndarray, np.ndarray] | None = None
+    for attempt in range(restarts):
+        labels, centres = _kmeans_once(vectors, k, seed + attempt, iterations)
+        cohesion = float(np.sum(vectors * centres[labels]))
+        if best is None or cohesion > best[0]:
+            best = (cohesion, labels, centres)
+    return best[1], best[2]
+
+
+def _kmeans_once(
+    vectors: np.ndarray, k: int, seed: int, iterations: int
+) -> tuple[np.ndarray, np.ndarray]:
     generator = np.random.default_rng(seed)
     count = vectors.shape[0]
     centroids = [vectors[generator.integers(count)]]
