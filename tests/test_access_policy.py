@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from heedback.api import api
-from heedback.collect.models import Response, SurveyLink
+from heedback.collect.models import ImportJob, ImportStatus, Response, SurveyLink
 from heedback.orgs import services as org_services
 from heedback.orgs.permissions import Permission, role_allows
 from tests.conftest import ApiClient
@@ -52,6 +52,11 @@ PAGE_POLICY: dict[str, tuple[str | Permission, str]] = {
     "short-code": (PUBLIC, "GET"),
     "short-code-open": (PUBLIC, "GET"),
     "survey-results": (VIEW, "GET"),
+    "survey-import": (EDIT, "GET"),
+    "import-job": (EDIT, "GET"),
+    "import-confirm": (EDIT, "POST"),
+    "import-bad-rows": (EDIT, "GET"),
+    "survey-export": (VIEW, "GET"),
     "domain-list": (VIEW, "GET"),
     "domain-add": (EDIT, "POST"),
     "domain-seed": (EDIT, "POST"),
@@ -82,6 +87,7 @@ API_POLICY: dict[tuple[str, str], Permission] = {
     ("GET", "/v1/surveys/{survey_id}/responses"): VIEW,
     ("GET", "/v1/responses/{response_id}"): VIEW,
     ("GET", "/v1/surveys/{survey_id}/links"): VIEW,
+    ("GET", "/v1/surveys/{survey_id}/export"): VIEW,
     ("GET", "/v1/metrics"): VIEW,
     ("GET", "/v1/themes"): VIEW,
     ("GET", "/v1/comments/search"): VIEW,
@@ -153,6 +159,15 @@ def world(organisation, other_organisation, hotel, published_survey, make_member
         {"idempotency_key": "w1", "unit": hotel.pk, "answers": {"nps": 7}},
     )
     assert answered.status_code == 201
+    job = ImportJob.objects.create(
+        organisation=organisation,
+        survey=published_survey,
+        file_name="cards.csv",
+        file_path="/nonexistent/cards.csv",
+        file_format="csv",
+        mapping={"answers": {"nps": "nps"}},
+        status=ImportStatus.CHECKED,
+    )
     return {
         "org_slug": organisation.slug,
         "survey_id": published_survey.pk,
@@ -163,6 +178,7 @@ def world(organisation, other_organisation, hotel, published_survey, make_member
         "token": link.token,
         "unit_id": hotel.pk,
         "response_id": Response.objects.get().pk,
+        "job_id": job.pk,
     }
 
 

@@ -1,16 +1,17 @@
 """The collect router: responses in (one or a batch) and out, and the public links of a survey."""
 
 from django.contrib.auth import get_user_model
-from django.http import HttpRequest
+from django.http import HttpRequest, StreamingHttpResponse
 from django.urls import reverse
 from ninja import Query, Router, Status
 from pydantic import ValidationError
 
-from heedback.collect import selectors, services
+from heedback.collect import exporting, selectors, services
 from heedback.collect.models import Response
 from heedback.collect.schemas import (
     BatchIn,
     BatchOut,
+    ExportFilters,
     LinkOut,
     ResponseFilters,
     ResponseIn,
@@ -183,3 +184,45 @@ def list_links(request: HttpRequest, survey_id: int):
         }
         for link in links
     ]
+
+
+@router.get(
+    "/surveys/{survey_id}/export",
+    response={200: None},
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The responses as a file, one row per response.",
+                "content": {media: {} for media in exporting.EXPORT_FORMATS.values()},
+            }
+        }
+    },
+)
+@requires(Permission.VIEW)
+def export_responses(request: HttpRequest, survey_id: int, filters: Query[ExportFilters]):
+    """Stream a survey's responses as CSV, XLSX or Parquet, filtered like the results page.
+
+    One row per response: id, submitted_at (ISO, the organisation's time zone), unit,
+    unit_id, channel, staff, external_id, one column per question key, comment. Cells a
+    spreadsheet would run as a formula are prefixed with ' in CSV and XLSX.
+    """
+    organisation = request.organisation
+    survey = get_scoped_or_404(Survey, organisation, pk=survey_id)
+    unit = None
+    if filters.unit is not None:
+        unit = get_scoped_or_invalid(Unit, organisation, "unit", pk=filters.unit)
+    query = exporting.ExportQuery(
+        organisation=organisation,
+        survey=survey,
+        date_from=filters.from_,
+        date_to=filters.to,
+        unit=unit,
+        channel=filters.channel or None,
+    )
+    download = exporting.start_export(
+        query, filters.format, actor=None, via="api", api_key=request.api_key.name
+    )
+    response = StreamingHttpResponse(download.chunks, content_type=download.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{download.filename}"'
+    response["X-Export-Rows"] = str(download.rows)
+    return response

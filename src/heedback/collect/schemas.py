@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from ninja import Schema
 from pydantic import Field
@@ -80,3 +80,13 @@ class LinkOut(Schema):
     short_code: str
     url: str
     is_active: bool
+
+
+class ExportFilters(Schema):
+    """The results page's filters, and the file format of the export."""
+
+    format: Literal["csv", "xlsx", "parquet"] = "csv"
+    from_: date | None = Field(default=None, alias="from")
+    to: date | None = None
+    unit: int | None = None
+    channel: str | None = None

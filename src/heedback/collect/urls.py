@@ -1,6 +1,6 @@
 from django.urls import path
 
-from heedback.collect.views import cards, paper
+from heedback.collect.views import cards, exports, imports, paper
 from heedback.collect.views import respond as views
 
 urlpatterns = [
@@ -25,4 +25,9 @@ organisation_patterns = [
         {"file_format": "pdf"},
         name="survey-link-card-pdf",
     ),
+    path("surveys/<int:survey_id>/import/", imports.survey_import, name="survey-import"),
+    path("imports/<int:job_id>/", imports.import_job, name="import-job"),
+    path("imports/<int:job_id>/confirm/", imports.import_confirm, name="import-confirm"),
+    path("imports/<int:job_id>/bad-rows/", imports.import_bad_rows, name="import-bad-rows"),
+    path("surveys/<int:survey_id>/export/", exports.survey_export, name="survey-export"),
 ]
