@@ -92,12 +92,15 @@ def _script_of(character: str) -> str | None:
 
 
 def _dominant_script_language(text: str) -> str | None:
-    letters = [character for character in text if character.isalpha()]
-    if not letters:
+    if text.isascii():
+        return None  # Latin letters only: the stopwords decide
+    letters = [character for character in text if character.isalpha() and not character.isascii()]
+    latin = sum(character.isascii() and character.isalpha() for character in text)
+    if not letters or latin > len(letters):
         return None
     scripts = Counter(_script_of(character) for character in letters)
     script, count = scripts.most_common(1)[0]
-    if script is None or count * 2 < len(letters):
+    if script is None or count * 2 < len(letters) + latin:
         return None
     if script == "CJK" and (scripts["HIRAGANA"] or scripts["KATAKANA"]):
         return "ja"  # Japanese mixes kanji with kana; Chinese has no kana

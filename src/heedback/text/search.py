@@ -131,7 +131,7 @@ def search_texts(
         cursor.execute(
             "SELECT a.id, a.response_id, a.question_key, a.submitted_at, a.sentiment_label, "  # noqa: S608
             f"{parts.snippet} FROM {parts.source} WHERE {condition} "
-            "ORDER BY a.id DESC LIMIT %s OFFSET %s",
+            f"ORDER BY {parts.order} LIMIT %s OFFSET %s",
             [*parts.snippet_params, *params, limit, offset],
         )
         rows = cursor.fetchall()
@@ -142,6 +142,7 @@ def search_texts(
 @dataclass(frozen=True)
 class _QueryParts:
     source: str
+    order: str
     match: str
     match_params: list[object]
     snippet: str
@@ -153,7 +154,10 @@ def _sqlite_parts(query: str) -> _QueryParts | None:
     if not expression:
         return None
     return _QueryParts(
-        source=f"{SQLITE_TABLE} JOIN text_textanalysis a ON a.id = {SQLITE_TABLE}.rowid",
+        # CROSS JOIN keeps the index as the outer loop (SQLite does not reorder it), so a
+        # rare word costs its few matches, not a scan of the organisation's texts.
+        source=f"{SQLITE_TABLE} CROSS JOIN text_textanalysis a ON a.id = {SQLITE_TABLE}.rowid",
+        order=f"{SQLITE_TABLE}.rowid DESC",
         match=f"{SQLITE_TABLE} MATCH %s",
         match_params=[expression],
         snippet=f"snippet({SQLITE_TABLE}, 0, char(2), char(3), '…', 32)",
@@ -166,6 +170,7 @@ def _postgresql_parts(query: str) -> _QueryParts | None:
         return None
     return _QueryParts(
         source="text_textanalysis a",
+        order="a.id DESC",
         match="to_tsvector('english', a.body) @@ websearch_to_tsquery('english', %s)",
         match_params=[query],
         snippet="ts_headline('english', a.body, websearch_to_tsquery('english', %s), %s)",

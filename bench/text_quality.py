@@ -1,0 +1,348 @@
+"""Measure the text enrichment on real reviews; write docs/text-quality.md.
+
+    python bench/text_quality.py            # about 5 minutes with the embeddings extra
+
+Reads ../shared/data/skytrax/ (real airline reviews with a rating and a recommendation)
+and bench/data/urgency_labels.csv (320 of them labelled by hand, see bench/data/README.md).
+Every figure comes from the product's own functions (heedback.text.analysis, .themes,
+.urgency); nothing is tuned here. Deterministic: the same data give the same report.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import random
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data" / "skytrax"
+LABELS = ROOT / "bench" / "data" / "urgency_labels.csv"
+REPORT = ROOT / "docs" / "text-quality.md"
+SCALES = {"lounge": 5, "seat": 10}
+
+
+def load_reviews() -> list[dict]:
+    """Return every review with its file, row number, text, rating and recommendation."""
+    reviews = []
+    for name, scale in SCALES.items():
+        with (DATA / f"{name}.csv").open(encoding="utf-8", newline="") as handle:
+            for row_number, row in enumerate(csv.DictReader(handle), start=1):
+                rating = float(row["overall_rating"]) if row["overall_rating"] else 0.0
+                reviews.append(
+                    {
+                        "file": name,
+                        "row": row_number,
+                        "text": row["content"].strip(),
+                        "rating": rating,  # 0 means not rated
+                        "scale": scale,
+                        "recommended": row["recommended"],
+                    }
+                )
+    return [review for review in reviews if review["text"]]
+
+
+def draw_urgency_sample(reviews: list[dict]) -> list[tuple[str, int]]:
+    """Repeat the draw of bench/data/urgency_labels.csv (see its README)."""
+    generator = random.Random(6)
+    unhappy = [r for r in reviews if r["recommended"] == "0"]
+    happy = [r for r in reviews if r["recommended"] == "1"]
+    sample = generator.sample(unhappy, 200) + generator.sample(happy, 120)
+    generator.shuffle(sample)
+    return [(review["file"], review["row"]) for review in sample]
+
+
+def roc_auc(scores: list[float], labels: list[int]) -> float:
+    """Return the area under the ROC curve (Mann–Whitney, ties counted half)."""
+    values = np.asarray(scores, dtype=float)
+    truth = np.asarray(labels, dtype=bool)
+    order = values.argsort(kind="mergesort")
+    ranks = np.empty(len(values))
+    sorted_values = values[order]
+    start = 0
+    while start < len(values):
+        end = start
+        while end + 1 < len(values) and sorted_values[end + 1] == sorted_values[start]:
+            end += 1
+        ranks[order[start : end + 1]] = (start + end) / 2 + 1
+        start = end + 1
+    positives, negatives = truth.sum(), (~truth).sum()
+    return float((ranks[truth].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+
+
+def third(review: dict) -> int | None:
+    """Return 0 for the bottom third of the rating scale, 1 for the top third, else None."""
+    rating, scale = review["rating"], review["scale"]
+    if rating == 0:
+        return None
+    if rating <= 1 + (scale - 1) / 3:
+        return 0
+    if rating >= scale - (scale - 1) / 3:
+        return 1
+    return None
+
+
+def clear_case(review: dict) -> int | None:
+    """Return 1/0 for the clearest cases: the scale's top or bottom with a matching verdict."""
+    rating, scale, recommended = review["rating"], review["scale"], review["recommended"]
+    low, high = (1, 5) if scale == 5 else (2, 9)
+    if 0 < rating <= low and recommended == "0":
+        return 0
+    if rating >= high and recommended == "1":
+        return 1
+    return None
+
+
+def sentiment_figures(reviews: list[dict], model: str) -> dict:
+    """Score every review with ``model`` as the enrichment does; return the figures."""
+    from heedback.text.analysis import analyse_texts
+
+    started = time.perf_counter()
+    readings = []
+    for start in range(0, len(reviews), 256):
+        chunk = reviews[start : start + 256]
+        readings.extend(analyse_texts([(review["text"], "") for review in chunk], model=model))
+    seconds = time.perf_counter() - started
+    scores = [reading.sentiment.score if reading.sentiment else 0.0 for reading in readings]
+    analysed = sum(reading.sentiment is not None for reading in readings)
+    recommended = [(s, int(r["recommended"])) for s, r in zip(scores, reviews, strict=True)]
+    thirds = [(s, third(r)) for s, r in zip(scores, reviews, strict=True) if third(r) is not None]
+    clear = [
+        (s, clear_case(r))
+        for s, r in zip(scores, reviews, strict=True)
+        if clear_case(r) is not None
+    ]
+    labels = Counter(reading.sentiment.label for reading in readings if reading.sentiment)
+    return {
+        "model": model,
+        "analysed": analysed,
+        "auc_recommended": roc_auc(*zip(*recommended, strict=True)),
+        "n_recommended": len(recommended),
+        "auc_thirds": roc_auc(*zip(*thirds, strict=True)),
+        "n_thirds": len(thirds),
+        "accuracy_clear": sum((s > 0) == bool(y) for s, y in clear) / len(clear),
+        "n_clear": len(clear),
+        "labels": labels,
+        "per_second": len(reviews) / seconds,
+    }
+
+
+def urgency_figures(reviews: list[dict]) -> dict:
+    """Return precision and recall of the urgency rules on the labelled sample, per half."""
+    from heedback.text.urgency import urgency_flags
+
+    by_id = {(review["file"], review["row"]): review for review in reviews}
+    with LABELS.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(row["file"], int(row["row"])) for row in rows] == draw_urgency_sample(reviews)
+    figures, misses = {}, Counter()
+    for half in ("development", "test", None):
+        chosen = [row for row in rows if half is None or row["half"] == half]
+        found = {"tp": 0, "fp": 0, "fn": 0}
+        for row in chosen:
+            flags = urgency_flags(by_id[(row["file"], int(row["row"]))]["text"])
+            truth, predicted = row["urgent"] == "1", bool(flags)
+            if predicted and truth:
+                found["tp"] += 1
+            elif predicted:
+                found["fp"] += 1
+            elif truth:
+                found["fn"] += 1
+                if half is None:
+                    misses.update(row["reasons"].split(";"))
+        found["n"] = len(chosen)
+        found["positives"] = sum(row["urgent"] == "1" for row in chosen)
+        figures[half or "all"] = found
+    figures["misses"] = misses
+    return figures
+
+
+def theme_figures(reviews: list[dict], representation: str) -> dict:
+    """Discover themes on every review's sentences and assign them, as the services do."""
+    from heedback.text import embeddings, themes
+    from heedback.text.sentiment import split_sentences
+
+    owners, sentences = [], []
+    for index, review in enumerate(reviews):
+        for start, end in split_sentences(review["text"]):
+            owners.append(index)
+            sentences.append(review["text"][start:end])
+    documents = [themes.tokens(sentence) for sentence in sentences]
+    usable = [i for i, document in enumerate(documents) if len(document) >= 3]
+    sample = random.Random(6).sample(usable, min(4000, len(usable)))
+    if representation == "embedding":
+        vectors_of = embeddings.encode
+    else:
+        space = themes.TfidfSpace.learn([documents[i] for i in sample])
+        vectors_of = lambda texts: space.vectors([themes.tokens(text) for text in texts])  # noqa: E731
+    sample_vectors = vectors_of([sentences[i] for i in sample])
+    k = themes.theme_count(len(sample))
+    labels, centres = themes.spherical_kmeans(sample_vectors, k)
+    threshold = themes.similarity_threshold(sample_vectors, labels, centres)
+    words = themes.characteristic_words([documents[i] for i in sample], labels, k)
+    sizes = Counter(labels.tolist())
+    least = max(5, int(0.015 * len(sample)))
+    kept = [c for c in range(k) if sizes[c] >= least and words[c]]
+    started = time.perf_counter()
+    nearest = themes.nearest_themes(vectors_of(sentences), centres[kept], threshold)
+    seconds = time.perf_counter() - started
+    per_review: dict[int, set[int]] = {}
+    for owner, hit in zip(owners, nearest, strict=True):
+        if hit is not None:
+            per_review.setdefault(owner, set()).add(kept[hit[0]])
+    volume = Counter(theme for found in per_review.values() for theme in found)
+    return {
+        "representation": representation,
+        "themes": [
+            (", ".join(words[c][:4]), volume[c]) for c in sorted(kept, key=lambda c: -volume[c])
+        ],
+        "coverage": len(per_review) / len(reviews),
+        "several": sum(len(found) > 1 for found in per_review.values()) / len(reviews),
+        "sentences": len(sentences),
+        "sentences_per_second": len(sentences) / seconds if seconds else 0.0,
+        "reviews_per_second": len(reviews) / seconds if seconds else 0.0,
+    }
+
+
+def _cache_embeddings() -> None:
+    """Encode each distinct sentence once for the whole run (sentiment and themes share them)."""
+    from heedback.text import embeddings
+
+    encode, cache = embeddings.encode, {}
+
+    def cached(texts: list[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(text for text in texts if text not in cache))
+        if missing:
+            cache.update(zip(missing, encode(missing), strict=True))
+        if not texts:
+            return encode([])
+        return np.asarray([cache[text] for text in texts], dtype=np.float32)
+
+    embeddings.encode = cached
+
+
+def report(reviews: list[dict], sentiments: list[dict], urgency: dict, themes: list[dict]) -> str:
+    """Return docs/text-quality.md."""
+    lines = [
+        "# Text quality",
+        "",
+        "Written by `python bench/text_quality.py` from the Skytrax airline reviews in",
+        "`../shared/data/skytrax/` (lounge and seat reviews, 2006–2015; real text, an overall",
+        "rating on a 1–5 or 1–10 scale and whether the reviewer recommends the airline) and the",
+        "320 reviews labelled by hand in `bench/data/`. Nothing was trained on this data; see",
+        "the notes for what was chosen while looking at it.",
+        "",
+        f"- reviews with a text: {len(reviews):,}",
+        f"- date: {time.strftime('%Y-%m-%d', time.gmtime())}; Python {sys.version.split()[0]}",
+        "",
+        "## Sentiment",
+        "",
+        "| model | ROC AUC recommended vs not | ROC AUC bottom vs top third of the rating | "
+        "accuracy on the clearest cases | reviews/s (one process) |",
+        "|---|---|---|---|---|",
+    ]
+    for s in sentiments:
+        lines.append(
+            f"| {s['model']} | {s['auc_recommended']:.3f} (n={s['n_recommended']:,}) | "
+            f"{s['auc_thirds']:.3f} (n={s['n_thirds']:,}) | {s['accuracy_clear']:.3f} "
+            f"(n={s['n_clear']:,}) | {s['per_second']:,.0f} |"
+        )
+    lines += [
+        "",
+        "The score of a review is the mean of its sentences' scores. Thirds: ratings 1–2 vs",
+        "4–5 (lounges) and 1–4 vs 7–10 (seats). Clearest cases: the bottom of the scale (1, or",
+        "1–2 of 10) and not recommended, against the top (5, or 9–10) and recommended; a score",
+        "above 0 counts as positive. Labels given by the baseline: "
+        + ", ".join(f"{label} {count:,}" for label, count in sentiments[0]["labels"].most_common())
+        + ".",
+        "",
+        "## Urgency",
+        "",
+        "| labelled half | reviews | urgent by the labels | precision | recall |",
+        "|---|---|---|---|---|",
+    ]
+    for half in ("development", "test", "all"):
+        f = urgency[half]
+        precision = f["tp"] / (f["tp"] + f["fp"]) if f["tp"] + f["fp"] else float("nan")
+        recall = f["tp"] / (f["tp"] + f["fn"]) if f["tp"] + f["fn"] else float("nan")
+        lines.append(
+            f"| {half} | {f['n']} | {f['positives']} | {precision:.2f} ({f['tp']}/"
+            f"{f['tp'] + f['fp']}) | {recall:.2f} ({f['tp']}/{f['tp'] + f['fn']}) |"
+        )
+    misses = ", ".join(f"{reason} {count}" for reason, count in urgency["misses"].most_common())
+    lines += ["", f"Missed urgent reviews by the labeller's reason: {misses}.", ""]
+    lines += ["## Themes", ""]
+    for t in themes:
+        lines += [
+            f"### {t['representation']}",
+            "",
+            f"- reviews with at least one theme: {t['coverage']:.1%}; with several: "
+            f"{t['several']:.1%}",
+            f"- assignment of all {t['sentences']:,} sentences: {t['sentences_per_second']:,.0f} "
+            f"sentences/s, {t['reviews_per_second']:,.0f} reviews/s (one process)",
+            "",
+            "| theme (characteristic words) | reviews |",
+            "|---|---|",
+            *[f"| {name} | {volume:,} |" for name, volume in t["themes"]],
+            "",
+        ]
+    return "\n".join(lines) + NOTES
+
+
+NOTES = """
+## Notes
+
+- **What was chosen while looking at this data.** The baseline (VADER, sentence mean) has no
+  parameter. The embedding model's two anchor lists (`heedback.text.embeddings`) were written
+  before measuring; two lists and three mixing weights were tried on this data and the best
+  kept, so its figures are slightly optimistic. The urgency rules: see
+  `bench/data/README.md` (the test half was not used to change them; the labeller wrote
+  the rules). The first version of the rules, committed before any labelling, found 10 of
+  34 urgent reviews with 1 false alarm (precision 0.91, recall 0.29 on all 320).
+- **Why recall of urgency is what it is.** Rules catch explicit phrases ("never again",
+  "I will avoid X in future"); reviewers also say it in their own words ("this was the last
+  straw", "I'm certainly not going to fly this airline again until…"). Precision is the
+  goal set by the issue (≥ 0.8); a person reads what is flagged, so a false alarm costs
+  attention while a miss leaves the comment in the normal queue.
+- **Languages.** All these reviews are English; a review in a language the model does not
+  read is stored as *not analysed* (tests in `tests/text/`).
+"""
+
+
+def main() -> int:
+    if not DATA.is_dir():
+        print(f"skipped: {DATA} is absent (it sits beside the repository in CI)")
+        return 0
+    os.environ.setdefault("HEEDBACK_DATA_DIR", tempfile.mkdtemp(prefix="heedback-text-quality-"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "heedback.settings")
+    import django
+
+    django.setup()
+    from heedback.text import embeddings
+    from heedback.text.analysis import VADER, VADER_MINILM
+
+    reviews = load_reviews()
+    with_embeddings = embeddings.available()
+    if with_embeddings:
+        _cache_embeddings()
+    models = [VADER, VADER_MINILM] if with_embeddings else [VADER]
+    sentiments = [sentiment_figures(reviews, model) for model in models]
+    urgency = urgency_figures(reviews)
+    representations = ["tfidf", "embedding"] if with_embeddings else ["tfidf"]
+    themes = [theme_figures(reviews, representation) for representation in representations]
+    text = report(reviews, sentiments, urgency, themes)
+    if not with_embeddings:
+        text += "\nThe embeddings extra was not installed for this run: baseline figures only.\n"
+    REPORT.write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
