@@ -8,12 +8,14 @@ from heedback.collect import urls as collect_urls
 from heedback.insights import urls as insights_urls
 from heedback.orgs import urls as orgs_urls
 from heedback.surveys import urls as survey_urls
+from heedback.text import urls as text_urls
 
 organisation_patterns = [
     *survey_urls.organisation_patterns,
     *insights_urls.organisation_patterns,
     *orgs_urls.organisation_patterns,
     *collect_urls.organisation_patterns,
+    *text_urls.organisation_patterns,
 ]
 
 urlpatterns = [

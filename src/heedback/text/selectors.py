@@ -87,20 +87,26 @@ def _text_as_dict(text: TextAnalysis) -> dict:
 
 
 def themes_overview(
-    organisation: Organisation, *, status: str = ThemeStatus.ACTIVE, days: int = 30
+    organisation: Organisation,
+    *,
+    status: str = ThemeStatus.ACTIVE,
+    days: int = 30,
+    responses: QuerySet | None = None,
 ) -> list[dict]:
     """Return the organisation's themes with volume, mean sentiment and trend, largest first.
 
     ``recent`` and ``previous`` count responses in the last ``days`` and the ``days`` before,
     so a theme that grows shows it; all figures are counted inside the database.
+    ``responses`` limits the counts to those responses (a manager's unit subtree).
     """
     now = timezone.now()
     recent_from, previous_from = now - timedelta(days=days), now - timedelta(days=2 * days)
+    assignments = ThemeAssignment.objects.filter(organisation=organisation)
+    if responses is not None:
+        assignments = assignments.filter(response__in=responses.values("pk"))
     figures = {
         row["theme_id"]: row
-        for row in ThemeAssignment.objects.filter(organisation=organisation)
-        .values("theme_id")
-        .annotate(
+        for row in assignments.values("theme_id").annotate(
             volume=Count("response", distinct=True),
             sentiment=Avg("analysis__sentiment_score"),
             negative=Count("response", distinct=True, filter=Q(analysis__sentiment_score__lt=0)),
