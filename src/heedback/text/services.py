@@ -168,6 +168,9 @@ def enrich_pending(
 
     The periodic job of the worker and the engine of ``heedback enrich-comments``.
     """
+    cursor, _created = EnrichmentCursor.objects.get_or_create(name=CURSOR)
+    if not Response.objects.filter(pk__gt=cursor.position).exists():
+        return recheck_stragglers(batch_size=batch_size)  # idle: read only, no lease to write
     lease = _Lease(CURSOR, worker_name())
     if not lease.take():
         return 0
