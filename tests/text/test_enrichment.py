@@ -166,3 +166,12 @@ def test_the_stronger_model_when_the_extra_is_installed(monkeypatch):
     assert good.model == VADER_MINILM
     assert 0 < good.sentiment.score <= 1
     assert -1 <= bad.sentiment.score < 0
+
+
+def test_forgetting_some_responses_removes_their_text_and_search_entries(respond, organisation):
+    kept, erased = respond("Keep this parking remark."), respond("Erase this parking remark.")
+    enrich()
+    assert services.forget_analyses(organisation, response_ids=[erased.pk]) == 1
+    assert list(TextAnalysis.objects.values_list("response_id", flat=True)) == [kept.pk]
+    page = search.search_texts(organisation, "parking")
+    assert [hit.response_id for hit in page.hits] == [kept.pk]

@@ -284,16 +284,20 @@ def enrich_organisation(
     return done
 
 
-def forget_analyses(organisation: Organisation) -> int:
-    """Delete the organisation's analyses (and their themes' assignments and search entries)."""
+def forget_analyses(organisation: Organisation, *, response_ids: list[int] | None = None) -> int:
+    """Delete analyses (with their themes and search entries) of an organisation's responses.
+
+    All of them before a ``--redo``; only ``response_ids`` when personal data is erased,
+    because an analysis keeps a copy of the text. The texts are read again only if they
+    still hold something (an erased comment is blank, so nothing comes back).
+    """
+    analyses = TextAnalysis.objects.filter(organisation=organisation)
+    if response_ids is not None:
+        analyses = analyses.filter(response_id__in=response_ids)
     deleted = 0
     while True:
         with transaction.atomic():
-            rows = list(
-                TextAnalysis.objects.filter(organisation=organisation).values_list("pk", "body")[
-                    :BATCH_SIZE
-                ]
-            )
+            rows = list(analyses.values_list("pk", "body")[:BATCH_SIZE])
             if not rows:
                 return deleted
             search.unindex_texts(rows)
