@@ -1,4 +1,9 @@
-"""GET /api/v1/metrics: values checked against sums worked out by hand from the answers."""
+"""GET /api/v1/metrics: values checked against sums worked out by hand from the answers.
+
+Every test runs twice: once with the responses only in the raw rows (the worker has not
+run: the query reads them as the not-yet-rolled-up tail), once after the worker rolled
+them up. The answers must not differ by a digit.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+
+from heedback.insights.services import refresh_rollups
 
 pytestmark = pytest.mark.django_db
 
@@ -21,8 +28,8 @@ def adjusted_wald(promoters: int, detractors: int, n: int) -> tuple[float, float
     return max(centre - half, -100), min(centre + half, 100)
 
 
-@pytest.fixture
-def answered(api, published_survey, hotel, other_hotel):
+@pytest.fixture(params=["raw", "rolled_up"])
+def answered(request, api, published_survey, hotel, other_hotel):
     """Ten responses: the harbour hotel in January and March, the hill hotel in March."""
     rows = [
         # unit, month, day, nps, staff
@@ -51,6 +58,9 @@ def answered(api, published_survey, hotel, other_hotel):
             },
         )
         assert response.status_code == 201, response.json()
+    if request.param == "rolled_up":
+        assert refresh_rollups() == 10
+        refresh_rollups()
     return published_survey
 
 
@@ -165,3 +175,26 @@ def test_the_week_and_day_groupings_start_on_their_first_day(api, answered):
     days = metrics(api, survey=answered.pk, metric="count", group_by="day")["results"]
     assert len(days) == 10
     assert days[0]["group"] == "2026-01-10"
+
+
+def test_the_quarter_grouping(api, answered):
+    rows = metrics(api, survey=answered.pk, metric="nps", group_by="quarter")["results"]
+    assert [(row["group"], row["label"], row["n"]) for row in rows] == [
+        ("2026-01-01", "2026-Q1", 10)
+    ]
+
+
+def test_a_period_cutting_months_reads_whole_months_and_edge_days(api, answered):
+    # 12 January to 2 March: the harbour's 12 January (3) and 1-2 March (7, 10).
+    [row] = metrics(
+        api, survey=answered.pk, metric="nps", **{"from": "2026-01-12", "to": "2026-03-02"}
+    )["results"]
+    assert (row["n"], row["value"]) == (3, pytest.approx(100 * (1 - 1) / 3))
+    rows = metrics(
+        api,
+        survey=answered.pk,
+        metric="count",
+        group_by="month",
+        **{"from": "2026-01-11", "to": "2026-03-31"},
+    )["results"]
+    assert [(row["label"], row["value"]) for row in rows] == [("2026-01", 2), ("2026-03", 7)]

@@ -20,8 +20,9 @@ router = Router(tags=["metrics"])
 def metrics(request: HttpRequest, filters: Query[MetricFilters]):
     """Compute ``metric`` (nps, csat, mean, ces, share_yes, count) of a survey question.
 
-    ``group_by`` is one of none, unit, month, week, day, channel; ``unit`` filters to a
-    unit's whole subtree; ``from``/``to`` are dates in the organisation's time zone.
+    ``group_by`` is one of none, unit, day, week, month, quarter, channel; ``unit`` filters
+    to a unit's whole subtree; ``from``/``to`` are dates in the organisation's time zone.
+    Figures are exact and current: rollups plus the responses not rolled up yet.
     """
     organisation = request.organisation
     survey = get_scoped_or_404(Survey, organisation, pk=filters.survey)

@@ -4,3 +4,5 @@ from django.apps import AppConfig
 class InsightsConfig(AppConfig):
     name = "heedback.insights"
     label = "insights"
+    # Run by `heedback worker` every few seconds (see ops/management/commands/worker.py).
+    periodic_jobs = ["heedback.insights.services.refresh_rollups"]

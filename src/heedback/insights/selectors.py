@@ -2,32 +2,33 @@
 
 Every surface — the results page, ``GET /api/v1/metrics`` and later the exports and
 digests — calls ``compute_metric``, so a number is computed one way everywhere. Metrics
-are computed from value histograms grouped inside the database (never from a list of
-raw rows in Python), which is also the shape the additive rollups will have.
+are computed from value histograms read from the additive rollups (``histograms``), plus
+the few responses the worker has not rolled up yet, so every figure is exact and current
+while a dashboard costs O(days × units), not O(responses). Raw rows are read only for
+drill-down: the comments and the response list.
 """
 
 from __future__ import annotations
 
 import zoneinfo
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from heedback.collect.choices import Channel
-from heedback.collect.models import Answer, Response
+from heedback.collect.models import Response
 from heedback.core.errors import InvalidInput
+from heedback.insights import histograms
+from heedback.insights.histograms import GROUPINGS
 from heedback.insights.metrics import METRICS, MetricSpec, MetricValue
+from heedback.insights.models import RESPONSES_KEY
 from heedback.orgs.models import Organisation, Unit
 from heedback.surveys.definition import Question, QuestionType, SurveyDefinition
 from heedback.surveys.models import Survey
 
-GROUPINGS = ("none", "unit", "month", "week", "day", "channel")
 NUMERIC_TYPES = {QuestionType.NPS, QuestionType.RATING, QuestionType.CES, QuestionType.YES_NO}
-_TRUNCATIONS = {"month": TruncMonth, "week": TruncWeek, "day": TruncDay}
 
 
 @dataclass(frozen=True)
@@ -137,39 +138,48 @@ def resolve_question(query: MetricQuery) -> tuple[MetricSpec, Question | None]:
     return spec, question
 
 
+def scope_of(query: MetricQuery) -> histograms.Scope:
+    """Return the responses a query covers, as the histogram reader takes them."""
+    return histograms.Scope(
+        organisation_id=query.organisation.pk,
+        survey_id=query.survey.pk,
+        unit_path=query.unit.path if query.unit is not None else None,
+        visible_unit_paths=query.visible_unit_paths,
+        date_from=query.date_from,
+        date_to=query.date_to,
+    )
+
+
 def compute_metric(query: MetricQuery) -> MetricResult:
-    """Return the metric for each group of the query, groups in natural order."""
+    """Return the metric for each group of the query, groups in natural order.
+
+    Histograms come from the rollups plus the responses not rolled up yet
+    (``histograms.answer_counts``), so the cost follows days × units, not responses.
+    """
     spec, question = resolve_question(query)
-    responses = responses_in_scope(query)
-    group_field = _group_expression(query)
-    if question is None:
-        rows = (
-            responses.values(group=group_field)
-            .annotate(count=Count("id"))
-            .values_list("group", "count")
-        )
-        histograms = {group: {1: count} for group, count in rows}
-        scale_max = 1
-    else:
-        answers = Answer.objects.filter(response__in=responses, question_key=question.key)
-        answers = answers.annotate(group=_prefix(group_field, "response__"))
-        histograms = _histograms(answers, question)
-        scale = question.effective_scale()
-        scale_max = scale.max if scale else 1
-    labels = _labels(query, histograms.keys())
+    key = RESPONSES_KEY if question is None else question.key
+    counted = histograms.answer_counts(scope_of(query), [key], query.group_by)
+    is_numeric = question is not None and question.type in NUMERIC_TYPES
+    scale = question.effective_scale() if question is not None else None
+    scale_max = scale.max if scale else 1
+    by_group: dict[object, dict[int, int]] = {}
+    for group, by_key in counted.items():
+        counts = by_key.get(key)
+        histogram = (counts.histogram if is_numeric else {1: counts.answers}) if counts else {}
+        if histogram:
+            by_group[group] = histogram
+    labels = _labels(query, by_group.keys())
     rows = []
-    for group in sorted(histograms, key=_sort_key):
-        histogram = histograms[group]
+    for group in sorted(by_group, key=_sort_key):
+        histogram = by_group[group]
         value: MetricValue = spec.compute(histogram, scale_max)
         if question is None:
-            value = MetricValue(
-                value=float(histogram[1]), n=histogram[1], ci_low=None, ci_high=None
-            )
-        key = None if query.group_by == "none" else _group_key(group)
+            value = MetricValue(float(histogram[1]), histogram[1], None, None)
+        group_key = None if query.group_by == "none" else _group_key(group)
         rows.append(
             MetricRow(
-                key,
-                labels.get(group, str(key or _("All"))),
+                group_key,
+                labels.get(group, str(group_key or _("All"))),
                 value.value,
                 value.n,
                 value.ci_low,
@@ -182,46 +192,9 @@ def compute_metric(query: MetricQuery) -> MetricResult:
     return MetricResult(spec, question, rows)
 
 
-def _histograms(answers: QuerySet[Answer], question: Question) -> dict[object, dict[int, int]]:
-    histograms: dict[object, dict[int, int]] = defaultdict(dict)
-    if question.type in NUMERIC_TYPES:
-        counted = (
-            answers.filter(number__isnull=False)
-            .values("group", "number")
-            .annotate(count=Count("id"))
-        )
-        for row in counted.values_list("group", "number", "count"):
-            histograms[row[0]][row[1]] = row[2]
-    else:
-        # Choice and text answers have no value to average: count answers only.
-        for group, count in (
-            answers.values("group").annotate(count=Count("id")).values_list("group", "count")
-        ):
-            histograms[group][1] = count
-    return histograms
-
-
-def _group_expression(query: MetricQuery):
-    if query.group_by == "none":
-        return F("survey_id")
-    if query.group_by == "unit":
-        return F("unit_id")
-    if query.group_by == "channel":
-        return F("channel")
-    zone = zoneinfo.ZoneInfo(query.organisation.time_zone)
-    return _TRUNCATIONS[query.group_by]("submitted_at", tzinfo=zone)
-
-
-def _prefix(expression, prefix: str):
-    if isinstance(expression, F):
-        return F(prefix + expression.name)
-    truncation = type(expression)
-    return truncation(prefix + "submitted_at", tzinfo=expression.tzinfo)
-
-
 def _group_key(group: object) -> str:
-    if isinstance(group, datetime):
-        return group.date().isoformat()
+    if isinstance(group, date):
+        return group.isoformat()
     return str(group)
 
 
@@ -240,8 +213,10 @@ def _labels(query: MetricQuery, groups) -> dict[object, str]:
         }
     if query.group_by == "month":
         return {group: group.strftime("%Y-%m") for group in groups}
+    if query.group_by == "quarter":
+        return {group: f"{group.year}-Q{(group.month - 1) // 3 + 1}" for group in groups}
     if query.group_by in ("week", "day"):
-        return {group: group.date().isoformat() for group in groups}
+        return {group: group.isoformat() for group in groups}
     return {group: _("All") for group in groups}
 
 
@@ -256,45 +231,35 @@ class QuestionSummary:
 
 
 def summarise_survey(query: MetricQuery) -> tuple[int, list[QuestionSummary]]:
-    """Return the response count and a summary per question, in two grouped queries."""
-    responses = responses_in_scope(query)
-    response_count = responses.count()
+    """Return the response count and a summary per question, in two grouped queries.
+
+    One query sums the response count and every question's histogram, the other the
+    chosen options of the choice questions; both read rollups plus the tail.
+    """
     questions = survey_questions(query.survey)
-    answers = Answer.objects.filter(response__in=responses)
-    numbers: dict[str, dict[int, int]] = defaultdict(dict)
-    for key, number, count in (
-        answers.filter(number__isnull=False)
-        .values("question_key", "number")
-        .annotate(count=Count("id"))
-        .values_list("question_key", "number", "count")
-    ):
-        numbers[key][number] = count
-    choices: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    texts: dict[str, int] = defaultdict(int)
+    scope = scope_of(query)
+    keys = [RESPONSES_KEY, *(question.key for question in questions)]
+    counted = histograms.answer_counts(scope, keys, "none").get(None, {})
     choice_keys = [
         q.key
         for q in questions
         if q.type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTI_CHOICE)
     ]
-    for key, picked in answers.filter(question_key__in=choice_keys).values_list(
-        "question_key", "choices"
-    ):
-        for option in picked or []:
-            choices[key][option] += 1
-    for key, count in (
-        answers.filter(number__isnull=True, choices__isnull=True)
-        .values("question_key")
-        .annotate(count=Count("id"))
-        .values_list("question_key", "count")
-    ):
-        texts[key] = count
-    return response_count, [_summary(q, numbers, choices, texts) for q in questions]
+    options = histograms.option_counts(scope, choice_keys)
+    response_count = counted[RESPONSES_KEY].answers if RESPONSES_KEY in counted else 0
+    empty = histograms.Counts()
+    return response_count, [
+        _summary(question, counted.get(question.key, empty), options.get(question.key, {}))
+        for question in questions
+    ]
 
 
-def _summary(question: Question, numbers, choices, texts) -> QuestionSummary:
-    scale = question.effective_scale()
+def _summary(
+    question: Question, counts: histograms.Counts, chosen: dict[str, int]
+) -> QuestionSummary:
     if question.type in NUMERIC_TYPES:
-        histogram = numbers.get(question.key, {})
+        histogram = counts.histogram
+        scale = question.effective_scale()
         scale_max = scale.max if scale else 1
         metrics = [
             (spec, spec.compute(histogram, scale_max))
@@ -309,11 +274,10 @@ def _summary(question: Question, numbers, choices, texts) -> QuestionSummary:
             ]
         return QuestionSummary(question, sum(histogram.values()), metrics, distribution)
     if question.type == QuestionType.TEXT:
-        return QuestionSummary(question, texts.get(question.key, 0), [], [])
-    counted = choices.get(question.key, {})
-    distribution = [(option.label, counted.get(option.key, 0)) for option in question.options or []]
-    answered = texts.get(question.key, 0)
-    return QuestionSummary(question, answered or sum(counted.values()), [], distribution)
+        return QuestionSummary(question, counts.answers, [], [])
+    # A choice question's n is how many answered it; a multi-choice answer picks several.
+    distribution = [(option.label, chosen.get(option.key, 0)) for option in question.options or []]
+    return QuestionSummary(question, counts.answers, [], distribution)
 
 
 def comments(query: MetricQuery, definition: SurveyDefinition | None = None) -> QuerySet[Response]:

@@ -1,0 +1,316 @@
+"""Read answer histograms per group: the rollups, plus the responses they do not hold yet.
+
+This is the query layer under ``selectors.compute_metric`` and ``summarise_survey``. A read
+sums rollup rows — month rows for the whole months of the period, day rows for the days
+at its edges (and for day and week groupings) — and adds the *tail*: the responses the
+rollups do not count yet, read from the raw rows. The tail is what arrived since the
+worker's last run (a few seconds' worth), anything the ledger does not list above the
+watermark, and the not-yet-recounted range of a running rebuild. With it every figure is
+exact and current even when the worker lags or is stopped; without a worker the tail is
+every response, which is correct and merely as slow as the old GROUP BY.
+
+Rollups and tail are read by **one** SQL statement (``UNION ALL``), so they come from one
+snapshot: a refresh committing between two statements would otherwise move responses
+from the tail into the rollups unseen, or count them twice.
+
+Rows come back per raw group (a day, a month start, a unit id, a channel) and are folded
+into the asked grouping (week, month, quarter) here, by adding histograms.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce
+
+from heedback.collect.models import Answer, Response
+from heedback.insights.models import (
+    HISTOGRAM_VALUES,
+    RESPONSES_KEY,
+    AnswerRollup,
+    CountedResponse,
+    Grain,
+    OptionRollup,
+    RollupRebuild,
+    RollupState,
+)
+from heedback.insights.services import STATE_ID
+
+TIME_GROUPINGS = ("day", "week", "month", "quarter")
+GROUPINGS = ("none", "unit", "channel", *TIME_GROUPINGS)
+_HISTOGRAM = [f"answers_{value}" for value in HISTOGRAM_VALUES]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which responses a read covers: one survey, unit subtrees and a period of local days."""
+
+    organisation_id: int
+    survey_id: int
+    unit_path: str | None = None
+    # Subtrees the reader may see; None means the whole organisation.
+    visible_unit_paths: tuple[str, ...] | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+@dataclass
+class Counts:
+    """How many answered a question in a group, and how many gave each numeric value."""
+
+    answers: int = 0
+    histogram: dict[int, int] = field(default_factory=dict)
+
+    def add(self, answers: int, histogram: Iterable[int]) -> None:
+        self.answers += answers
+        for value, count in zip(HISTOGRAM_VALUES, histogram, strict=True):
+            if count:
+                self.histogram[value] = self.histogram.get(value, 0) + count
+
+
+def answer_counts(
+    scope: Scope, question_keys: list[str], group_by: str
+) -> dict[object, dict[str, Counts]]:
+    """Return ``{group: {question_key: Counts}}`` for the questions (``""``: responses)."""
+    branches = [
+        rows.values(raw_group=_rollup_group(group_by), key=F("question_key"))
+        .annotate(total=Sum("answers"), **{column: Sum(column) for column in _HISTOGRAM})
+        .order_by()
+        for rows in _rollup_rows(AnswerRollup, scope, group_by, question_keys)
+    ]
+    answer_keys = [key for key in question_keys if key != RESPONSES_KEY]
+    if answer_keys:
+        branches.append(_answer_tail(scope, group_by, answer_keys))
+    if RESPONSES_KEY in question_keys:
+        branches.append(_response_tail(scope, group_by))
+    result: dict[object, dict[str, Counts]] = defaultdict(lambda: defaultdict(Counts))
+    columns = ["raw_group", "key", "total", *_HISTOGRAM]
+    for raw_group, key, total, *histogram in _union(branches, columns):
+        result[fold(raw_group, group_by)][key].add(total, histogram)
+    return result
+
+
+def option_counts(scope: Scope, question_keys: list[str]) -> dict[str, dict[str, int]]:
+    """Return ``{question_key: {option: times chosen}}`` over the whole scope."""
+    if not question_keys:
+        return {}
+    branches = [
+        rows.values("question_key", "option").annotate(chosen=Sum("answers"), raw=Value(False))
+        for rows in _rollup_rows(OptionRollup, scope, "none", question_keys)
+    ]
+    # The tail returns each distinct list of chosen options (JSON text) with how many chose
+    # it; the few lists are unpacked here, which needs no per-database JSON functions.
+    branches.append(
+        _tail_answers(scope, question_keys)
+        .filter(choices__isnull=False)
+        .values("question_key", option=Cast("choices", TextField()))
+        .annotate(chosen=Count("id"), raw=Value(True))
+        .order_by()
+    )
+    result: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for key, option, chosen, raw in _union(branches, ["question_key", "option", "chosen", "raw"]):
+        for picked in _json_list(option) if raw else [option]:
+            result[key][picked] += chosen
+    return result
+
+
+def split_period(
+    date_from: date | None, date_to: date | None, *, by_day: bool
+) -> tuple[tuple[date | None, date | None] | None, list[tuple[date | None, date | None]]]:
+    """Split a period into whole months (start, stop) and the day ranges around them.
+
+    Months are read from month rows: ``start <= month < stop`` (None is open). The days
+    before the first whole month and after the last are read from day rows, as inclusive
+    ranges. Every day of the period lands in exactly one piece. ``by_day`` reads everything
+    from day rows (for day and week groupings).
+    """
+    if by_day:
+        return None, [(date_from, date_to)]
+    start = date_from if date_from is None or date_from.day == 1 else _next_month(date_from)
+    stop = None if date_to is None else (date_to + timedelta(days=1)).replace(day=1)
+    if start is not None and stop is not None and start >= stop:
+        return None, [(date_from, date_to)]
+    days = []
+    if date_from is not None and start is not None and date_from < start:
+        days.append((date_from, start - timedelta(days=1)))
+    if date_to is not None and stop is not None and stop <= date_to:
+        days.append((stop, date_to))
+    return (start, stop), days
+
+
+def fold(raw_group: object, group_by: str) -> object:
+    """Return the group a raw row belongs to: its week's Monday, month, quarter, or itself."""
+    if group_by == "none":
+        return None
+    if group_by not in TIME_GROUPINGS or raw_group is None:
+        return raw_group
+    day = raw_group if isinstance(raw_group, date) else date.fromisoformat(str(raw_group))
+    if group_by == "week":
+        return day - timedelta(days=day.weekday())
+    if group_by == "month":
+        return day.replace(day=1)
+    if group_by == "quarter":
+        return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    return day
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def _rollup_rows(model, scope: Scope, group_by: str, question_keys: list[str]) -> list[QuerySet]:
+    """Return the querysets of rollup rows covering the scope: month rows, then day rows."""
+    rows = model.objects.filter(
+        organisation_id=scope.organisation_id,
+        survey_id=scope.survey_id,
+        question_key__in=question_keys,
+    ).filter(_unit_filter(scope, "unit__path"))
+    months, day_ranges = split_period(
+        scope.date_from, scope.date_to, by_day=group_by in ("day", "week")
+    )
+    querysets = []
+    if months is not None:
+        start, stop = months
+        month_rows = rows.filter(grain=Grain.MONTH)
+        if start is not None:
+            month_rows = month_rows.filter(period_start__gte=start)
+        if stop is not None:
+            month_rows = month_rows.filter(period_start__lt=stop)
+        querysets.append(month_rows)
+    if day_ranges:
+        in_days = Q()
+        for first, last in day_ranges:
+            in_days |= _between("period_start", first, last)
+        querysets.append(rows.filter(in_days, grain=Grain.DAY))
+    return querysets
+
+
+def _between(field_name: str, first: date | None, last: date | None) -> Q:
+    condition = Q()
+    if first is not None:
+        condition &= Q(**{f"{field_name}__gte": first})
+    if last is not None:
+        condition &= Q(**{f"{field_name}__lte": last})
+    return condition
+
+
+def _unit_filter(scope: Scope, path_field: str) -> Q:
+    condition = Q()
+    if scope.unit_path is not None:
+        condition &= Q(**{f"{path_field}__startswith": scope.unit_path})
+    if scope.visible_unit_paths is not None:
+        visible = Q(pk__in=[])
+        for path in scope.visible_unit_paths:
+            visible |= Q(**{f"{path_field}__startswith": path})
+        condition &= visible
+    return condition
+
+
+def _rollup_group(group_by: str) -> F:
+    return F(_GROUP_FIELDS.get(group_by, "period_start"))
+
+
+_GROUP_FIELDS = {"none": "survey_id", "unit": "unit_id", "channel": "channel"}
+_RESPONSE_GROUP_FIELDS = {"none": "survey_id", "unit": "unit_id", "channel": "channel"}
+
+
+def _response_group(group_by: str, prefix: str = "") -> F:
+    return F(prefix + _RESPONSE_GROUP_FIELDS.get(group_by, "local_date"))
+
+
+def not_rolled_up(organisation_id: int, id_field: str) -> Q:
+    """Return the condition on a response id for "the rollups do not count it yet".
+
+    Above the watermark and not in the ledger, or inside the range a running rebuild has
+    not recounted yet. Every part is a subquery of the same statement, so it describes the
+    very snapshot the rollup rows of that statement are read from.
+    """
+    watermark = RollupState.objects.filter(pk=STATE_ID).values("watermark")[:1]
+    listed = CountedResponse.objects.filter(response_id=OuterRef(id_field))
+    rebuild = RollupRebuild.objects.filter(organisation_id=organisation_id)
+    above = Q(**{f"{id_field}__gt": Coalesce(Subquery(watermark), Value(0))}) & ~Exists(listed)
+    rebuilding = Q(
+        **{
+            f"{id_field}__gt": Subquery(rebuild.values("done_id")[:1]),
+            f"{id_field}__lte": Subquery(rebuild.values("upto_id")[:1]),
+        }
+    )
+    return above | rebuilding
+
+
+def _tail_responses(scope: Scope) -> QuerySet[Response]:
+    responses = Response.objects.filter(
+        not_rolled_up(scope.organisation_id, "pk"),
+        organisation_id=scope.organisation_id,
+        survey_id=scope.survey_id,
+    )
+    return responses.filter(
+        _unit_filter(scope, "unit__path"), _between("local_date", scope.date_from, scope.date_to)
+    )
+
+
+def _tail_answers(scope: Scope, question_keys: list[str]) -> QuerySet[Answer]:
+    answers = Answer.objects.filter(
+        not_rolled_up(scope.organisation_id, "response_id"),
+        response__organisation_id=scope.organisation_id,
+        response__survey_id=scope.survey_id,
+        question_key__in=question_keys,
+    )
+    return answers.filter(
+        _unit_filter(scope, "response__unit__path"),
+        _between("response__local_date", scope.date_from, scope.date_to),
+    )
+
+
+def _answer_tail(scope: Scope, group_by: str, question_keys: list[str]) -> QuerySet:
+    histogram = {
+        column: Count("id", filter=Q(number=value))
+        for column, value in zip(_HISTOGRAM, HISTOGRAM_VALUES, strict=True)
+    }
+    return (
+        _tail_answers(scope, question_keys)
+        .values(raw_group=_response_group(group_by, "response__"), key=F("question_key"))
+        .annotate(total=Count("id"), **histogram)
+        .order_by()
+    )
+
+
+def _response_tail(scope: Scope, group_by: str) -> QuerySet:
+    zeros = {column: Value(0, output_field=IntegerField()) for column in _HISTOGRAM}
+    return (
+        _tail_responses(scope)
+        .values(
+            raw_group=_response_group(group_by),
+            key=Value(RESPONSES_KEY, output_field=TextField()),
+        )
+        .annotate(total=Count("id"), **zeros)
+        .order_by()
+    )
+
+
+def _union(branches: list[QuerySet], columns: list[str]) -> list[tuple]:
+    """Run the branches as one ``UNION ALL`` statement and return its rows."""
+    first, *others = [branch.values_list(*columns) for branch in branches]
+    return list(first.union(*others, all=True)) if others else list(first)
+
+
+def _json_list(text: str) -> list[str]:
+    value = json.loads(text) if isinstance(text, str) else text
+    return [str(item) for item in value] if isinstance(value, list) else []

@@ -1,0 +1,176 @@
+"""Rollups: additive counts of answers, from which every metric follows exactly.
+
+A rollup row holds the sufficient statistics of one question for one organisation × survey ×
+unit × channel × day (or month): how many answered, and how many gave each value. Adding
+rows adds answers, so any period, unit subtree or channel is a SUM over a few rows, and
+every metric of ``metrics.py`` (NPS, CSAT, means, shares, intervals) follows exactly from the
+summed histogram. Rows are *derived*: ``heedback rebuild-rollups`` recomputes them from the
+responses, and ``services.refresh_rollups`` keeps them current (see ADR 0001).
+
+The histogram is stored *wide* (one column per value) rather than one row per value: a
+numeric answer is a whole number from 0 to 11 (scales start at 0 or 1 and span at most ten
+steps, ``surveys.definition.Scale``), so twelve columns hold any question, and a two-year
+monthly trend over 200 units reads one row per unit × month × channel instead of eleven.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from heedback.orgs.models import Organisation, OrgOwned, Unit
+from heedback.surveys.models import Survey
+
+#: The values a numeric answer can take (NPS 0-10, ratings 0/1 to at most 11, CES 1-7,
+#: yes/no as 1/0); ``answers_<value>`` counts each.
+HISTOGRAM_VALUES = range(12)
+
+#: ``question_key`` of the rows that count responses rather than answers.
+RESPONSES_KEY = ""
+
+
+class Grain(models.TextChoices):
+    """How long a rollup row's period is: a day, or a calendar month (first day stored)."""
+
+    DAY = "day", "day"
+    MONTH = "month", "month"
+
+
+class RollupRow(OrgOwned):
+    """Fields shared by the rollup tables: whose answers, where, when and through which channel.
+
+    ``survey`` and ``unit`` carry no index of their own: the unique key starts with the
+    survey, and every read names one survey.
+    """
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+", db_index=False)
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    grain = models.CharField(max_length=5, choices=Grain)
+    # The day in the organisation's time zone (``Response.local_date``), or its month's first.
+    period_start = models.DateField()
+    channel = models.CharField(max_length=20)
+    question_key = models.CharField(max_length=63, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class AnswerRollup(RollupRow):
+    """How many answered one question, and how many gave each value, in one cell.
+
+    ``answers`` counts every answer (a text, chosen options or a number); ``answers_<v>``
+    counts the numeric answers equal to ``v``. The row with ``question_key`` ``""`` counts
+    the responses themselves.
+    """
+
+    answers = models.PositiveIntegerField(default=0)
+    answers_0 = models.PositiveIntegerField(default=0)
+    answers_1 = models.PositiveIntegerField(default=0)
+    answers_2 = models.PositiveIntegerField(default=0)
+    answers_3 = models.PositiveIntegerField(default=0)
+    answers_4 = models.PositiveIntegerField(default=0)
+    answers_5 = models.PositiveIntegerField(default=0)
+    answers_6 = models.PositiveIntegerField(default=0)
+    answers_7 = models.PositiveIntegerField(default=0)
+    answers_8 = models.PositiveIntegerField(default=0)
+    answers_9 = models.PositiveIntegerField(default=0)
+    answers_10 = models.PositiveIntegerField(default=0)
+    answers_11 = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # Also the index of every dashboard read: survey, question, grain, period range.
+            models.UniqueConstraint(
+                fields=["survey", "question_key", "grain", "period_start", "unit", "channel"],
+                name="answer_rollup_cell",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_key or 'responses'} {self.grain} {self.period_start}"
+
+    def histogram(self) -> dict[int, int]:
+        """Return the numeric answers of this row as ``{value: count}``."""
+        counts = {value: getattr(self, f"answers_{value}") for value in HISTOGRAM_VALUES}
+        return {value: count for value, count in counts.items() if count}
+
+
+class OptionRollup(RollupRow):
+    """How many chose one option of a choice question in one cell."""
+
+    option = models.CharField(max_length=63)
+    answers = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "survey",
+                    "question_key",
+                    "grain",
+                    "period_start",
+                    "unit",
+                    "channel",
+                    "option",
+                ],
+                name="option_rollup_cell",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_key}={self.option} {self.grain} {self.period_start}"
+
+
+class RollupState(models.Model):
+    """The one row saying which responses the rollups hold (``services.refresh_rollups``).
+
+    Every response with an id up to ``watermark`` is counted (or will never exist); above
+    it, exactly the responses listed in ``CountedResponse`` are. ``horizon_id`` and
+    ``horizon_at`` are the next watermark candidate: the highest id seen at that moment,
+    which becomes the watermark once every transaction older than the moment has ended.
+    """
+
+    watermark = models.BigIntegerField(default=0)
+    horizon_id = models.BigIntegerField(null=True, blank=True)
+    horizon_at = models.DateTimeField(null=True, blank=True)
+    batch = models.BigIntegerField(default=0)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"rollups up to response {self.watermark}"
+
+
+class CountedResponse(models.Model):
+    """A response above the watermark that the rollups already count.
+
+    On PostgreSQL ids commit out of order, so a response can be visible while a smaller id
+    is still in flight; it is counted at once and listed here, and the list is pruned when
+    the watermark passes it. No foreign key: the row must not slow down or block the
+    response it names.
+    """
+
+    response_id = models.BigIntegerField(primary_key=True)
+    batch = models.BigIntegerField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"response {self.response_id} (batch {self.batch})"
+
+
+class RollupRebuild(models.Model):
+    """An organisation whose rollups are being recomputed from its responses.
+
+    The rebuild deleted the organisation's rollups and recounts its responses with ids up
+    to ``upto_id`` in chunks; ``done_id`` is how far it got. Responses in
+    (``done_id``, ``upto_id``] are not in the rollups yet, so reads add them from the raw
+    rows and the figures stay exact while it runs.
+    """
+
+    organisation = models.OneToOneField(Organisation, on_delete=models.CASCADE, related_name="+")
+    upto_id = models.BigIntegerField()
+    done_id = models.BigIntegerField(default=0)
+    total = models.BigIntegerField(default=0)
+    counted = models.BigIntegerField(default=0)
+    started_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"rebuild of {self.organisation_id}: {self.counted}/{self.total}"

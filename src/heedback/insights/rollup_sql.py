@@ -1,0 +1,199 @@
+"""The SQL that adds responses to the rollups, set-based inside the database.
+
+A set of responses is added with ``INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE SET
+n = n + excluded.n``: the database joins the responses to their answers, counts them per
+rollup cell and adds the counts to the cells that exist, in one statement per table and
+grain, without a row travelling to Python. SQLite (3.24 and later) and PostgreSQL run the
+same statements; only the month of a day and the list of chosen options are spelled per
+database. Django's ``bulk_create(update_conflicts=True)`` can only overwrite a cell, not add
+to it, which is why this is raw SQL — kept in this one module and tested on both databases.
+
+Callers own the transaction and decide *which* responses to add (``ResponseSet``); the
+functions here only count. Adding a set twice counts it twice: preventing that is the job
+of the watermark and the ledger in ``services``.
+"""
+
+# Every piece spliced into these statements is a constant of this module (table and column
+# names from the models, fixed fragments); values always travel as parameters.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection
+
+from heedback.collect.models import Answer, Response
+from heedback.insights.models import (
+    HISTOGRAM_VALUES,
+    RESPONSES_KEY,
+    AnswerRollup,
+    CountedResponse,
+    Grain,
+    OptionRollup,
+)
+
+_RESPONSE = Response._meta.db_table
+_ANSWER = Answer._meta.db_table
+_ANSWER_ROLLUP = AnswerRollup._meta.db_table
+_OPTION_ROLLUP = OptionRollup._meta.db_table
+_COUNTED = CountedResponse._meta.db_table
+
+_CELL = "organisation_id, survey_id, unit_id, grain, period_start, channel, question_key"
+_CONFLICT = "survey_id, question_key, grain, period_start, unit_id, channel"
+_HISTOGRAM_COLUMNS = [f"answers_{value}" for value in HISTOGRAM_VALUES]
+
+
+@dataclass(frozen=True)
+class ResponseSet:
+    """Which responses to add: a condition on the response ``r``, one on its answers ``a``.
+
+    The answer condition repeats the response bounds on ``a.response_id`` so that the
+    planner walks the answers' index over the same small range instead of scanning them.
+    """
+
+    where: str
+    params: tuple
+    answer_where: str
+    answer_params: tuple
+
+
+def id_range(after: int, upto: int) -> ResponseSet:
+    """Return the responses with ``after < id <= upto`` that the ledger does not list."""
+    not_counted = f"NOT EXISTS (SELECT 1 FROM {_COUNTED} c WHERE c.response_id = r.id)"
+    return ResponseSet(
+        f"r.id > %s AND r.id <= %s AND {not_counted}",
+        (after, upto),
+        "a.response_id > %s AND a.response_id <= %s",
+        (after, upto),
+    )
+
+
+def ledger_batch(batch: int) -> ResponseSet:
+    """Return the responses that the ledger lists under ``batch``."""
+    listed = f"(SELECT c.response_id FROM {_COUNTED} c WHERE c.batch = %s)"
+    return ResponseSet(f"r.id IN {listed}", (batch,), f"a.response_id IN {listed}", (batch,))
+
+
+def organisation_range(organisation_id: int, after: int, upto: int) -> ResponseSet:
+    """Return an organisation's responses with ``after < id <= upto`` (for a rebuild)."""
+    return ResponseSet(
+        "r.organisation_id = %s AND r.id > %s AND r.id <= %s",
+        (organisation_id, after, upto),
+        "a.response_id > %s AND a.response_id <= %s",
+        (after, upto),
+    )
+
+
+def add_responses(responses: ResponseSet) -> int:
+    """Add the responses of the set to every rollup at both grains; return how many."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {_RESPONSE} r WHERE {responses.where}", responses.params
+        )
+        (count,) = cursor.fetchone()
+        if not count:
+            return 0
+        params = responses.params + responses.answer_params
+        for grain in Grain.values:
+            cursor.execute(_responses_sql(grain, responses.where), responses.params)
+            cursor.execute(_answers_sql(grain, responses), params)
+            cursor.execute(_options_sql(grain, responses), params)
+    return count
+
+
+def list_in_ledger(after: int, batch: int, limit: int) -> int:
+    """List up to ``limit`` uncounted responses above ``after`` in the ledger as ``batch``.
+
+    Return how many were listed. The caller then adds ``ledger_batch(batch)``: listing
+    first fixes the set, so that a response committing between the two statements is
+    neither counted without being listed nor listed without being counted.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_COUNTED} (response_id, batch) "
+            f"SELECT r.id, %s FROM {_RESPONSE} r WHERE r.id > %s AND NOT EXISTS "
+            f"(SELECT 1 FROM {_COUNTED} c WHERE c.response_id = r.id) ORDER BY r.id LIMIT %s",
+            (batch, after, limit),
+        )
+        return cursor.rowcount
+
+
+def highest_id_and_time() -> tuple[int, object]:
+    """Return the highest response id this statement sees, and the server's clock after it.
+
+    The clock is read after the statement's snapshot, so every id up to the returned one
+    was taken before the returned moment (PostgreSQL only: ``clock_timestamp()``).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT (SELECT MAX(id) FROM {_RESPONSE}), clock_timestamp()")
+        highest, moment = cursor.fetchone()
+    return highest or 0, moment
+
+
+def _period(grain: str) -> str:
+    """Return the SQL for the first day of the row's period, from ``r.local_date``."""
+    if grain == Grain.DAY:
+        return "r.local_date"
+    if connection.vendor == "postgresql":
+        return "CAST(date_trunc('month', r.local_date) AS date)"
+    return "substr(r.local_date, 1, 8) || '01'"  # SQLite keeps dates as 'YYYY-MM-DD' text
+
+
+def _upsert(table: str, columns: list[str]) -> str:
+    additions = ", ".join(f"{column} = {table}.{column} + excluded.{column}" for column in columns)
+    conflict = f"{_CONFLICT}, option" if table == _OPTION_ROLLUP else _CONFLICT
+    return f"ON CONFLICT ({conflict}) DO UPDATE SET {additions}"
+
+
+def _responses_sql(grain: str, where: str) -> str:
+    period = _period(grain)
+    zeros = ", ".join("0" for _ in _HISTOGRAM_COLUMNS)
+    return (
+        f"INSERT INTO {_ANSWER_ROLLUP} ({_CELL}, answers, {', '.join(_HISTOGRAM_COLUMNS)}) "
+        f"SELECT r.organisation_id, r.survey_id, r.unit_id, '{grain}', {period}, r.channel, "
+        f"'{RESPONSES_KEY}', COUNT(*), {zeros} FROM {_RESPONSE} r WHERE {where} "
+        f"GROUP BY r.organisation_id, r.survey_id, r.unit_id, {period}, r.channel "
+        + _upsert(_ANSWER_ROLLUP, ["answers"])
+    )
+
+
+def _answers_sql(grain: str, responses: ResponseSet) -> str:
+    period = _period(grain)
+    histogram = ", ".join(
+        f"SUM(CASE WHEN a.number = {value} THEN 1 ELSE 0 END)" for value in HISTOGRAM_VALUES
+    )
+    return (
+        f"INSERT INTO {_ANSWER_ROLLUP} ({_CELL}, answers, {', '.join(_HISTOGRAM_COLUMNS)}) "
+        f"SELECT r.organisation_id, r.survey_id, r.unit_id, '{grain}', {period}, r.channel, "
+        f"a.question_key, COUNT(*), {histogram} "
+        f"FROM {_RESPONSE} r JOIN {_ANSWER} a ON a.response_id = r.id "
+        f"WHERE {responses.where} AND {responses.answer_where} "
+        f"GROUP BY r.organisation_id, r.survey_id, r.unit_id, {period}, r.channel, a.question_key "
+        + _upsert(_ANSWER_ROLLUP, ["answers", *_HISTOGRAM_COLUMNS])
+    )
+
+
+def _options_sql(grain: str, responses: ResponseSet) -> str:
+    period = _period(grain)
+    # Unpack only lists, so that a stray JSON scalar can never fail the whole statement.
+    if connection.vendor == "postgresql":
+        chosen = (
+            "CROSS JOIN LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(a.choices) "
+            "= 'array' THEN a.choices ELSE '[]'::jsonb END) AS o(value)"
+        )
+    else:
+        chosen = (
+            ", json_each(CASE WHEN json_type(a.choices) = 'array' THEN a.choices ELSE '[]' END)"
+            " AS o"
+        )
+    return (
+        f"INSERT INTO {_OPTION_ROLLUP} ({_CELL}, option, answers) "
+        f"SELECT r.organisation_id, r.survey_id, r.unit_id, '{grain}', {period}, r.channel, "
+        f"a.question_key, o.value, COUNT(*) "
+        f"FROM {_RESPONSE} r JOIN {_ANSWER} a ON a.response_id = r.id {chosen} "
+        f"WHERE {responses.where} AND {responses.answer_where} "
+        "AND a.choices IS NOT NULL "
+        f"GROUP BY r.organisation_id, r.survey_id, r.unit_id, {period}, r.channel, "
+        f"a.question_key, o.value " + _upsert(_OPTION_ROLLUP, ["answers"])
+    )
