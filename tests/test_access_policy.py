@@ -12,6 +12,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from heedback.api import api
 from heedback.collect.models import ImportJob, ImportStatus, Response, SurveyLink
+from heedback.loop import services as loop_services
+from heedback.loop.models import Rule
 from heedback.orgs import services as org_services
 from heedback.orgs.permissions import Permission, role_allows
 from tests.conftest import ApiClient
@@ -72,6 +74,20 @@ PAGE_POLICY: dict[str, tuple[str | Permission, str]] = {
     "api-key-list": (KEYS, "GET"),
     "api-key-revoke": (KEYS, "POST"),
     "audit-list": (AUDIT, "GET"),
+    "inbox": (Permission.WORK_CASES, "GET"),
+    "case-list": (VIEW, "GET"),
+    "case-bulk": (Permission.WORK_CASES, "POST"),
+    "case-detail": (VIEW, "GET"),
+    "case-follow-up": (Permission.WORK_CASES, "POST"),
+    "case-status": (Permission.WORK_CASES, "POST"),
+    "case-resolve": (Permission.WORK_CASES, "POST"),
+    "case-reopen": (Permission.WORK_CASES, "POST"),
+    "case-assign": (Permission.WORK_CASES, "POST"),
+    "rule-list": (Permission.MANAGE_RULES, "GET"),
+    "rule-create": (Permission.MANAGE_RULES, "GET"),
+    "rule-edit": (Permission.MANAGE_RULES, "GET"),
+    "rule-try": (Permission.MANAGE_RULES, "GET"),
+    "rule-toggle": (Permission.MANAGE_RULES, "POST"),
 }
 
 # (method, path under /api): permission of the key
@@ -92,6 +108,15 @@ API_POLICY: dict[tuple[str, str], Permission] = {
     ("GET", "/v1/surveys/{survey_id}/links"): VIEW,
     ("GET", "/v1/surveys/{survey_id}/export"): VIEW,
     ("GET", "/v1/metrics"): VIEW,
+    ("GET", "/v1/cases"): VIEW,
+    ("GET", "/v1/cases/{case_id}"): VIEW,
+    ("PATCH", "/v1/cases/{case_id}"): Permission.WRITE_API,
+    ("POST", "/v1/cases/{case_id}/events"): Permission.WRITE_API,
+    ("GET", "/v1/rules"): VIEW,
+    ("POST", "/v1/rules"): Permission.WRITE_API,
+    ("GET", "/v1/rules/{rule_id}"): VIEW,
+    ("PUT", "/v1/rules/{rule_id}"): Permission.WRITE_API,
+    ("GET", "/v1/rules/{rule_id}/try"): VIEW,
     ("GET", "/v1/themes"): VIEW,
     ("GET", "/v1/comments/search"): VIEW,
 }
@@ -171,6 +196,14 @@ def world(organisation, other_organisation, hotel, published_survey, make_member
         mapping={"answers": {"nps": "nps"}},
         status=ImportStatus.CHECKED,
     )
+    case = loop_services.open_case(
+        loop_services.CaseOpening(
+            organisation=organisation,
+            unit=hotel,
+            title="Matrix case",
+            response=Response.objects.get(),
+        )
+    )
     return {
         "org_slug": organisation.slug,
         "survey_id": published_survey.pk,
@@ -181,6 +214,8 @@ def world(organisation, other_organisation, hotel, published_survey, make_member
         "token": link.token,
         "unit_id": hotel.pk,
         "response_id": Response.objects.get().pk,
+        "case_id": case.pk,
+        "rule_id": Rule.objects.get(organisation=organisation, system_key="detractor").pk,
         "job_id": job.pk,
     }
 
@@ -257,6 +292,10 @@ API_BODIES = {
     ("POST", "/v1/surveys/{survey_id}/responses/batch"): {
         "items": [{"idempotency_key": "matrix-batch", "unit": 0, "answers": {"nps": 9}}],
     },
+    ("PATCH", "/v1/cases/{case_id}"): {"priority": "high"},
+    ("POST", "/v1/cases/{case_id}/events"): {"kind": "note", "body": "Matrix note"},
+    ("POST", "/v1/rules"): {"name": "Matrix rule", "conditions": [{"kind": "low_score"}]},
+    ("PUT", "/v1/rules/{rule_id}"): {"name": "Matrix rule", "conditions": []},
 }
 
 
@@ -271,6 +310,8 @@ def call(client: ApiClient, method: str, path: str, world: dict, params: dict | 
         return client.get(url, params)
     if method == "PUT":
         return client.put(url, body)
+    if method == "PATCH":
+        return client.client.patch(url, body, content_type="application/json")
     return client.post(url, body)
 
 

@@ -13,6 +13,7 @@ from heedback.core.api_support import ApiKeyAuth, error_body
 from heedback.core.errors import ServiceError
 from heedback.core.ratelimit import RateLimited
 from heedback.insights.api import router as insights_router
+from heedback.loop.api import router as loop_router
 from heedback.orgs.api import router as orgs_router
 from heedback.surveys.api import router as surveys_router
 from heedback.text.api import router as text_router
@@ -33,6 +34,7 @@ api.add_router("/v1/", orgs_router)
 api.add_router("/v1/", surveys_router)
 api.add_router("/v1/", collect_router)
 api.add_router("/v1/", insights_router)
+api.add_router("/v1/", loop_router)
 api.add_router("/v1/", text_router)
 
 

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "heedback.surveys",
     "heedback.collect",
     "heedback.insights",
+    "heedback.loop",
     "heedback.text",
     "heedback.ops",
     "heedback.demo",

@@ -1,0 +1,15 @@
+"""Template helpers of the loop pages."""
+
+from __future__ import annotations
+
+from django import template
+
+from heedback.orgs.permissions import Permission
+
+register = template.Library()
+
+
+@register.filter
+def may(membership, permission: str) -> bool:
+    """Tell whether ``membership`` holds ``permission`` ({% if membership|may:"work_cases" %})."""
+    return bool(membership) and membership.has(Permission(permission))

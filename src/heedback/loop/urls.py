@@ -1,0 +1,20 @@
+from django.urls import path
+
+from heedback.loop import views
+
+organisation_patterns = [
+    path("inbox/", views.inbox, name="inbox"),
+    path("cases/", views.case_list, name="case-list"),
+    path("cases/bulk/", views.case_bulk, name="case-bulk"),
+    path("cases/<int:case_id>/", views.case_detail, name="case-detail"),
+    path("cases/<int:case_id>/follow-up/", views.case_follow_up, name="case-follow-up"),
+    path("cases/<int:case_id>/status/", views.case_status, name="case-status"),
+    path("cases/<int:case_id>/resolve/", views.case_resolve, name="case-resolve"),
+    path("cases/<int:case_id>/reopen/", views.case_reopen, name="case-reopen"),
+    path("cases/<int:case_id>/assign/", views.case_assign, name="case-assign"),
+    path("rules/", views.rule_list, name="rule-list"),
+    path("rules/new/", views.rule_create, name="rule-create"),
+    path("rules/<int:rule_id>/", views.rule_edit, name="rule-edit"),
+    path("rules/<int:rule_id>/try/", views.rule_try, name="rule-try"),
+    path("rules/<int:rule_id>/switch/", views.rule_toggle, name="rule-toggle"),
+]
