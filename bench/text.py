@@ -29,6 +29,8 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
         "writes and the search index, in batches of 500. The backlog is interrupted twice",
         "(a batch stopped between two batches and a batch killed in the middle of its write),",
         "then resumed from the watermark; the check counts the analyses against the texts.",
+        f"Load average at the end of the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+        "(other processes on a shared machine slow every figure, torch's most).",
     ]
     return rows, notes
 
