@@ -116,3 +116,12 @@ def test_search_stems_words_on_this_database(respond, organisation):
     assert "<mark>delayed</mark>" in page.hits[0].snippet_html
     assert search.search_texts(organisation, '"flight was delayed"').count == 1
     assert search.search_texts(organisation, "*").count == 0
+
+
+def test_text_analysis_matches_the_schema_the_lead_wires_in(respond):
+    from heedback.text.schemas import TextAnalysisOut
+
+    response = respond("Great staff. Never again though.", answers={"nps": 5, "comment": "Ok"})
+    services.enrich_pending(settle=NOW, time_budget=0)
+    analysis = selectors.text_analyses([response.pk])[response.pk]
+    assert TextAnalysisOut.model_validate(analysis).model_dump() == analysis
