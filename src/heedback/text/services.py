@@ -340,7 +340,7 @@ def _discovery_sample(organisation: Organisation, limit: int) -> list[str]:
             organisation=organisation, status=AnalysisStatus.ANALYSED, language="en"
         )
         .order_by("-pk")
-        .only("body", "sentences")
+        .only("body", "sentences")[: 5 * limit]  # bounded even when few sentences qualify
     )
     for analysis in analyses.iterator(chunk_size=1000):
         for sentence in _sentences_of(analysis):
