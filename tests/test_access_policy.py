@@ -12,6 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from heedback.api import api
 from heedback.collect.models import ImportJob, ImportStatus, Response, SurveyLink
+from heedback.continuum import services as continuum_services
 from heedback.loop import services as loop_services
 from heedback.loop.models import Rule
 from heedback.orgs import services as org_services
@@ -67,6 +68,11 @@ PAGE_POLICY: dict[str, tuple[str | Permission, str]] = {
     "domain-seed": (EDIT, "POST"),
     "domain-edit": (EDIT, "POST"),
     "unit-list": (VIEW, "GET"),
+    "continuum": (VIEW, "GET"),
+    "continuum-assess": (Permission.ASSESS, "GET"),
+    "continuum-units": (VIEW, "GET"),
+    "continuum-statements": (EDIT, "GET"),
+    "continuum-statement-retire": (EDIT, "POST"),
     "member-list": (MEMBERS, "GET"),
     "member-invite": (MEMBERS, "POST"),
     "member-edit": (MEMBERS, "GET"),
@@ -106,6 +112,9 @@ API_POLICY: dict[tuple[str, str], Permission] = {
     ("GET", "/v1/surveys/{survey_id}/responses"): VIEW,
     ("GET", "/v1/responses/{response_id}"): VIEW,
     ("GET", "/v1/surveys/{survey_id}/links"): VIEW,
+    ("GET", "/v1/continuum/instrument"): VIEW,
+    ("POST", "/v1/continuum/assessments"): Permission.WRITE_API,
+    ("GET", "/v1/continuum/placement"): VIEW,
     ("GET", "/v1/surveys/{survey_id}/export"): VIEW,
     ("GET", "/v1/metrics"): VIEW,
     ("GET", "/v1/cases"): VIEW,
@@ -213,6 +222,9 @@ def world(organisation, other_organisation, hotel, published_survey, make_member
         "key_id": key.pk,
         "token": link.token,
         "unit_id": hotel.pk,
+        "statement_id": continuum_services.add_custom_statement(
+            organisation, factor="environment", level=3, text="Matrix statement"
+        ).pk,
         "response_id": Response.objects.get().pk,
         "case_id": case.pk,
         "rule_id": Rule.objects.get(organisation=organisation, system_key="detractor").pk,
@@ -292,6 +304,7 @@ API_BODIES = {
     ("POST", "/v1/surveys/{survey_id}/responses/batch"): {
         "items": [{"idempotency_key": "matrix-batch", "unit": 0, "answers": {"nps": 9}}],
     },
+    ("POST", "/v1/continuum/assessments"): {"answers": {"en_blame": 2}},
     ("PATCH", "/v1/cases/{case_id}"): {"priority": "high"},
     ("POST", "/v1/cases/{case_id}/events"): {"kind": "note", "body": "Matrix note"},
     ("POST", "/v1/rules"): {"name": "Matrix rule", "conditions": [{"kind": "low_score"}]},

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "heedback.insights",
     "heedback.loop",
     "heedback.text",
+    "heedback.continuum",
     "heedback.ops",
     "heedback.demo",
 ]

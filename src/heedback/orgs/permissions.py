@@ -16,6 +16,7 @@ class Permission(StrEnum):
     VIEW_AUDIT = "view_audit"
     WRITE_API = "write_api"  # API keys: create surveys, units and responses
     ENTER_RESPONSES = "enter_responses"  # type in answers from paper cards
+    ASSESS = "assess"  # take the continuum self-assessment for the organisation or a unit
     WORK_CASES = "work_cases"  # follow up feedback: notes, calls, replies, resolve, assign
     MANAGE_RULES = "manage_rules"  # the rules that turn feedback into cases and alerts
 
@@ -25,9 +26,13 @@ _ADMINISTER = frozenset(Permission) - {Permission.WRITE_API}
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "owner": _ADMINISTER,
     "admin": _ADMINISTER,
-    "manager": frozenset({Permission.VIEW, Permission.ENTER_RESPONSES, Permission.WORK_CASES}),
-    "frontline": frozenset({Permission.VIEW, Permission.ENTER_RESPONSES, Permission.WORK_CASES}),
-    "analyst": frozenset({Permission.VIEW}),
+    "manager": frozenset(
+        {Permission.VIEW, Permission.ENTER_RESPONSES, Permission.WORK_CASES, Permission.ASSESS}
+    ),
+    "frontline": frozenset(
+        {Permission.VIEW, Permission.ENTER_RESPONSES, Permission.WORK_CASES, Permission.ASSESS}
+    ),
+    "analyst": frozenset({Permission.VIEW, Permission.ASSESS}),
     "viewer": frozenset({Permission.VIEW}),
 }
 

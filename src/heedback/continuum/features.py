@@ -1,0 +1,84 @@
+"""The Heedback pages that help with a next step, named by key in the instrument and indicators.
+
+A feature without a route is one Heedback does not have yet (cases, digests, driver
+analysis, the service plan): the step is shown without a link and says so. When the app
+that brings it lands, giving its page's route name here turns the link on everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Feature:
+    key: str
+    label: str
+    route: str | None = None
+    anchor: str = ""
+
+
+FEATURES: dict[str, Feature] = {
+    feature.key: feature
+    for feature in (
+        Feature("survey_builder", _("Survey builder"), "survey-create"),
+        Feature(
+            "customer_survey",
+            _("Survey builder: after a service visit"),
+            "survey-create",
+            "template-post_service",
+        ),
+        Feature(
+            "business_review",
+            _("Survey builder: business review"),
+            "survey-create",
+            "template-business_review",
+        ),
+        Feature(
+            "employee_pulse",
+            _("Survey builder: employee pulse"),
+            "survey-create",
+            "template-employee_pulse",
+        ),
+        Feature(
+            "self_assessment_survey",
+            _("Survey builder: staff self-assessment"),
+            "survey-create",
+            "template-self_assessment",
+        ),
+        Feature("links", _("Links and cards (open a survey)"), "survey-list"),
+        Feature("results", _("Results and comments (open a survey)"), "survey-list"),
+        Feature("members", _("Members: give front-line staff access"), "member-list"),
+        Feature("units", _("Units"), "unit-list"),
+        Feature("continuum_units", _("Continuum by unit"), "continuum-units"),
+        Feature("detractor_rule", _("Detractor rule (cases, coming to Heedback)")),
+        Feature("service_plan", _("Service plan (coming to Heedback)")),
+        Feature("driver_analysis", _("Driver analysis (coming to Heedback)")),
+        Feature("lapse_detection", _("Lapse detection (coming to Heedback)")),
+    )
+}
+
+
+@dataclass(frozen=True)
+class FeatureLink:
+    label: str
+    url: str | None
+
+
+def feature_link(key: str | None, organisation_slug: str) -> FeatureLink | None:
+    """Return the label and URL of feature ``key`` in an organisation (no URL if none yet)."""
+    feature = FEATURES.get(key or "")
+    if feature is None:
+        return None
+    url = None
+    if feature.route is not None:
+        try:
+            url = reverse(feature.route, args=[organisation_slug])
+        except NoReverseMatch:
+            url = None
+        if url is not None and feature.anchor:
+            url = f"{url}#{feature.anchor}"
+    return FeatureLink(str(feature.label), url)

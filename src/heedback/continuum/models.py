@@ -1,0 +1,122 @@
+"""Assessments of the continuum, their answers, and an organisation's own statements.
+
+Answers are the facts; placements are derived from them by ``scoring.score`` whenever they
+are read, so a placement can always be rebuilt and never drifts from its answers.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from heedback.continuum.choices import AssessmentStatus, FactorChoice, LevelChoice
+from heedback.continuum.instrument import CUSTOM_PREFIX, Factor, Level, Statement
+from heedback.orgs.models import OrgOwned, Unit
+
+
+class CustomStatement(OrgOwned):
+    """A statement an organisation adds to the instrument for its own practices.
+
+    Its text is never edited once created (answers must keep their meaning); retiring it
+    stops asking it while old answers keep counting in the assessments that gave them.
+    """
+
+    factor = models.CharField(_("factor"), max_length=20, choices=FactorChoice)
+    level = models.PositiveSmallIntegerField(_("level"), choices=LevelChoice)
+    text = models.CharField(_("statement"), max_length=300)
+    is_retired = models.BooleanField(_("retired"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["factor", "level", "pk"]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def statement_id(self) -> str:
+        return f"{CUSTOM_PREFIX}{self.pk}"
+
+    def as_statement(self) -> Statement:
+        """Return the statement as the instrument and scoring read it."""
+        return Statement(
+            id=self.statement_id,
+            factor=Factor(self.factor),
+            level=Level(self.level),
+            text=self.text,
+            is_custom=True,
+        )
+
+
+class Assessment(OrgOwned):
+    """One person's answers for the organisation (``unit`` None) or one unit.
+
+    A draft is resumed until it is submitted; each respondent has at most one draft per
+    scope. ``instrument_version`` fixes what the answers mean.
+    """
+
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    respondent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    respondent_label = models.CharField(max_length=200, blank=True)
+    respondent_role = models.CharField(max_length=20, blank=True)
+    instrument_version = models.PositiveSmallIntegerField()
+    status = models.CharField(
+        max_length=20, choices=AssessmentStatus, default=AssessmentStatus.DRAFT, db_index=True
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["respondent", "unit"],
+                condition=Q(status=AssessmentStatus.DRAFT, unit__isnull=False),
+                name="assessment_one_draft_per_unit",
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "respondent"],
+                condition=Q(status=AssessmentStatus.DRAFT, unit__isnull=True),
+                name="assessment_one_draft_for_organisation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Assessment {self.pk} ({self.status})"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == AssessmentStatus.DRAFT
+
+
+class AssessmentAnswer(OrgOwned):
+    """One answer: agreement from 1 to 5 with a statement, or None for "don't know"."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="answers")
+    statement_id = models.CharField(max_length=63)
+    agreement = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "statement_id"], name="assessment_answer_unique_statement"
+            ),
+            models.CheckConstraint(
+                condition=Q(agreement__isnull=True) | Q(agreement__gte=1, agreement__lte=5),
+                name="assessment_answer_on_scale",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.statement_id}={self.agreement}"

@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from ninja import Schema
+from pydantic import Field, StrictInt
+
+Agreement = Annotated[StrictInt, Field(ge=1, le=5)]
+
+
+class LevelOut(Schema):
+    key: str
+    name: str
+    number: int
+
+
+class FactorOut(Schema):
+    key: str
+    name: str
+    description: str
+
+
+class ScaleOut(Schema):
+    min: int
+    max: int
+    labels: list[str]
+
+
+class StatementOut(Schema):
+    id: str
+    factor: str
+    level: str
+    text: str
+    is_custom: bool
+
+
+class InstrumentOut(Schema):
+    version: int
+    scale: ScaleOut
+    levels: list[LevelOut]
+    factors: list[FactorOut]
+    statements: list[StatementOut]
+
+
+class AssessmentIn(Schema):
+    unit: int | None = Field(default=None, description="A unit id; leave out for the organisation.")
+    respondent: str = Field(
+        default="",
+        max_length=200,
+        description="Who answered, as you name them; each name counts as one respondent.",
+    )
+    answers: dict[str, Agreement | None] = Field(
+        min_length=1, description="Agreement 1-5 by statement id; null for don't know."
+    )
+
+
+class AnswerOut(Schema):
+    statement: str
+    text: str
+    level: str
+    agreement: float | None
+
+
+class SelfFactorOut(Schema):
+    level: LevelOut | None
+    reason: str
+    explanation: str
+    answered: int
+    total: int
+    decisive: list[AnswerOut]
+    holding_back: list[AnswerOut]
+    contradictions: list[AnswerOut]
+
+
+class AssessedFactorOut(SelfFactorOut):
+    factor: str
+    name: str
+
+
+class AssessmentPlacementOut(Schema):
+    overall: LevelOut | None
+    answered: int
+    total: int
+    is_all_neutral: bool
+    factors: list[AssessedFactorOut]
+
+
+class AssessmentOut(Schema):
+    id: int
+    unit: int | None
+    respondent: str
+    instrument_version: int
+    submitted_at: datetime
+    placement: AssessmentPlacementOut
+
+
+class PlacementFilters(Schema):
+    unit: int | None = None
+
+
+class IndicatorOut(Schema):
+    key: str
+    label: str
+    description: str
+    status: str
+    status_label: str
+    value: float | None
+    display: str
+    level: LevelOut | None
+    detail: str
+    n: int | None
+
+
+class EvidenceOut(Schema):
+    level: LevelOut | None
+    indicators: list[IndicatorOut]
+    limiting: list[str]
+
+
+class StepOut(Schema):
+    text: str
+    source: str
+    reference: str
+    feature: str | None
+    feature_label: str | None
+    url: str | None
+
+
+class StepsOut(Schema):
+    current: LevelOut | None
+    target: LevelOut | None
+    steps: list[StepOut]
+
+
+class FactorPlacementOut(Schema):
+    factor: str
+    name: str
+    self_assessed: SelfFactorOut | None
+    evidence: EvidenceOut
+    comparison: str
+    message: str
+    next_steps: StepsOut
+
+
+class ScopeOut(Schema):
+    unit: int | None
+    name: str
+
+
+class SelfAssessmentOut(Schema):
+    respondents: int
+    latest_at: datetime | None
+    roles: dict[str, int]
+    answered: int
+    total: int
+    is_all_neutral: bool
+
+
+class OverallOut(Schema):
+    self_assessed: LevelOut | None
+    evidence: LevelOut | None
+    comparison: str
+    message: str
+
+
+class PlacementOut(Schema):
+    scope: ScopeOut
+    as_of: datetime
+    instrument_version: int
+    self_assessment: SelfAssessmentOut
+    overall: OverallOut
+    factors: list[FactorPlacementOut]
