@@ -6,13 +6,18 @@ without deciding who may use it.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from heedback.api import api
 from heedback.collect.models import ImportJob, ImportStatus, Response, SurveyLink
 from heedback.continuum import services as continuum_services
+from heedback.customers import services as customer_services
+from heedback.customers.inputs import CustomerInput, InteractionInput
 from heedback.loop import services as loop_services
 from heedback.loop.models import Rule
 from heedback.orgs import services as org_services
@@ -80,6 +85,14 @@ PAGE_POLICY: dict[str, tuple[str | Permission, str]] = {
     "api-key-list": (KEYS, "GET"),
     "api-key-revoke": (KEYS, "POST"),
     "audit-list": (AUDIT, "GET"),
+    "customer-list": (Permission.VIEW_CUSTOMERS, "GET"),
+    "customer-detail": (Permission.VIEW_CUSTOMERS, "GET"),
+    "customer-temperament": (Permission.EDIT_CUSTOMERS, "POST"),
+    "customer-merge": (Permission.MANAGE_CUSTOMERS, "GET"),
+    "customer-export": (Permission.MANAGE_CUSTOMERS, "POST"),
+    "customer-erase": (Permission.MANAGE_CUSTOMERS, "GET"),
+    "customer-settings": (Permission.MANAGE_CUSTOMERS, "GET"),
+    "customer-loyalty": (VIEW, "GET"),
     "inbox": (Permission.WORK_CASES, "GET"),
     "case-list": (VIEW, "GET"),
     "case-bulk": (Permission.WORK_CASES, "POST"),
@@ -117,6 +130,10 @@ API_POLICY: dict[tuple[str, str], Permission] = {
     ("GET", "/v1/continuum/placement"): VIEW,
     ("GET", "/v1/surveys/{survey_id}/export"): VIEW,
     ("GET", "/v1/metrics"): VIEW,
+    ("POST", "/v1/customers"): Permission.WRITE_API,
+    ("GET", "/v1/customers"): Permission.VIEW_CUSTOMERS,
+    ("GET", "/v1/customers/{customer_id}"): Permission.VIEW_CUSTOMERS,
+    ("POST", "/v1/interactions"): Permission.WRITE_API,
     ("GET", "/v1/cases"): VIEW,
     ("GET", "/v1/cases/{case_id}"): VIEW,
     ("PATCH", "/v1/cases/{case_id}"): Permission.WRITE_API,
@@ -213,6 +230,15 @@ def world(organisation, other_organisation, hotel, published_survey, make_member
             response=Response.objects.get(),
         )
     )
+    customer, _created = customer_services.upsert_customer(
+        organisation, CustomerInput(external_id="W-1", name="Matrix customer")
+    )
+    customer_services.record_interaction(
+        organisation,
+        InteractionInput(
+            "W-visit", "W-1", "visit", timezone.now() - timedelta(days=1), unit_id=hotel.pk
+        ),
+    )
     return {
         "org_slug": organisation.slug,
         "survey_id": published_survey.pk,
@@ -226,6 +252,7 @@ def world(organisation, other_organisation, hotel, published_survey, make_member
             organisation, factor="environment", level=3, text="Matrix statement"
         ).pk,
         "response_id": Response.objects.get().pk,
+        "customer_id": customer.pk,
         "case_id": case.pk,
         "rule_id": Rule.objects.get(organisation=organisation, system_key="detractor").pk,
         "job_id": job.pk,
@@ -288,6 +315,14 @@ def api_url(path: str, world: dict) -> str:
 
 
 API_BODIES = {
+    ("POST", "/v1/customers"): {"external_id": "matrix-customer"},
+    ("POST", "/v1/interactions"): {
+        "external_id": "matrix-visit",
+        "customer": "W-1",
+        "kind": "visit",
+        "occurred_at": "2025-01-01T10:00:00Z",
+        "unit": 0,
+    },
     ("POST", "/v1/units"): {"name": "Matrix unit"},
     ("POST", "/v1/surveys"): {"template": "hotel_stay"},
     ("PUT", "/v1/surveys/{survey_id}/draft"): {

@@ -13,6 +13,7 @@ from heedback.continuum.api import router as continuum_router
 from heedback.core.api_support import ApiKeyAuth, error_body
 from heedback.core.errors import ServiceError
 from heedback.core.ratelimit import RateLimited
+from heedback.customers.api import router as customers_router
 from heedback.insights.api import router as insights_router
 from heedback.loop.api import router as loop_router
 from heedback.orgs.api import router as orgs_router
@@ -34,6 +35,7 @@ api = NinjaAPI(
 api.add_router("/v1/", orgs_router)
 api.add_router("/v1/", surveys_router)
 api.add_router("/v1/", collect_router)
+api.add_router("/v1/", customers_router)
 api.add_router("/v1/", continuum_router)
 api.add_router("/v1/", insights_router)
 api.add_router("/v1/", loop_router)

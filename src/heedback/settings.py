@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "heedback.orgs",
     "heedback.notify",
     "heedback.surveys",
+    "heedback.customers",
     "heedback.collect",
     "heedback.insights",
     "heedback.loop",

@@ -6,6 +6,7 @@ from django.urls import include, path
 from heedback.api import api
 from heedback.collect import urls as collect_urls
 from heedback.continuum import urls as continuum_urls
+from heedback.customers import urls as customers_urls
 from heedback.insights import urls as insights_urls
 from heedback.loop import urls as loop_urls
 from heedback.orgs import urls as orgs_urls
@@ -17,6 +18,7 @@ organisation_patterns = [
     *insights_urls.organisation_patterns,
     *orgs_urls.organisation_patterns,
     *collect_urls.organisation_patterns,
+    *customers_urls.organisation_patterns,
     *continuum_urls.organisation_patterns,
     *loop_urls.organisation_patterns,
     *text_urls.organisation_patterns,

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from heedback.customers import views
+
+organisation_patterns = [
+    path("customers/", views.customer_list, name="customer-list"),
+    path("customers/settings/", views.customer_settings, name="customer-settings"),
+    path("customers/loyalty/", views.loyalty, name="customer-loyalty"),
+    path("customers/<int:customer_id>/", views.customer_detail, name="customer-detail"),
+    path(
+        "customers/<int:customer_id>/temperament/",
+        views.customer_temperament,
+        name="customer-temperament",
+    ),
+    path("customers/<int:customer_id>/merge/", views.customer_merge, name="customer-merge"),
+    path("customers/<int:customer_id>/export/", views.customer_export, name="customer-export"),
+    path("customers/<int:customer_id>/erase/", views.customer_erase, name="customer-erase"),
+]
