@@ -40,7 +40,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce
 
-from heedback.collect.models import Answer, Response
+from heedback.collect.models import Response
 from heedback.insights.models import (
     HISTOGRAM_VALUES,
     RESPONSES_KEY,
@@ -97,9 +97,9 @@ def answer_counts(
     ]
     answer_keys = [key for key in question_keys if key != RESPONSES_KEY]
     if answer_keys:
-        branches.append(_answer_tail(scope, group_by, answer_keys))
+        branches.extend(_answer_tail(scope, group_by, answer_keys))
     if RESPONSES_KEY in question_keys:
-        branches.append(_response_tail(scope, group_by))
+        branches.extend(_response_tail(scope, group_by))
     result: dict[object, dict[str, Counts]] = defaultdict(lambda: defaultdict(Counts))
     columns = ["raw_group", "key", "total", *_HISTOGRAM]
     for raw_group, key, total, *histogram in _union(branches, columns):
@@ -112,20 +112,14 @@ def option_counts(scope: Scope, question_keys: list[str]) -> dict[str, dict[str,
     if not question_keys:
         return {}
     branches = [
-        rows.values("question_key", "option").annotate(chosen=Sum("answers"), raw=Value(False))
+        rows.values("option", key=F("question_key"))
+        .annotate(chosen=Sum("answers"), raw=Value(False))
+        .order_by()
         for rows in _rollup_rows(OptionRollup, scope, "none", question_keys)
     ]
-    # The tail returns each distinct list of chosen options (JSON text) with how many chose
-    # it; the few lists are unpacked here, which needs no per-database JSON functions.
-    branches.append(
-        _tail_answers(scope, question_keys)
-        .filter(choices__isnull=False)
-        .values("question_key", option=Cast("choices", TextField()))
-        .annotate(chosen=Count("id"), raw=Value(True))
-        .order_by()
-    )
+    branches.extend(_option_tail(scope, question_keys))
     result: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for key, option, chosen, raw in _union(branches, ["question_key", "option", "chosen", "raw"]):
+    for key, option, chosen, raw in _union(branches, ["key", "option", "chosen", "raw"]):
         for picked in _json_list(option) if raw else [option]:
             result[key][picked] += chosen
     return result
@@ -228,81 +222,93 @@ def _rollup_group(group_by: str) -> F:
 
 
 _GROUP_FIELDS = {"none": "survey_id", "unit": "unit_id", "channel": "channel"}
-_RESPONSE_GROUP_FIELDS = {"none": "survey_id", "unit": "unit_id", "channel": "channel"}
 
 
-def _response_group(group_by: str, prefix: str = "") -> F:
-    return F(prefix + _RESPONSE_GROUP_FIELDS.get(group_by, "local_date"))
+def _response_group(group_by: str) -> F:
+    return F(_GROUP_FIELDS.get(group_by, "local_date"))
 
 
-def not_rolled_up(organisation_id: int, id_field: str) -> Q:
-    """Return the condition on a response id for "the rollups do not count it yet".
+def tail_conditions(organisation_id: int) -> list[Q]:
+    """Return the conditions on a response for "the rollups do not count it yet".
 
-    Above the watermark and not in the ledger, or inside the range a running rebuild has
-    not recounted yet. Every part is a subquery of the same statement, so it describes the
-    very snapshot the rollup rows of that statement are read from.
+    Two disjoint parts, read as two branches: above the watermark and not in the ledger;
+    inside the range a running rebuild has not recounted yet. Every bound is a subquery of
+    the same statement, so it describes the very snapshot the rollup rows are read from.
+    The watermark is also given as a constant read just before (``_watermark_hint``): it
+    can only be lower than the real one, so it changes nothing but lets the planner see
+    that the range is small and walk the primary key.
     """
     watermark = RollupState.objects.filter(pk=STATE_ID).values("watermark")[:1]
-    listed = CountedResponse.objects.filter(response_id=OuterRef(id_field))
+    listed = CountedResponse.objects.filter(response_id=OuterRef("pk"))
     rebuild = RollupRebuild.objects.filter(organisation_id=organisation_id)
-    above = Q(**{f"{id_field}__gt": Coalesce(Subquery(watermark), Value(0))}) & ~Exists(listed)
-    rebuilding = Q(
-        **{
-            f"{id_field}__gt": Subquery(rebuild.values("done_id")[:1]),
-            f"{id_field}__lte": Subquery(rebuild.values("upto_id")[:1]),
-        }
-    )
-    return above | rebuilding
+    return [
+        Q(pk__gt=_watermark_hint())
+        & Q(pk__gt=Coalesce(Subquery(watermark), Value(0)))
+        & ~Exists(listed),
+        Q(
+            pk__gt=Subquery(rebuild.values("done_id")[:1]),
+            pk__lte=Subquery(rebuild.values("upto_id")[:1]),
+        ),
+    ]
 
 
-def _tail_responses(scope: Scope) -> QuerySet[Response]:
+def _watermark_hint() -> int:
+    return RollupState.objects.filter(pk=STATE_ID).values_list("watermark", flat=True).first() or 0
+
+
+def _tail_responses(scope: Scope) -> list[QuerySet[Response]]:
+    """Return the scope's responses not rolled up yet, as one queryset per tail part."""
     responses = Response.objects.filter(
-        not_rolled_up(scope.organisation_id, "pk"),
+        _unit_filter(scope, "unit__path"),
+        _between("local_date", scope.date_from, scope.date_to),
         organisation_id=scope.organisation_id,
         survey_id=scope.survey_id,
     )
-    return responses.filter(
-        _unit_filter(scope, "unit__path"), _between("local_date", scope.date_from, scope.date_to)
-    )
+    return [responses.filter(condition) for condition in tail_conditions(scope.organisation_id)]
 
 
-def _tail_answers(scope: Scope, question_keys: list[str]) -> QuerySet[Answer]:
-    answers = Answer.objects.filter(
-        not_rolled_up(scope.organisation_id, "response_id"),
-        response__organisation_id=scope.organisation_id,
-        response__survey_id=scope.survey_id,
-        question_key__in=question_keys,
-    )
-    return answers.filter(
-        _unit_filter(scope, "response__unit__path"),
-        _between("response__local_date", scope.date_from, scope.date_to),
-    )
+def _answer_tail(scope: Scope, group_by: str, question_keys: list[str]) -> list[QuerySet]:
+    """Count the tail's answers per group and question, joined from the responses.
 
-
-def _answer_tail(scope: Scope, group_by: str, question_keys: list[str]) -> QuerySet:
+    The join starts from the (few) tail responses and reaches their answers through the
+    answers' (response, question) index, never through the answers of everyone.
+    """
     histogram = {
-        column: Count("id", filter=Q(number=value))
+        column: Count("answers__id", filter=Q(answers__number=value))
         for column, value in zip(_HISTOGRAM, HISTOGRAM_VALUES, strict=True)
     }
-    return (
-        _tail_answers(scope, question_keys)
-        .values(raw_group=_response_group(group_by, "response__"), key=F("question_key"))
-        .annotate(total=Count("id"), **histogram)
+    return [
+        responses.filter(answers__question_key__in=question_keys)
+        .values(raw_group=_response_group(group_by), key=F("answers__question_key"))
+        .annotate(total=Count("answers__id"), **histogram)
         .order_by()
-    )
+        for responses in _tail_responses(scope)
+    ]
 
 
-def _response_tail(scope: Scope, group_by: str) -> QuerySet:
+def _response_tail(scope: Scope, group_by: str) -> list[QuerySet]:
     zeros = {column: Value(0, output_field=IntegerField()) for column in _HISTOGRAM}
-    return (
-        _tail_responses(scope)
-        .values(
+    return [
+        responses.values(
             raw_group=_response_group(group_by),
             key=Value(RESPONSES_KEY, output_field=TextField()),
         )
         .annotate(total=Count("id"), **zeros)
         .order_by()
-    )
+        for responses in _tail_responses(scope)
+    ]
+
+
+def _option_tail(scope: Scope, question_keys: list[str]) -> list[QuerySet]:
+    # Each distinct list of chosen options (JSON text) with how many chose it; the few
+    # lists are unpacked in Python, which needs no per-database JSON functions.
+    return [
+        responses.filter(answers__question_key__in=question_keys, answers__choices__isnull=False)
+        .values(key=F("answers__question_key"), option=Cast("answers__choices", TextField()))
+        .annotate(chosen=Count("answers__id"), raw=Value(True))
+        .order_by()
+        for responses in _tail_responses(scope)
+    ]
 
 
 def _union(branches: list[QuerySet], columns: list[str]) -> list[tuple]:

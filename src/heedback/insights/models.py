@@ -39,12 +39,16 @@ class Grain(models.TextChoices):
 class RollupRow(OrgOwned):
     """Fields shared by the rollup tables: whose answers, where, when and through which channel.
 
-    ``survey`` and ``unit`` carry no index of their own: the unique key starts with the
-    survey, and every read names one survey.
+    The foreign keys carry no index of their own: every read names one survey, which
+    starts the unique key, and each extra index would cost every new cell one more B-tree
+    insert. Deleting a whole organisation (or a rebuild dropping its rows) scans instead.
     """
 
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+", db_index=False)
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", db_index=False)
     grain = models.CharField(max_length=5, choices=Grain)
     # The day in the organisation's time zone (``Response.local_date``), or its month's first.
     period_start = models.DateField()

@@ -38,6 +38,8 @@ _ANSWER = Answer._meta.db_table
 _ANSWER_ROLLUP = AnswerRollup._meta.db_table
 _OPTION_ROLLUP = OptionRollup._meta.db_table
 _COUNTED = CountedResponse._meta.db_table
+#: The temporary table holding one batch's day-level counts while they are added.
+_BATCH = "heedback_rollup_batch"
 
 _CELL = "organisation_id, survey_id, unit_id, grain, period_start, channel, question_key"
 _CONFLICT = "survey_id, question_key, grain, period_start, unit_id, channel"
@@ -86,20 +88,30 @@ def organisation_range(organisation_id: int, after: int, upto: int) -> ResponseS
 
 
 def add_responses(responses: ResponseSet) -> int:
-    """Add the responses of the set to every rollup at both grains; return how many."""
+    """Add the responses of the set to every rollup at both grains; return how many.
+
+    The set is joined to its answers once, into a temporary table of day-level counts
+    (also split by the list of chosen options); the day, month and option rows are then
+    added from that small table, so the big join is never repeated per grain.
+    """
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Let the batch's sorts and hashes stay in memory (the default 4 MB spills them
+            # to disk); LOCAL ends with the transaction.
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute(f"DROP TABLE IF EXISTS {_BATCH}")
+        cursor.execute(_collect_sql(responses), responses.params * 2 + responses.answer_params)
         cursor.execute(
-            f"SELECT COUNT(*) FROM {_RESPONSE} r WHERE {responses.where}", responses.params
+            f"SELECT COALESCE(SUM(answers), 0) FROM {_BATCH} WHERE question_key = %s",
+            [RESPONSES_KEY],
         )
         (count,) = cursor.fetchone()
-        if not count:
-            return 0
-        params = responses.params + responses.answer_params
-        for grain in Grain.values:
-            cursor.execute(_responses_sql(grain, responses.where), responses.params)
-            cursor.execute(_answers_sql(grain, responses), params)
-            cursor.execute(_options_sql(grain, responses), params)
-    return count
+        if count:
+            for grain in Grain.values:
+                cursor.execute(_answers_sql(grain))
+                cursor.execute(_options_sql(grain))
+        cursor.execute(f"DROP TABLE {_BATCH}")
+    return int(count)
 
 
 def list_in_ledger(after: int, batch: int, limit: int) -> int:
@@ -132,12 +144,12 @@ def highest_id_and_time() -> tuple[int, object]:
 
 
 def _period(grain: str) -> str:
-    """Return the SQL for the first day of the row's period, from ``r.local_date``."""
+    """Return the SQL for the first day of a batch row's period, from ``b.local_date``."""
     if grain == Grain.DAY:
-        return "r.local_date"
+        return "b.local_date"
     if connection.vendor == "postgresql":
-        return "CAST(date_trunc('month', r.local_date) AS date)"
-    return "substr(r.local_date, 1, 8) || '01'"  # SQLite keeps dates as 'YYYY-MM-DD' text
+        return "CAST(date_trunc('month', CAST(b.local_date AS timestamp)) AS date)"
+    return "substr(b.local_date, 1, 8) || '01'"  # SQLite keeps dates as 'YYYY-MM-DD' text
 
 
 def _upsert(table: str, columns: list[str]) -> str:
@@ -146,54 +158,60 @@ def _upsert(table: str, columns: list[str]) -> str:
     return f"ON CONFLICT ({conflict}) DO UPDATE SET {additions}"
 
 
-def _responses_sql(grain: str, where: str) -> str:
-    period = _period(grain)
-    zeros = ", ".join("0" for _ in _HISTOGRAM_COLUMNS)
-    return (
-        f"INSERT INTO {_ANSWER_ROLLUP} ({_CELL}, answers, {', '.join(_HISTOGRAM_COLUMNS)}) "
-        f"SELECT r.organisation_id, r.survey_id, r.unit_id, '{grain}', {period}, r.channel, "
-        f"'{RESPONSES_KEY}', COUNT(*), {zeros} FROM {_RESPONSE} r WHERE {where} "
-        f"GROUP BY r.organisation_id, r.survey_id, r.unit_id, {period}, r.channel "
-        + _upsert(_ANSWER_ROLLUP, ["answers"])
-    )
+def _collect_sql(responses: ResponseSet) -> str:
+    """Return the statement filling the batch table: responses, then answers, per day.
 
-
-def _answers_sql(grain: str, responses: ResponseSet) -> str:
-    period = _period(grain)
+    Parameters: the response condition's, twice, then the answer condition's.
+    """
+    cell = "r.organisation_id, r.survey_id, r.unit_id, r.local_date, r.channel"
+    zeros = ", ".join(f"0 AS {column}" for column in _HISTOGRAM_COLUMNS)
     histogram = ", ".join(
-        f"SUM(CASE WHEN a.number = {value} THEN 1 ELSE 0 END)" for value in HISTOGRAM_VALUES
+        f"SUM(CASE WHEN a.number = {value} THEN 1 ELSE 0 END) AS answers_{value}"
+        for value in HISTOGRAM_VALUES
     )
     return (
-        f"INSERT INTO {_ANSWER_ROLLUP} ({_CELL}, answers, {', '.join(_HISTOGRAM_COLUMNS)}) "
-        f"SELECT r.organisation_id, r.survey_id, r.unit_id, '{grain}', {period}, r.channel, "
-        f"a.question_key, COUNT(*), {histogram} "
+        f"CREATE TEMPORARY TABLE {_BATCH} AS "
+        f"SELECT {cell}, '{RESPONSES_KEY}' AS question_key, NULL AS choices, "
+        f"COUNT(*) AS answers, {zeros} FROM {_RESPONSE} r WHERE {responses.where} "
+        f"GROUP BY {cell} "
+        f"UNION ALL SELECT {cell}, a.question_key, a.choices, COUNT(*), {histogram} "
         f"FROM {_RESPONSE} r JOIN {_ANSWER} a ON a.response_id = r.id "
         f"WHERE {responses.where} AND {responses.answer_where} "
-        f"GROUP BY r.organisation_id, r.survey_id, r.unit_id, {period}, r.channel, a.question_key "
-        + _upsert(_ANSWER_ROLLUP, ["answers", *_HISTOGRAM_COLUMNS])
+        f"GROUP BY {cell}, a.question_key, a.choices"
     )
 
 
-def _options_sql(grain: str, responses: ResponseSet) -> str:
+def _answers_sql(grain: str) -> str:
+    period = _period(grain)
+    columns = ["answers", *_HISTOGRAM_COLUMNS]
+    sums = ", ".join(f"SUM(b.{column})" for column in columns)
+    return (
+        f"INSERT INTO {_ANSWER_ROLLUP} ({_CELL}, {', '.join(columns)}) "
+        f"SELECT b.organisation_id, b.survey_id, b.unit_id, '{grain}', {period}, b.channel, "
+        f"b.question_key, {sums} FROM {_BATCH} b WHERE true "
+        f"GROUP BY b.organisation_id, b.survey_id, b.unit_id, {period}, b.channel, "
+        f"b.question_key " + _upsert(_ANSWER_ROLLUP, columns)
+    )
+
+
+def _options_sql(grain: str) -> str:
     period = _period(grain)
     # Unpack only lists, so that a stray JSON scalar can never fail the whole statement.
     if connection.vendor == "postgresql":
         chosen = (
-            "CROSS JOIN LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(a.choices) "
-            "= 'array' THEN a.choices ELSE '[]'::jsonb END) AS o(value)"
+            "CROSS JOIN LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(b.choices) "
+            "= 'array' THEN b.choices ELSE '[]'::jsonb END) AS o(value)"
         )
     else:
         chosen = (
-            ", json_each(CASE WHEN json_type(a.choices) = 'array' THEN a.choices ELSE '[]' END)"
+            ", json_each(CASE WHEN json_type(b.choices) = 'array' THEN b.choices ELSE '[]' END)"
             " AS o"
         )
     return (
         f"INSERT INTO {_OPTION_ROLLUP} ({_CELL}, option, answers) "
-        f"SELECT r.organisation_id, r.survey_id, r.unit_id, '{grain}', {period}, r.channel, "
-        f"a.question_key, o.value, COUNT(*) "
-        f"FROM {_RESPONSE} r JOIN {_ANSWER} a ON a.response_id = r.id {chosen} "
-        f"WHERE {responses.where} AND {responses.answer_where} "
-        "AND a.choices IS NOT NULL "
-        f"GROUP BY r.organisation_id, r.survey_id, r.unit_id, {period}, r.channel, "
-        f"a.question_key, o.value " + _upsert(_OPTION_ROLLUP, ["answers"])
+        f"SELECT b.organisation_id, b.survey_id, b.unit_id, '{grain}', {period}, b.channel, "
+        f"b.question_key, o.value, SUM(b.answers) FROM {_BATCH} b {chosen} "
+        "WHERE b.choices IS NOT NULL "
+        f"GROUP BY b.organisation_id, b.survey_id, b.unit_id, {period}, b.channel, "
+        f"b.question_key, o.value " + _upsert(_OPTION_ROLLUP, ["answers"])
     )

@@ -14,11 +14,11 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from heedback.collect.choices import Channel
-from heedback.collect.models import Response
+from heedback.collect.models import Answer, Response
 from heedback.core.errors import InvalidInput
 from heedback.insights import histograms
 from heedback.insights.histograms import GROUPINGS
@@ -281,13 +281,17 @@ def _summary(
 
 
 def comments(query: MetricQuery, definition: SurveyDefinition | None = None) -> QuerySet[Response]:
-    """Return responses carrying a comment or a text answer, newest first, for paging."""
+    """Return responses carrying a comment or a text answer, newest first, for paging.
+
+    The text test is an EXISTS per response rather than a join and DISTINCT, so that the
+    database walks the survey's responses newest first and stops after one page, instead
+    of collecting every commented response of the period before sorting them.
+    """
     text_keys = [q.key for q in survey_questions(query.survey) if q.type == QuestionType.TEXT]
-    with_text = Q(answers__question_key__in=text_keys, answers__text__gt="") | ~Q(comment="")
+    texts = Answer.objects.filter(response=OuterRef("pk"), question_key__in=text_keys, text__gt="")
     return (
         responses_in_scope(query)
-        .filter(with_text)
-        .distinct()
+        .filter(Q(Exists(texts)) | ~Q(comment=""))
         .select_related("unit")
         .prefetch_related("answers")
         .order_by("-submitted_at", "-id")

@@ -44,7 +44,7 @@ counting a response once, when it becomes visible, correct.
 
 from __future__ import annotations
 
-import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,8 +63,6 @@ from heedback.insights.models import (
     RollupState,
 )
 from heedback.orgs.models import Organisation
-
-logger = logging.getLogger("heedback.insights")
 
 #: Responses counted per transaction: big enough to amortise a statement, small enough that
 #: SQLite's write lock is never held for long while submissions wait.
@@ -205,8 +203,10 @@ def rebuild_rollups(
     """Recompute an organisation's rollups from its responses; return how many were counted.
 
     Safe while responses arrive: see the module's docstring. Memory stays bounded because
-    every chunk is counted inside the database.
+    every chunk is counted inside the database. The refresh catches up first, so that the
+    watermark — up to which the rebuild recounts — covers what has arrived until now.
     """
+    refresh_rollups(time_budget=math.inf)
     start_rebuild(organisation)
     while True:
         state = continue_rebuild(organisation.pk, chunk_size)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import zoneinfo
+from dataclasses import dataclass
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -50,7 +50,7 @@ def survey_results(request: HttpRequest, survey_id: int) -> HttpResponse:
     response_count, summaries = selectors.summarise_survey(query)
     domains = dict(domains_of(organisation).values_list("key", "name"))
     minimum = organisation.minimum_sample
-    page = Paginator(selectors.comments(query), COMMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = CommentPage.of(selectors.comments(query), request.GET.get("page"))
     return render(
         request,
         "insights/results.html",
@@ -66,7 +66,7 @@ def survey_results(request: HttpRequest, survey_id: int) -> HttpResponse:
             "headline": _headline(summaries, minimum),
             "questions": [_question_view(summary, minimum, domains) for summary in summaries],
             "trend": _nps_trend(query, summaries, minimum),
-            "comments": _comment_views(page, survey),
+            "comments": _comment_views(page.object_list, survey),
             "page": page,
             "query_string": _without_page(request),
         },
@@ -148,9 +148,46 @@ def _nps_trend(query, summaries, minimum: int) -> str:
     return charts.trend(points, title=title, lowest=-100, highest=100)
 
 
-def _comment_views(page, survey) -> list[dict]:
+@dataclass(frozen=True)
+class CommentPage:
+    """One page of comments, newest first, with links to the newer and older pages.
+
+    There is no page count: counting every commented response of the period would cost
+    O(responses), the one thing a results page must not do; one row beyond the page says
+    whether an older page exists.
+    """
+
+    number: int
+    object_list: list
+    has_next: bool
+
+    @classmethod
+    def of(cls, responses, requested: str | None) -> CommentPage:
+        number = int(requested) if requested and requested.isdigit() and int(requested) else 1
+        start = (number - 1) * COMMENTS_PER_PAGE
+        rows = list(responses[start : start + COMMENTS_PER_PAGE + 1])
+        return cls(number, rows[:COMMENTS_PER_PAGE], len(rows) > COMMENTS_PER_PAGE)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def _comment_views(responses, survey) -> list[dict]:
     texts = []
-    for response in page.object_list:
+    for response in responses:
         parts = [answer.text for answer in response.answers.all() if answer.text]
         if response.comment:
             parts.append(response.comment)
