@@ -95,11 +95,11 @@ def test_the_case_list_costs_the_same_queries_for_three_or_thirty_cases(
 ):
     for score in range(3):
         open_case(submit(nps=score))
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         assert admin_client.get("/o/acme/cases/").status_code == 200
     for score in range(27):
         open_case(submit(nps=score % 7))
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         response = admin_client.get("/o/acme/cases/")
     assert response.content.decode().count('data-href="/o/acme/cases/') == 30
 

@@ -82,7 +82,10 @@ def list_cases(request: HttpRequest, filters: Query[CaseFiltersIn]):
         response_id=filters.response,
     )
     cases = selectors.filter_cases(selectors.cases_of(organisation), query, me=None, now=now)
-    page = selectors.for_api(cases)[filters.offset : filters.offset + filters.limit]
+    # Page the ids first, then read the rows shown (see selectors.page_of).
+    ids = list(cases.values_list("pk", flat=True)[filters.offset : filters.offset + filters.limit])
+    rows = {case.pk: case for case in selectors.for_api(Case.objects.filter(pk__in=ids))}
+    page = [rows[pk] for pk in ids if pk in rows]
     return {
         "count": cases.count(),
         "limit": filters.limit,

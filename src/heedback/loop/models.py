@@ -196,7 +196,7 @@ class Case(OrgOwned):
         Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     breached_at = models.DateTimeField(null=True, blank=True)
-    opened_at = models.DateTimeField(_("opened"), default=timezone.now, db_index=True)
+    opened_at = models.DateTimeField(_("opened"), default=timezone.now)
     first_seen_at = models.DateTimeField(null=True, blank=True)
     first_action_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -227,7 +227,13 @@ class Case(OrgOwned):
             )
         ]
         indexes = [
+            # The case list's orders: open cases by deadline, others newest first.
             models.Index(fields=["organisation", "status", "due_at"], name="case_org_status_due"),
+            models.Index(
+                fields=["organisation", "status", "-opened_at"], name="case_org_status_opened"
+            ),
+            models.Index(fields=["organisation", "-opened_at"], name="case_org_opened"),
+            models.Index(fields=["unit", "status", "due_at"], name="case_unit_status_due"),
             models.Index(fields=["organisation", "owner", "status"], name="case_org_owner"),
         ]
 

@@ -8,7 +8,6 @@ as filters change and the inbox every 30 seconds.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -68,10 +67,11 @@ def case_list(request: HttpRequest) -> HttpResponse:
     cases = selectors.filter_cases(
         selectors.cases_visible_to(membership), filters, me=membership, now=now
     )
-    page = Paginator(selectors.for_listing(cases), CASES_PER_PAGE).get_page(request.GET.get("page"))
+    page, rows = selectors.page_of(cases, request.GET.get("page"), per_page=CASES_PER_PAGE)
     context = {
         "form": form,
         "page": page,
+        "cases": rows,
         "now": now,
         "nav": "cases",
         "query_string": _without_page(request),
