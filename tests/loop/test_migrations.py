@@ -1,0 +1,39 @@
+"""The data migration gives organisations that existed before the loop its defaults."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from heedback.loop.models import CaseCode, EvaluationCursor, LoopSettings, Rule
+
+
+def migrate(target: tuple[str, str]) -> None:
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate([target])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_existing_organisations_get_the_defaults_and_old_feedback_is_left_alone(
+    submit, organisation
+):
+    older = submit(nps=0)
+    newest = submit(nps=1)
+    # As if the organisation and its feedback were there before the loop app.
+    Rule.objects.all().delete()
+    CaseCode.objects.all().delete()
+    LoopSettings.objects.all().delete()
+    EvaluationCursor.objects.all().delete()
+    migrate(("loop", "0001_initial"))
+    migrate(("loop", "0002_default_rules"))
+    rules = Rule.objects.for_org(organisation)
+    assert sorted(rules.values_list("system_key", "is_enabled")) == [
+        ("detractor", True),
+        ("public_complaint", True),
+    ]
+    assert rules.get(system_key="public_complaint").channels == ["review", "social"]
+    assert CaseCode.objects.for_org(organisation).count() == 15
+    assert LoopSettings.objects.filter(organisation=organisation).exists()
+    assert EvaluationCursor.objects.get().position == max(older.pk, newest.pk)
