@@ -382,26 +382,40 @@ def test_metrics_from_rollups_equal_metrics_from_raw_responses(db, steps, checks
         transaction.set_rollback(True)
 
 
-@given(first=st.one_of(st.none(), dates), last=st.one_of(st.none(), dates), by_day=st.booleans())
-def test_a_period_splits_into_whole_months_and_edge_days_covering_each_day_once(
-    first, last, by_day
-):
+@given(
+    first=st.one_of(st.none(), dates),
+    last=st.one_of(st.none(), dates),
+    group_by=st.sampled_from(["none", "unit", "day", "week", "month", "quarter"]),
+)
+def test_a_period_is_covered_by_months_weeks_and_days_each_day_once(first, last, group_by):
     if first is not None and last is not None and first > last:
         first, last = last, first
-    months, day_ranges = histograms.split_period(first, last, by_day=by_day)
+    pieces = histograms.split_period(first, last, group_by)
+    for monday, last_monday in pieces.weeks:
+        for bound in (monday, last_monday):
+            assert bound is None or bound.weekday() == 0
+    if group_by == "day":
+        assert (pieces.months, pieces.weeks) == (None, [])
     low, high = FIRST_DAY - timedelta(days=40), FIRST_DAY + timedelta(days=DAYS + 40)
     day = low
     while day <= high:
         inside = (first is None or day >= first) and (last is None or day <= last)
-        in_month = months is not None and (
-            (months[0] is None or day.replace(day=1) >= months[0])
-            and (months[1] is None or day.replace(day=1) < months[1])
+        monday = day - timedelta(days=day.weekday())
+        in_month = pieces.months is not None and (
+            (pieces.months[0] is None or day.replace(day=1) >= pieces.months[0])
+            and (pieces.months[1] is None or day.replace(day=1) < pieces.months[1])
+        )
+        in_weeks = sum(
+            (start is None or monday >= start) and (end is None or monday <= end)
+            for start, end in pieces.weeks
         )
         in_days = sum(
             (start is None or day >= start) and (end is None or day <= end)
-            for start, end in day_ranges
+            for start, end in pieces.days
         )
-        assert in_month + in_days == (1 if inside else 0), day
+        assert in_month + in_weeks + in_days == (1 if inside else 0), day
+        if in_weeks and group_by != "week":  # a week row folds into one month only
+            assert monday.month == (monday + timedelta(days=6)).month, day
         day += timedelta(days=1)
 
 

@@ -125,28 +125,72 @@ def option_counts(scope: Scope, question_keys: list[str]) -> dict[str, dict[str,
     return result
 
 
-def split_period(
-    date_from: date | None, date_to: date | None, *, by_day: bool
-) -> tuple[tuple[date | None, date | None] | None, list[tuple[date | None, date | None]]]:
-    """Split a period into whole months (start, stop) and the day ranges around them.
+@dataclass(frozen=True)
+class Pieces:
+    """A period cut into the rollup rows that cover it, each day exactly once.
 
-    Months are read from month rows: ``start <= month < stop`` (None is open). The days
-    before the first whole month and after the last are read from day rows, as inclusive
-    ranges. Every day of the period lands in exactly one piece. ``by_day`` reads everything
-    from day rows (for day and week groupings).
+    ``months``: month rows with ``start <= period_start < stop`` (None is open), or no
+    month rows at all. ``weeks``: week rows whose Monday lies in each inclusive range.
+    ``days``: day rows in each inclusive range.
     """
-    if by_day:
-        return None, [(date_from, date_to)]
+
+    months: tuple[date | None, date | None] | None
+    weeks: list[tuple[date | None, date | None]]
+    days: list[tuple[date | None, date | None]]
+
+
+def split_period(date_from: date | None, date_to: date | None, group_by: str) -> Pieces:
+    """Cover a period with as few rollup rows as possible: whole months, weeks, then days.
+
+    A week row is used only inside one month (except when grouping by week), so that
+    folding it into its month or quarter stays exact; grouping by day reads day rows.
+    """
+    if group_by == "day":
+        return Pieces(None, [], [(date_from, date_to)])
+    if group_by == "week":
+        weeks, days = _whole_weeks(date_from, date_to)
+        return Pieces(None, weeks, days)
     start = date_from if date_from is None or date_from.day == 1 else _next_month(date_from)
     stop = None if date_to is None else (date_to + timedelta(days=1)).replace(day=1)
     if start is not None and stop is not None and start >= stop:
-        return None, [(date_from, date_to)]
+        months, edges = None, _month_parts(date_from, date_to)
+    else:
+        months, edges = (start, stop), []
+        if date_from is not None and start is not None and date_from < start:
+            edges.append((date_from, start - timedelta(days=1)))
+        if date_to is not None and stop is not None and stop <= date_to:
+            edges.append((stop, date_to))
+    pieces = Pieces(months, [], [])
+    for first, last in edges:
+        weeks, days = _whole_weeks(first, last)
+        pieces.weeks.extend(weeks)
+        pieces.days.extend(days)
+    return pieces
+
+
+def _month_parts(first: date, last: date) -> list[tuple[date, date]]:
+    """Cut a period holding no whole month at its month boundaries (at most two parts)."""
+    boundary = _next_month(first)
+    if boundary > last:
+        return [(first, last)]
+    return [(first, boundary - timedelta(days=1)), (boundary, last)]
+
+
+def _whole_weeks(
+    first: date | None, last: date | None
+) -> tuple[list[tuple[date | None, date | None]], list[tuple[date | None, date | None]]]:
+    """Return the Mondays of the whole weeks inside [first, last], and the days left over."""
+    monday = None if first is None else first + timedelta(days=(7 - first.weekday()) % 7)
+    sunday = None if last is None else last - timedelta(days=(last.weekday() + 1) % 7)
+    if monday is not None and sunday is not None and monday > sunday:
+        return [], [(first, last)]
+    last_monday = None if sunday is None else sunday - timedelta(days=6)
     days = []
-    if date_from is not None and start is not None and date_from < start:
-        days.append((date_from, start - timedelta(days=1)))
-    if date_to is not None and stop is not None and stop <= date_to:
-        days.append((stop, date_to))
-    return (start, stop), days
+    if first is not None and monday is not None and first < monday:
+        days.append((first, monday - timedelta(days=1)))
+    if last is not None and sunday is not None and sunday < last:
+        days.append((sunday + timedelta(days=1), last))
+    return [(monday, last_monday)], days
 
 
 def fold(raw_group: object, group_by: str) -> object:
@@ -176,23 +220,22 @@ def _rollup_rows(model, scope: Scope, group_by: str, question_keys: list[str]) -
         survey_id=scope.survey_id,
         question_key__in=question_keys,
     ).filter(_unit_filter(scope, "unit__path"))
-    months, day_ranges = split_period(
-        scope.date_from, scope.date_to, by_day=group_by in ("day", "week")
-    )
+    pieces = split_period(scope.date_from, scope.date_to, group_by)
     querysets = []
-    if months is not None:
-        start, stop = months
+    if pieces.months is not None:
+        start, stop = pieces.months
         month_rows = rows.filter(grain=Grain.MONTH)
         if start is not None:
             month_rows = month_rows.filter(period_start__gte=start)
         if stop is not None:
             month_rows = month_rows.filter(period_start__lt=stop)
         querysets.append(month_rows)
-    if day_ranges:
-        in_days = Q()
-        for first, last in day_ranges:
-            in_days |= _between("period_start", first, last)
-        querysets.append(rows.filter(in_days, grain=Grain.DAY))
+    for grain, ranges in ((Grain.WEEK, pieces.weeks), (Grain.DAY, pieces.days)):
+        if ranges:
+            in_ranges = Q()
+            for first, last in ranges:
+                in_ranges |= _between("period_start", first, last)
+            querysets.append(rows.filter(in_ranges, grain=grain))
     return querysets
 
 

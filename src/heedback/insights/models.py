@@ -30,9 +30,15 @@ RESPONSES_KEY = ""
 
 
 class Grain(models.TextChoices):
-    """How long a rollup row's period is: a day, or a calendar month (first day stored)."""
+    """How long a rollup row's period is: a day, a week (Monday stored) or a calendar month
+    (first day stored).
+
+    Reads cover a period with whole months, then whole weeks, then days, so that a "last
+    30 days" reads four weeks and two days rather than thirty days of rows.
+    """
 
     DAY = "day", "day"
+    WEEK = "week", "week"
     MONTH = "month", "month"
 
 
@@ -50,7 +56,8 @@ class RollupRow(OrgOwned):
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+", db_index=False)
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", db_index=False)
     grain = models.CharField(max_length=5, choices=Grain)
-    # The day in the organisation's time zone (``Response.local_date``), or its month's first.
+    # The day in the organisation's time zone (``Response.local_date``), or the Monday of its
+    # week, or the first of its month.
     period_start = models.DateField()
     channel = models.CharField(max_length=20)
     question_key = models.CharField(max_length=63, blank=True)

@@ -88,7 +88,7 @@ def organisation_range(organisation_id: int, after: int, upto: int) -> ResponseS
 
 
 def add_responses(responses: ResponseSet) -> int:
-    """Add the responses of the set to every rollup at both grains; return how many.
+    """Add the responses of the set to every rollup at every grain; return how many.
 
     The set is joined to its answers once, into a temporary table of day-level counts
     (also split by the list of chosen options); the day, month and option rows are then
@@ -148,8 +148,16 @@ def _period(grain: str) -> str:
     if grain == Grain.DAY:
         return "b.local_date"
     if connection.vendor == "postgresql":
-        return "CAST(date_trunc('month', CAST(b.local_date AS timestamp)) AS date)"
-    return "substr(b.local_date, 1, 8) || '01'"  # SQLite keeps dates as 'YYYY-MM-DD' text
+        unit = "month" if grain == Grain.MONTH else "week"  # PostgreSQL's weeks start Monday
+        return f"CAST(date_trunc('{unit}', CAST(b.local_date AS timestamp)) AS date)"
+    # SQLite keeps dates as 'YYYY-MM-DD' text; %w counts days from Sunday. (The statements
+    # using this run without parameters, so the % needs no escaping.)
+    if grain == Grain.MONTH:
+        return "substr(b.local_date, 1, 8) || '01'"
+    return (
+        "date(b.local_date, '-' || ((CAST(strftime('%w', b.local_date) AS integer) + 6) % 7)"
+        " || ' days')"
+    )
 
 
 def _upsert(table: str, columns: list[str]) -> str:
