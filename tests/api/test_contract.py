@@ -313,3 +313,26 @@ def test_another_organisations_objects_are_404(
     assert outsider.post(f"/api/v1/surveys/{published_survey.pk}/publish").status_code == 404
     assert submit(outsider, published_survey, hotel).status_code == 404
     assert outsider.get("/api/v1/surveys").json() == []
+
+
+def test_a_response_carries_its_text_analysis_once_the_worker_has_read_it(
+    api, published_survey, hotel
+):
+    from heedback.text.services import enrich_pending
+
+    body = {
+        "idempotency_key": "t1",
+        "unit": hotel.pk,
+        "answers": {"nps": 1, "comment": "Filthy room and rude staff. Never again."},
+    }
+    created = api.post(f"/api/v1/surveys/{published_survey.pk}/responses", body).json()
+    assert created["text_analysis"] is None  # read by the worker, never in the request
+    enrich_pending(settle=timedelta(0))  # no wait for slower commits in a test
+    analysis = api.get(f"/api/v1/responses/{created['id']}").json()["text_analysis"]
+    assert analysis["language"] == "en"
+    assert analysis["sentiment"]["label"] == "negative"
+    assert analysis["sentiment"]["score"] < 0
+    assert analysis["urgent"] is True
+    assert analysis["urgency_reasons"]
+    listed = api.get(f"/api/v1/surveys/{published_survey.pk}/responses").json()["results"][0]
+    assert listed["text_analysis"] == analysis

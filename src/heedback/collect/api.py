@@ -25,6 +25,7 @@ from heedback.orgs.models import Organisation, Unit
 from heedback.orgs.permissions import Permission
 from heedback.orgs.tenancy import get_scoped_or_404, get_scoped_or_invalid
 from heedback.surveys.models import Survey
+from heedback.text.selectors import text_analyses
 
 router = Router(tags=["responses"])
 
@@ -83,9 +84,19 @@ def _parse_item(item: dict) -> ResponseIn:
         ) from error
 
 
+def _as_dicts(responses) -> list[dict]:
+    """Return responses as the API speaks them, with the text analysis of each (two queries)."""
+    responses = list(responses)
+    analyses = text_analyses(response.pk for response in responses)
+    return [
+        {**selectors.response_as_dict(response), "text_analysis": analyses.get(response.pk)}
+        for response in responses
+    ]
+
+
 def _stored(response_id: int) -> dict:
-    response = selectors.responses_with_answers(Response.objects.filter(pk=response_id)).get()
-    return selectors.response_as_dict(response)
+    [stored] = _as_dicts(selectors.responses_with_answers(Response.objects.filter(pk=response_id)))
+    return stored
 
 
 @router.post("/surveys/{survey_id}/responses", response={200: ResponseOut, 201: ResponseOut})
@@ -155,7 +166,7 @@ def list_responses(request: HttpRequest, survey_id: int, filters: Query[Response
         "count": responses.count(),
         "limit": filters.limit,
         "offset": filters.offset,
-        "results": [selectors.response_as_dict(item) for item in page],
+        "results": _as_dicts(page),
     }
 
 
@@ -164,7 +175,7 @@ def list_responses(request: HttpRequest, survey_id: int, filters: Query[Response
 def get_response(request: HttpRequest, response_id: int):
     queryset = selectors.responses_with_answers(Response.objects.all())
     response = get_scoped_or_404(queryset, request.organisation, pk=response_id)
-    return selectors.response_as_dict(response)
+    return _as_dicts([response])[0]
 
 
 @router.get("/surveys/{survey_id}/links", response=list[LinkOut])

@@ -6,6 +6,8 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import Field
 
+from heedback.text.schemas import TextAnalysisOut
+
 
 class ResponseIn(Schema):
     idempotency_key: str = Field(min_length=1, max_length=128)
@@ -55,6 +57,9 @@ class ResponseOut(Schema):
     staff: str | None
     external_id: str
     answers: dict[str, Any]
+    text_analysis: TextAnalysisOut | None = Field(
+        default=None, description="What the worker read in the texts; null until it has."
+    )
 
 
 class ResponseFilters(Schema):
