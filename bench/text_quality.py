@@ -1,6 +1,7 @@
 """Measure the text enrichment on real reviews; write docs/text-quality.md.
 
-    python bench/text_quality.py            # about 5 minutes with the embeddings extra
+    python bench/text_quality.py                        # every review, every installed model
+    python bench/text_quality.py --embedding-sample 800 # the embedding model on 800 of them
 
 Reads ../shared/data/skytrax/ (real airline reviews with a rating and a recommendation)
 and bench/data/urgency_labels.csv (320 of them labelled by hand, see bench/data/README.md).
@@ -103,12 +104,10 @@ def sentiment_figures(reviews: list[dict], model: str) -> dict:
     """Score every review with ``model`` as the enrichment does; return the figures."""
     from heedback.text.analysis import analyse_texts
 
-    started = time.perf_counter()
     readings = []
     for start in range(0, len(reviews), 256):
         chunk = reviews[start : start + 256]
         readings.extend(analyse_texts([(review["text"], "") for review in chunk], model=model))
-    seconds = time.perf_counter() - started
     scores = [reading.sentiment.score if reading.sentiment else 0.0 for reading in readings]
     analysed = sum(reading.sentiment is not None for reading in readings)
     recommended = [(s, int(r["recommended"])) for s, r in zip(scores, reviews, strict=True)]
@@ -129,7 +128,6 @@ def sentiment_figures(reviews: list[dict], model: str) -> dict:
         "accuracy_clear": sum((s > 0) == bool(y) for s, y in clear) / len(clear),
         "n_clear": len(clear),
         "labels": labels,
-        "per_second": len(reviews) / seconds,
     }
 
 
@@ -189,9 +187,7 @@ def theme_figures(reviews: list[dict], representation: str) -> dict:
     sizes = Counter(labels.tolist())
     least = max(5, int(0.015 * len(sample)))
     kept = [c for c in range(k) if sizes[c] >= least and words[c]]
-    started = time.perf_counter()
     nearest = themes.nearest_themes(vectors_of(sentences), centres[kept], threshold)
-    seconds = time.perf_counter() - started
     per_review: dict[int, set[int]] = {}
     for owner, hit in zip(owners, nearest, strict=True):
         if hit is not None:
@@ -205,8 +201,6 @@ def theme_figures(reviews: list[dict], representation: str) -> dict:
         "coverage": len(per_review) / len(reviews),
         "several": sum(len(found) > 1 for found in per_review.values()) / len(reviews),
         "sentences": len(sentences),
-        "sentences_per_second": len(sentences) / seconds if seconds else 0.0,
-        "reviews_per_second": len(reviews) / seconds if seconds else 0.0,
     }
 
 
@@ -244,14 +238,14 @@ def report(reviews: list[dict], sentiments: list[dict], urgency: dict, themes: l
         "## Sentiment",
         "",
         "| model | ROC AUC recommended vs not | ROC AUC bottom vs top third of the rating | "
-        "accuracy on the clearest cases | reviews/s (one process) |",
-        "|---|---|---|---|---|",
+        "accuracy on the clearest cases |",
+        "|---|---|---|---|",
     ]
     for s in sentiments:
         lines.append(
             f"| {s['model']} | {s['auc_recommended']:.3f} (n={s['n_recommended']:,}) | "
             f"{s['auc_thirds']:.3f} (n={s['n_thirds']:,}) | {s['accuracy_clear']:.3f} "
-            f"(n={s['n_clear']:,}) | {s['per_second']:,.0f} |"
+            f"(n={s['n_clear']:,}) |"
         )
     lines += [
         "",
@@ -284,8 +278,7 @@ def report(reviews: list[dict], sentiments: list[dict], urgency: dict, themes: l
             "",
             f"- reviews with at least one theme: {t['coverage']:.1%}; with several: "
             f"{t['several']:.1%}",
-            f"- assignment of all {t['sentences']:,} sentences: {t['sentences_per_second']:,.0f} "
-            f"sentences/s, {t['reviews_per_second']:,.0f} reviews/s (one process)",
+            f"- sentences: {t['sentences']:,} (speed: `docs/performance.md`, section text)",
             "",
             "| theme (characteristic words) | reviews |",
             "|---|---|",
@@ -299,26 +292,42 @@ NOTES = """
 ## Notes
 
 - **What was chosen while looking at this data.** The baseline (VADER, sentence mean) has no
-  parameter. The embedding model's two anchor lists (`heedback.text.embeddings`) were written
-  before measuring; two lists and three mixing weights were tried on this data and the best
-  kept, so its figures are slightly optimistic. The urgency rules: see
+  parameter. Two lists of anchor sentences for the embedding model were written before
+  measuring and tried on this data; the better one is `heedback.text.embeddings`, so the
+  model's figures are slightly optimistic. Its mixing with VADER (`ANCHOR_SCALE`) was set
+  without tuning. The urgency rules: see
   `bench/data/README.md` (the test half was not used to change them; the labeller wrote
   the rules). The first version of the rules, committed before any labelling, found 10 of
   34 urgent reviews with 1 false alarm (precision 0.91, recall 0.29 on all 320).
 - **Why recall of urgency is what it is.** Rules catch explicit phrases ("never again",
   "I will avoid X in future"); reviewers also say it in their own words ("this was the last
-  straw", "I'm certainly not going to fly this airline again until…"). Precision is the
+  straw", "they have seen the last of my money"; examples of ours). Precision is the
   goal set by the issue (≥ 0.8); a person reads what is flagged, so a false alarm costs
   attention while a miss leaves the comment in the normal queue.
+- **Samples.** `--embedding-sample N` measures the embedding model on a seeded sample of N
+  reviews, because encoding all 20,000 sentences is slow on a shared two-core machine; the
+  row "vader (same N reviews)" is the baseline on that sample, to compare like for like.
+- **The issue's goals** (ROC AUC ≥ 0.80 for the baseline, ≥ 0.90 for the best shipped
+  model, urgency precision ≥ 0.8): the baseline passes both of its AUCs; the embedding
+  model passes 0.90 against the rating thirds, not against "recommended", where reviews
+  with a middling rating split both ways; urgency precision passes on both halves.
 - **Languages.** All these reviews are English; a review in a language the model does not
   read is stored as *not analysed* (tests in `tests/text/`).
 """
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    """Measure and write the report; ``--embedding-sample N`` runs the slow model on N reviews.
+
+    The sample (seeded) is for machines where encoding 20,000 sentences takes too long; the
+    baseline is then measured on the same sample as well, so the two compare like for like.
+    """
     if not DATA.is_dir():
         print(f"skipped: {DATA} is absent (it sits beside the repository in CI)")
         return 0
+    sample_size = (
+        int(argv[argv.index("--embedding-sample") + 1]) if "--embedding-sample" in argv else 0
+    )
     os.environ.setdefault("HEEDBACK_DATA_DIR", tempfile.mkdtemp(prefix="heedback-text-quality-"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "heedback.settings")
     import django
@@ -329,14 +338,25 @@ def main() -> int:
 
     reviews = load_reviews()
     with_embeddings = embeddings.available()
+    sentiments = [sentiment_figures(reviews, VADER)]
+    themes = [theme_figures(reviews, "tfidf")]
+    subset = reviews
     if with_embeddings:
         _cache_embeddings()
-    models = [VADER, VADER_MINILM] if with_embeddings else [VADER]
-    sentiments = [sentiment_figures(reviews, model) for model in models]
-    urgency = urgency_figures(reviews)
-    representations = ["tfidf", "embedding"] if with_embeddings else ["tfidf"]
-    themes = [theme_figures(reviews, representation) for representation in representations]
-    text = report(reviews, sentiments, urgency, themes)
+        if sample_size:
+            subset = random.Random(6).sample(reviews, sample_size)
+            sentiments.append(
+                sentiment_figures(subset, VADER) | {"model": f"vader (same {sample_size} reviews)"}
+            )
+        sentiments.append(
+            sentiment_figures(subset, VADER_MINILM)
+            | ({"model": f"vader+minilm ({sample_size} reviews)"} if sample_size else {})
+        )
+        themes.append(
+            theme_figures(subset, "embedding")
+            | ({"representation": f"embedding ({sample_size} reviews)"} if sample_size else {})
+        )
+    text = report(reviews, sentiments, urgency_figures(reviews), themes)
     if not with_embeddings:
         text += "\nThe embeddings extra was not installed for this run: baseline figures only.\n"
     REPORT.write_text(text)
@@ -345,4 +365,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))
