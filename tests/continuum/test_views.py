@@ -59,7 +59,7 @@ def test_a_new_organisation_is_placed_from_its_data_alone(admin_client):
     assert "Take the assessment" in text
     assert "No self-assessment of this scope in the last 12 months." in text
     assert "not measured yet" in text
-    assert "Measured once Heedback has cases and follow-up." in text
+    assert "Not measured by Heedback yet; it will come from cases and follow-up." in text
 
 
 def test_the_page_says_plainly_where_answers_and_data_disagree(admin_client, admin):
@@ -308,3 +308,15 @@ def test_the_root_unit_is_the_organisation(organisation, root_unit, admin, admin
     units = text_of(admin_client.get(url("continuum-units")))
     row = units.split(f'data-unit="{root_unit.pk}"')[1].split("</tr>")[0]
     assert "friendly <span" in row
+
+
+def test_a_step_links_to_a_page_only_for_members_who_may_open_it(organisation, admin, make_member):
+    from heedback.continuum.features import feature_link
+
+    manager = make_member(organisation, "manager")
+    assert feature_link("detractor_rule", "acme", admin).url == reverse("rule-list", args=["acme"])
+    assert feature_link("detractor_rule", "acme", manager).url is None
+    assert feature_link("detractor_rule", "acme", manager).label == "Rules: the detractor rule"
+    assert feature_link("employee_pulse", "acme", manager) is not None
+    assert feature_link("driver_analysis", "acme", admin).url is None
+    assert feature_link("employee_pulse", "acme").url.endswith("#template-employee_pulse")

@@ -1,15 +1,18 @@
 """The Heedback pages that help with a next step, named by key in the instrument and indicators.
 
-A feature without a route is one Heedback does not have yet (cases, digests, driver
-analysis, the service plan): the step is shown without a link and says so. When the app
-that brings it lands, giving its page's route name here turns the link on everywhere.
+A feature without a route is one Heedback does not have yet (driver analysis, the service
+plan, lapse detection): the step is shown without a link and says so. When the app that
+brings it lands, giving its page's route name here turns the link on everywhere.
+
+A link is offered to a member only when their role may open the page: the permission is
+read from the page itself (``member_view`` marks it), so this module holds no policy.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, resolve, reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -54,7 +57,7 @@ FEATURES: dict[str, Feature] = {
         Feature("members", _("Members: give front-line staff access"), "member-list"),
         Feature("units", _("Units"), "unit-list"),
         Feature("continuum_units", _("Continuum by unit"), "continuum-units"),
-        Feature("detractor_rule", _("Detractor rule (cases, coming to Heedback)")),
+        Feature("detractor_rule", _("Rules: the detractor rule"), "rule-list"),
         Feature("service_plan", _("Service plan (coming to Heedback)")),
         Feature("driver_analysis", _("Driver analysis (coming to Heedback)")),
         Feature("lapse_detection", _("Lapse detection (coming to Heedback)")),
@@ -68,17 +71,21 @@ class FeatureLink:
     url: str | None
 
 
-def feature_link(key: str | None, organisation_slug: str) -> FeatureLink | None:
-    """Return the label and URL of feature ``key`` in an organisation (no URL if none yet)."""
+def feature_link(key: str | None, organisation_slug: str, membership=None) -> FeatureLink | None:
+    """Return the label and URL of feature ``key`` in an organisation (no URL if none yet).
+
+    With ``membership``, the URL is left out when the member's role may not open the page.
+    """
     feature = FEATURES.get(key or "")
     if feature is None:
         return None
-    url = None
-    if feature.route is not None:
-        try:
-            url = reverse(feature.route, args=[organisation_slug])
-        except NoReverseMatch:
-            url = None
-        if url is not None and feature.anchor:
-            url = f"{url}#{feature.anchor}"
-    return FeatureLink(str(feature.label), url)
+    if feature.route is None:
+        return FeatureLink(str(feature.label), None)
+    try:
+        url = reverse(feature.route, args=[organisation_slug])
+    except NoReverseMatch:
+        return FeatureLink(str(feature.label), None)
+    needed = getattr(resolve(url).func, "required_permission", None)
+    if membership is not None and needed is not None and not membership.has(needed):
+        return FeatureLink(str(feature.label), None)
+    return FeatureLink(str(feature.label), f"{url}#{feature.anchor}" if feature.anchor else url)

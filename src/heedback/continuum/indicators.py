@@ -115,9 +115,15 @@ class Snapshot:
     facts: dict[int, UnitFacts]
     today: date
     minimum_sample: int
+    _members: dict[str, list[int]] = field(default_factory=dict)
 
     def units_in(self, scope: Scope) -> list[int]:
-        return [unit_id for unit_id, path in self.paths.items() if scope.contains(path)]
+        """Return the units of the scope's subtree (remembered: every indicator asks)."""
+        members = self._members.get(scope.path)
+        if members is None:
+            members = [unit_id for unit_id, path in self.paths.items() if scope.contains(path)]
+            self._members[scope.path] = members
+        return members
 
     def leaves_in(self, scope: Scope) -> list[int]:
         return [unit_id for unit_id in self.units_in(scope) if unit_id in self.leaves]

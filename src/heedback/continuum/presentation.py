@@ -102,10 +102,10 @@ def indicator_out(result: IndicatorResult) -> dict[str, Any]:
     }
 
 
-def steps_out(steps: FactorSteps, organisation_slug: str) -> dict[str, Any]:
+def steps_out(steps: FactorSteps, organisation_slug: str, membership=None) -> dict[str, Any]:
     items = []
     for step in steps.steps:
-        link = feature_link(step.feature, organisation_slug)
+        link = feature_link(step.feature, organisation_slug, membership)
         items.append(
             {
                 "text": _(step.text),
@@ -130,8 +130,11 @@ def self_assessment_out(own: SelfAssessment) -> dict[str, Any]:
     }
 
 
-def report_out(report: PlacementReport, organisation) -> dict[str, Any]:
-    """Return the placement of one scope as the API returns it and the page shows it."""
+def report_out(report: PlacementReport, organisation, membership=None) -> dict[str, Any]:
+    """Return the placement of one scope as the API returns it and the page shows it.
+
+    With ``membership`` (the page), next steps link only to pages the member may open.
+    """
     own = report.self_assessment
     factors = []
     for item in report.factors:
@@ -151,7 +154,7 @@ def report_out(report: PlacementReport, organisation) -> dict[str, Any]:
                 "message": comparison_message(
                     item.factor, item.comparison, self_level, evidence, evidence.level
                 ),
-                "next_steps": steps_out(item.steps, organisation.slug),
+                "next_steps": steps_out(item.steps, organisation.slug, membership),
             }
         )
     self_overall = own.placement.overall.level if own.placement else None

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from heedback.continuum import presentation, selectors, services
-from heedback.continuum.choices import FACTOR_DESCRIPTIONS, FactorChoice, LevelChoice
+from heedback.continuum.choices import FACTOR_DESCRIPTIONS, Agreement, FactorChoice, LevelChoice
 from heedback.continuum.forms import CustomStatementForm, SectionForm
 from heedback.continuum.instrument import Factor, Level
 from heedback.continuum.models import CustomStatement
@@ -68,7 +68,7 @@ def placement(request: HttpRequest) -> HttpResponse:
         "nav": "continuum",
         "unit": unit,
         "scope_choices": _scope_choices(membership),
-        "report": presentation.report_out(report, organisation),
+        "report": presentation.report_out(report, organisation, membership),
         "history_chart": presentation.history_chart(history),
         "history_count": len(history),
         "levels": [presentation.level_out(level) for level in Level],
@@ -102,9 +102,25 @@ def assess(request: HttpRequest) -> HttpResponse:
             apply_service_error(form, error)
         else:
             return _after_save(request, action, section, unit)
+    asked = {key: value for key, value in saved.items() if instrument.statement(key)}
+    context = _questionnaire(form, section, unit, membership, asked)
+    context["total"] = len(instrument.statements)
+    status = 422 if form.errors else 200
+    return render(request, "continuum/assess.html", context, status=status)
+
+
+def _questionnaire(
+    form: SectionForm,
+    section: Factor,
+    unit: Unit | None,
+    membership: Membership,
+    saved: dict[str, int | None],
+) -> dict:
+    """Return what the questionnaire shows: this part's statements, where it is, progress."""
     sections = list(Factor)
-    answered = sum(1 for value in {**saved, **_posted(form)}.values() if value != "")
-    context = {
+    index = sections.index(section)
+    posted = {key for key, value in _posted(form).items() if value}
+    return {
         "nav": "continuum",
         "unit": unit,
         "scope_choices": _scope_choices(membership),
@@ -121,18 +137,13 @@ def assess(request: HttpRequest) -> HttpResponse:
         "section": section,
         "section_name": FactorChoice(section).label,
         "section_description": FACTOR_DESCRIPTIONS[FactorChoice(section)],
-        "section_number": sections.index(section) + 1,
+        "section_number": index + 1,
         "section_count": len(sections),
-        "previous": sections[sections.index(section) - 1] if section != sections[0] else None,
-        "is_last": section == sections[-1],
-        "answered": answered,
-        "total": len(instrument.statements),
-        "scale": [
-            (str(value), label) for value, label in form.fields[form.statements[0].id].choices
-        ],
+        "previous": sections[index - 1] if index else None,
+        "is_last": index == len(sections) - 1,
+        "answered": len(set(saved) | posted),
+        "scale": [(str(value), label) for value, label in Agreement.choices],
     }
-    status = 422 if form.errors else 200
-    return render(request, "continuum/assess.html", context, status=status)
 
 
 def _section(request: HttpRequest) -> Factor:

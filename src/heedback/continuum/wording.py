@@ -116,6 +116,6 @@ def status_label(status: Status) -> str:
 
 def pending_detail(provided_by: str) -> str:
     """Say what an indicator that is not measured yet is waiting for."""
-    return _("Measured once Heedback has %(feature)s.") % {
+    return _("Not measured by Heedback yet; it will come from %(feature)s.") % {
         "feature": _PROVIDERS.get(provided_by, provided_by)
     }
