@@ -7,6 +7,7 @@ plain Python counting, no SQL, no rollups — and compared with ``compute_metric
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 from collections import Counter, defaultdict
@@ -32,7 +33,13 @@ from heedback.collect.services import (
 )
 from heedback.insights import histograms, services
 from heedback.insights.metrics import METRICS
-from heedback.insights.models import AnswerRollup, CountedResponse, Grain, OptionRollup
+from heedback.insights.models import (
+    AnswerRollup,
+    CountedResponse,
+    Grain,
+    OptionRollup,
+    OrganisationRollup,
+)
 from heedback.insights.selectors import MetricQuery, compute_metric, summarise_survey
 from heedback.onboarding import create_organisation
 from heedback.orgs import services as org_services
@@ -338,8 +345,8 @@ def assert_rollups_hold_everything(world: World) -> None:
     """After a full refresh with no rebuild pending, the tail is empty: rollups alone."""
     for condition in histograms.tail_conditions(world.organisation.pk):
         assert not Response.objects.filter(condition).exists()
-    for grain in Grain.values:
-        rows = AnswerRollup.objects.filter(survey=world.survey, grain=grain)
+    for grain, model in itertools.product(Grain.values, (AnswerRollup, OrganisationRollup)):
+        rows = model.objects.filter(survey=world.survey, grain=grain)
         responses = rows.filter(question_key="").aggregate(n=Sum("answers"))["n"] or 0
         assert responses == len(world.inserted)
         nps_total = rows.filter(question_key="nps").aggregate(n=Sum("answers_10"))["n"] or 0
@@ -469,6 +476,12 @@ def test_refresh_writes_one_row_per_cell_at_both_grains(db):
     assert [(r.option, r.answers) for r in options] == [("food", 1), ("room", 1)]
     text = AnswerRollup.objects.get(grain=Grain.MONTH, question_key="better")
     assert (text.answers, text.histogram()) == (1, {})
+    everywhere = OrganisationRollup.objects.filter(grain=Grain.DAY, question_key="nps")
+    assert sorted((r.period_start, r.channel, r.histogram()) for r in everywhere) == [
+        (date(2025, 1, 1), "web", {9: 1, 3: 1}),
+        (date(2025, 1, 2), "qr", {0: 1}),
+        (date(2025, 1, 2), "web", {9: 1}),
+    ]
     assert services.refresh_rollups() == 0
 
 
@@ -563,3 +576,15 @@ def test_an_id_committing_after_a_higher_one_is_counted_once_on_postgresql():
     assert not CountedResponse.objects.exists()
     assert_rollups_hold_everything(world)
     assert_metric_matches(world, (("nps", "nps"), "day", None, None, (None, None)))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_outside_any_transaction_is_exact_too():
+    # On PostgreSQL the read then runs in its own short transaction (no parallel workers).
+    world = World()
+    world.bulk([Planned("south", day, 12, "web", (("nps", day % 11),)) for day in range(6)])
+    services.refresh_rollups()
+    world.submit(Planned("north_a", 3, 12, "qr", (("nps", 10),)))
+    assert not connection.in_atomic_block
+    assert_metric_matches(world, (("nps", "nps"), "month", None, None, (None, None)))
+    assert_metric_matches(world, (("nps", "nps"), "unit", "north", None, (None, None)))

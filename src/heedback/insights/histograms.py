@@ -1,13 +1,13 @@
 """Read answer histograms per group: the rollups, plus the responses they do not hold yet.
 
 This is the query layer under ``selectors.compute_metric`` and ``summarise_survey``. A read
-sums rollup rows — month rows for the whole months of the period, day rows for the days
-at its edges (and for day and week groupings) — and adds the *tail*: the responses the
-rollups do not count yet, read from the raw rows. The tail is what arrived since the
-worker's last run (a few seconds' worth), anything the ledger does not list above the
-watermark, and the not-yet-recounted range of a running rebuild. With it every figure is
-exact and current even when the worker lags or is stopped; without a worker the tail is
-every response, which is correct and merely as slow as the old GROUP BY.
+sums rollup rows — the organisation-wide ones unless it is narrowed to units or broken down
+by unit; whole months, then whole weeks inside a month, then days (``split_period``) — and
+adds the *tail*: the responses the rollups do not count yet, read from the raw rows. The
+tail is what arrived since the worker's last run (a few seconds' worth), anything the ledger
+does not list above the watermark, and the not-yet-recounted range of a running rebuild.
+With it every figure is exact and current even when the worker lags or is stopped; without
+a worker the tail is every response, which is correct and merely as slow as a GROUP BY.
 
 Rollups and tail are read by **one** SQL statement (``UNION ALL``), so they come from one
 snapshot: a refresh committing between two statements would otherwise move responses
@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from django.db import connection, transaction
 from django.db.models import (
     Count,
     Exists,
@@ -48,6 +49,7 @@ from heedback.insights.models import (
     CountedResponse,
     Grain,
     OptionRollup,
+    OrganisationRollup,
     RollupRebuild,
     RollupState,
 )
@@ -89,11 +91,13 @@ def answer_counts(
     scope: Scope, question_keys: list[str], group_by: str
 ) -> dict[object, dict[str, Counts]]:
     """Return ``{group: {question_key: Counts}}`` for the questions (``""``: responses)."""
+    by_unit = group_by == "unit" or scope.unit_path is not None
+    model = AnswerRollup if by_unit or scope.visible_unit_paths is not None else OrganisationRollup
     branches = [
         rows.values(raw_group=_rollup_group(group_by), key=F("question_key"))
         .annotate(total=Sum("answers"), **{column: Sum(column) for column in _HISTOGRAM})
         .order_by()
-        for rows in _rollup_rows(AnswerRollup, scope, group_by, question_keys)
+        for rows in _rollup_rows(model, scope, group_by, question_keys)
     ]
     answer_keys = [key for key in question_keys if key != RESPONSES_KEY]
     if answer_keys:
@@ -355,7 +359,14 @@ def _option_tail(scope: Scope, question_keys: list[str]) -> list[QuerySet]:
 def _union(branches: list[QuerySet], columns: list[str]) -> list[tuple]:
     """Run the branches as one ``UNION ALL`` statement and return its rows."""
     first, *others = [branch.values_list(*columns) for branch in branches]
-    return list(first.union(*others, all=True)) if others else list(first)
+    query = first.union(*others, all=True) if others else first
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return list(query)  # inside a caller's transaction, its settings apply
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Every branch reads few rows: starting parallel workers would cost more than the
+        # read (PostgreSQL plans them for the rebuild branch, whose bounds it cannot see).
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        return list(query)
 
 
 def _json_list(text: str) -> list[str]:

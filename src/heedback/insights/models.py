@@ -43,7 +43,7 @@ class Grain(models.TextChoices):
 
 
 class RollupRow(OrgOwned):
-    """Fields shared by the rollup tables: whose answers, where, when and through which channel.
+    """Fields shared by the rollup tables: whose answers, when and through which channel.
 
     The foreign keys carry no index of their own: every read names one survey, which
     starts the unique key, and each extra index would cost every new cell one more B-tree
@@ -54,7 +54,6 @@ class RollupRow(OrgOwned):
         Organisation, on_delete=models.CASCADE, related_name="+", db_index=False
     )
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+", db_index=False)
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", db_index=False)
     grain = models.CharField(max_length=5, choices=Grain)
     # The day in the organisation's time zone (``Response.local_date``), or the Monday of its
     # week, or the first of its month.
@@ -66,7 +65,7 @@ class RollupRow(OrgOwned):
         abstract = True
 
 
-class AnswerRollup(RollupRow):
+class HistogramRow(RollupRow):
     """How many answered one question, and how many gave each value, in one cell.
 
     ``answers`` counts every answer (a text, chosen options or a number); ``answers_<v>``
@@ -89,6 +88,24 @@ class AnswerRollup(RollupRow):
     answers_11 = models.PositiveIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+    def histogram(self) -> dict[int, int]:
+        """Return the numeric answers of this row as ``{value: count}``."""
+        counts = {value: getattr(self, f"answers_{value}") for value in HISTOGRAM_VALUES}
+        return {value: count for value, count in counts.items() if count}
+
+
+class AnswerRollup(HistogramRow):
+    """The counts of one unit's answers (the unit that served, never its ancestors).
+
+    Rows are keyed by the leaf unit, so a subtree is a sum over its units and stays true
+    when a unit moves in the tree.
+    """
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", db_index=False)
+
+    class Meta:
         constraints = [
             # Also the index of every dashboard read: survey, question, grain, period range.
             models.UniqueConstraint(
@@ -100,15 +117,31 @@ class AnswerRollup(RollupRow):
     def __str__(self) -> str:
         return f"{self.question_key or 'responses'} {self.grain} {self.period_start}"
 
-    def histogram(self) -> dict[int, int]:
-        """Return the numeric answers of this row as ``{value: count}``."""
-        counts = {value: getattr(self, f"answers_{value}") for value in HISTOGRAM_VALUES}
-        return {value: count for value, count in counts.items() if count}
+
+class OrganisationRollup(HistogramRow):
+    """The same counts summed over every unit: what organisation-wide figures read.
+
+    An organisation's two-year NPS trend reads 24 months × its channels from here, instead
+    of 24 months × units × channels from ``AnswerRollup``; reads narrowed to units (a
+    subtree, a manager's units, a breakdown by unit) use ``AnswerRollup``.
+    """
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["survey", "question_key", "grain", "period_start", "channel"],
+                name="organisation_rollup_cell",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_key or 'responses'} {self.grain} {self.period_start} (all units)"
 
 
 class OptionRollup(RollupRow):
     """How many chose one option of a choice question in one cell."""
 
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", db_index=False)
     option = models.CharField(max_length=63)
     answers = models.PositiveIntegerField(default=0)
 

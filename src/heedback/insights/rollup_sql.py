@@ -31,18 +31,24 @@ from heedback.insights.models import (
     CountedResponse,
     Grain,
     OptionRollup,
+    OrganisationRollup,
 )
 
 _RESPONSE = Response._meta.db_table
 _ANSWER = Answer._meta.db_table
 _ANSWER_ROLLUP = AnswerRollup._meta.db_table
+_ORGANISATION_ROLLUP = OrganisationRollup._meta.db_table
 _OPTION_ROLLUP = OptionRollup._meta.db_table
 _COUNTED = CountedResponse._meta.db_table
 #: The temporary table holding one batch's day-level counts while they are added.
 _BATCH = "heedback_rollup_batch"
 
 _CELL = "organisation_id, survey_id, unit_id, grain, period_start, channel, question_key"
-_CONFLICT = "survey_id, question_key, grain, period_start, unit_id, channel"
+_CONFLICT = {
+    _ANSWER_ROLLUP: "survey_id, question_key, grain, period_start, unit_id, channel",
+    _ORGANISATION_ROLLUP: "survey_id, question_key, grain, period_start, channel",
+    _OPTION_ROLLUP: "survey_id, question_key, grain, period_start, unit_id, channel, option",
+}
 _HISTOGRAM_COLUMNS = [f"answers_{value}" for value in HISTOGRAM_VALUES]
 
 
@@ -91,8 +97,8 @@ def add_responses(responses: ResponseSet) -> int:
     """Add the responses of the set to every rollup at every grain; return how many.
 
     The set is joined to its answers once, into a temporary table of day-level counts
-    (also split by the list of chosen options); the day, month and option rows are then
-    added from that small table, so the big join is never repeated per grain.
+    (also split by the list of chosen options); the unit, organisation and option rows of
+    every grain are then added from that small table, so the big join is never repeated.
     """
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -108,7 +114,8 @@ def add_responses(responses: ResponseSet) -> int:
         (count,) = cursor.fetchone()
         if count:
             for grain in Grain.values:
-                cursor.execute(_answers_sql(grain))
+                cursor.execute(_answers_sql(grain, _ANSWER_ROLLUP))
+                cursor.execute(_answers_sql(grain, _ORGANISATION_ROLLUP))
                 cursor.execute(_options_sql(grain))
         cursor.execute(f"DROP TABLE {_BATCH}")
     return int(count)
@@ -162,8 +169,7 @@ def _period(grain: str) -> str:
 
 def _upsert(table: str, columns: list[str]) -> str:
     additions = ", ".join(f"{column} = {table}.{column} + excluded.{column}" for column in columns)
-    conflict = f"{_CONFLICT}, option" if table == _OPTION_ROLLUP else _CONFLICT
-    return f"ON CONFLICT ({conflict}) DO UPDATE SET {additions}"
+    return f"ON CONFLICT ({_CONFLICT[table]}) DO UPDATE SET {additions}"
 
 
 def _collect_sql(responses: ResponseSet) -> str:
@@ -189,16 +195,22 @@ def _collect_sql(responses: ResponseSet) -> str:
     )
 
 
-def _answers_sql(grain: str) -> str:
+def _answers_sql(grain: str, table: str) -> str:
+    """Return the upsert of the batch's answer counts into a unit or organisation table."""
     period = _period(grain)
     columns = ["answers", *_HISTOGRAM_COLUMNS]
     sums = ", ".join(f"SUM(b.{column})" for column in columns)
+    cell = (
+        "b.organisation_id, b.survey_id, b.unit_id"
+        if table == _ANSWER_ROLLUP
+        else ("b.organisation_id, b.survey_id")
+    )
+    cell_columns = _CELL if table == _ANSWER_ROLLUP else _CELL.replace(" unit_id,", "")
     return (
-        f"INSERT INTO {_ANSWER_ROLLUP} ({_CELL}, {', '.join(columns)}) "
-        f"SELECT b.organisation_id, b.survey_id, b.unit_id, '{grain}', {period}, b.channel, "
-        f"b.question_key, {sums} FROM {_BATCH} b WHERE true "
-        f"GROUP BY b.organisation_id, b.survey_id, b.unit_id, {period}, b.channel, "
-        f"b.question_key " + _upsert(_ANSWER_ROLLUP, columns)
+        f"INSERT INTO {table} ({cell_columns}, {', '.join(columns)}) "
+        f"SELECT {cell}, '{grain}', {period}, b.channel, b.question_key, {sums} "
+        f"FROM {_BATCH} b WHERE true "
+        f"GROUP BY {cell}, {period}, b.channel, b.question_key " + _upsert(table, columns)
     )
 
 

@@ -288,7 +288,14 @@ def comments(query: MetricQuery, definition: SurveyDefinition | None = None) -> 
     of collecting every commented response of the period before sorting them.
     """
     text_keys = [q.key for q in survey_questions(query.survey) if q.type == QuestionType.TEXT]
-    texts = Answer.objects.filter(response=OuterRef("pk"), question_key__in=text_keys, text__gt="")
+    # The redundant ">=" keeps PostgreSQL from turning the EXISTS into a hash of every text
+    # answer of every survey (a "hashed SubPlan"); it must probe one response at a time.
+    texts = Answer.objects.filter(
+        response=OuterRef("pk"),
+        response_id__gte=OuterRef("pk"),
+        question_key__in=text_keys,
+        text__gt="",
+    )
     return (
         responses_in_scope(query)
         .filter(Q(Exists(texts)) | ~Q(comment=""))

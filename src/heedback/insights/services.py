@@ -59,6 +59,7 @@ from heedback.insights.models import (
     AnswerRollup,
     CountedResponse,
     OptionRollup,
+    OrganisationRollup,
     RollupRebuild,
     RollupState,
 )
@@ -224,8 +225,8 @@ def start_rebuild(organisation: Organisation) -> RollupRebuild:
     """
     with transaction.atomic():
         state = _lock_state(wait=True)
-        AnswerRollup.objects.filter(organisation=organisation).delete()
-        OptionRollup.objects.filter(organisation=organisation).delete()
+        for model in (AnswerRollup, OrganisationRollup, OptionRollup):
+            model.objects.filter(organisation=organisation).delete()
         above = Response.objects.filter(organisation=organisation, pk__gt=state.watermark)
         CountedResponse.objects.filter(response_id__in=above.values("pk")).delete()
         total = Response.objects.filter(organisation=organisation, pk__lte=state.watermark).count()
