@@ -105,7 +105,7 @@ def add_responses(responses: ResponseSet) -> int:
             # Let the batch's sorts and hashes stay in memory (the default 4 MB spills them
             # to disk); LOCAL ends with the transaction.
             cursor.execute("SET LOCAL work_mem = '64MB'")
-        cursor.execute(f"DROP TABLE IF EXISTS {_BATCH}")
+        cursor.execute(f"DROP TABLE IF EXISTS {_temporary(_BATCH)}")
         cursor.execute(_collect_sql(responses), responses.params * 2 + responses.answer_params)
         cursor.execute(
             f"SELECT COALESCE(SUM(answers), 0) FROM {_BATCH} WHERE question_key = %s",
@@ -117,7 +117,7 @@ def add_responses(responses: ResponseSet) -> int:
                 cursor.execute(_answers_sql(grain, _ANSWER_ROLLUP))
                 cursor.execute(_answers_sql(grain, _ORGANISATION_ROLLUP))
                 cursor.execute(_options_sql(grain))
-        cursor.execute(f"DROP TABLE {_BATCH}")
+        cursor.execute(f"DROP TABLE {_temporary(_BATCH)}")
     return int(count)
 
 
@@ -136,6 +136,11 @@ def list_in_ledger(after: int, batch: int, limit: int) -> int:
             (batch, after, limit),
         )
         return cursor.rowcount
+
+
+def _temporary(table: str) -> str:
+    """Name the temporary table with its schema, so that a DROP can never hit a real table."""
+    return f"{'pg_temp' if connection.vendor == 'postgresql' else 'temp'}.{table}"
 
 
 def highest_id_and_time() -> tuple[int, object]:
