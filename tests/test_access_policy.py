@@ -143,6 +143,8 @@ API_POLICY: dict[tuple[str, str], Permission] = {
     ("GET", "/v1/rules/{rule_id}"): VIEW,
     ("PUT", "/v1/rules/{rule_id}"): Permission.WRITE_API,
     ("GET", "/v1/rules/{rule_id}/try"): VIEW,
+    ("GET", "/v1/webhooks"): VIEW,
+    ("POST", "/v1/webhooks"): Permission.WRITE_API,
     ("GET", "/v1/themes"): VIEW,
     ("GET", "/v1/comments/search"): VIEW,
 }
@@ -344,6 +346,7 @@ API_BODIES = {
     ("POST", "/v1/cases/{case_id}/events"): {"kind": "note", "body": "Matrix note"},
     ("POST", "/v1/rules"): {"name": "Matrix rule", "conditions": [{"kind": "low_score"}]},
     ("PUT", "/v1/rules/{rule_id}"): {"name": "Matrix rule", "conditions": []},
+    ("POST", "/v1/webhooks"): {"url": "https://93.184.216.34/matrix"},
 }
 
 

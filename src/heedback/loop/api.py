@@ -19,7 +19,12 @@ from heedback.loop.schemas import (
     RuleIn,
     RuleOut,
     TrialOut,
+    WebhookCreatedOut,
+    WebhookIn,
+    WebhookOut,
 )
+from heedback.notify import services as notify_services
+from heedback.notify.models import Webhook
 from heedback.orgs.models import Membership, Organisation, Unit
 from heedback.orgs.permissions import Permission
 from heedback.orgs.tenancy import get_scoped_or_404, get_scoped_or_invalid
@@ -223,3 +228,46 @@ def try_rule(request: HttpRequest, rule_id: int):
         "by_unit": result.by_unit,
         "responses": [response.pk for response in result.samples],
     }
+
+
+# --- webhooks -----------------------------------------------------------------------------
+
+
+@router.get("/webhooks", response=list[WebhookOut], tags=["webhooks"])
+@requires(Permission.VIEW)
+def list_webhooks(request: HttpRequest):
+    """List the organisation's webhooks (their secrets are never shown again)."""
+    return list(Webhook.objects.for_org(request.organisation))
+
+
+@router.post("/webhooks", response={201: WebhookCreatedOut}, tags=["webhooks"])
+@requires(Permission.WRITE_API)
+def create_webhook(request: HttpRequest, payload: WebhookIn):
+    """Register a receiver of case events, signed per Standard Webhooks.
+
+    Private, loopback, link-local and other non-public destinations are refused here and
+    again at every delivery and redirect. The response carries the signing secret once.
+    """
+    created = notify_services.create_webhook(
+        request.organisation,
+        notify_services.WebhookInput(
+            url=payload.url,
+            description=payload.description,
+            events=payload.events,
+            format=payload.format,
+        ),
+    )
+    webhook = created.webhook
+    return Status(
+        201,
+        {
+            "id": webhook.pk,
+            "url": webhook.url,
+            "description": webhook.description,
+            "events": webhook.events,
+            "format": webhook.format,
+            "is_active": webhook.is_active,
+            "created_at": webhook.created_at,
+            "secret": created.secret,
+        },
+    )

@@ -158,3 +158,28 @@ class TrialOut(Schema):
     is_truncated: bool
     by_unit: dict[str, int]
     responses: list[int] = Field(description="The newest matching responses (at most 20).")
+
+
+class WebhookIn(Schema):
+    url: str = Field(max_length=2000)
+    description: str = Field(default="", max_length=200)
+    events: list[str] = Field(
+        default_factory=list,
+        description="Event types (case.opened, case.escalated, case.resolved, case.reopened); "
+        "empty: all.",
+    )
+    format: Literal["standard", "slack"] = "standard"
+
+
+class WebhookOut(Schema):
+    id: int
+    url: str
+    description: str
+    events: list[str]
+    format: str
+    is_active: bool
+    created_at: datetime
+
+
+class WebhookCreatedOut(WebhookOut):
+    secret: str = Field(description="The signing secret (Standard Webhooks); shown only once.")

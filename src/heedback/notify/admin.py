@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from heedback.notify.choices import MessageStatus
-from heedback.notify.models import OutboxMessage
+from heedback.notify.models import OutboxMessage, Webhook
 from heedback.notify.services import retry_now
 
 
@@ -24,3 +24,12 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         for message in chosen:
             retry_now(message)
         self.message_user(request, f"{len(chosen)} message(s) queued again.", messages.SUCCESS)
+
+
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    """Operators see each organisation's receivers; failed deliveries are outbox messages."""
+
+    list_display = ["url", "organisation", "format", "is_active", "created_at"]
+    list_filter = ["is_active", "format", "organisation"]
+    exclude = ["secret"]

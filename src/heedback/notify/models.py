@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from heedback.notify.choices import MessageKind, MessageStatus
-from heedback.orgs.models import Organisation
+from heedback.notify.choices import MessageKind, MessageStatus, WebhookFormat
+from heedback.orgs.models import Organisation, OrgOwned
 
 
 class OutboxMessage(models.Model):
@@ -41,3 +41,29 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.idempotency_key} ({self.status})"
+
+
+class Webhook(OrgOwned):
+    """A receiver of an organisation's events, called through the outbox and signed.
+
+    ``events`` lists the event types sent (empty: all). The URL was checked against SSRF
+    when saved and is checked again at every delivery (``notify.webhooks``).
+    """
+
+    url = models.URLField(max_length=2000)
+    description = models.CharField(max_length=200, blank=True)
+    secret = models.CharField(max_length=100)
+    events = models.JSONField(default=list, blank=True)
+    format = models.CharField(max_length=20, choices=WebhookFormat, default=WebhookFormat.STANDARD)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.url
+
+    def wants(self, event_type: str) -> bool:
+        """Tell whether this webhook is sent ``event_type``."""
+        return self.is_active and (not self.events or event_type in self.events)

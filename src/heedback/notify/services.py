@@ -7,8 +7,10 @@ a Message-ID made from its idempotency key, so the receiving side can drop the r
 
 from __future__ import annotations
 
+import json
 import logging
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,8 +21,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from heedback.notify.choices import MessageKind, MessageStatus
-from heedback.notify.models import OutboxMessage
+from heedback.core.errors import InvalidInput
+from heedback.notify import webhooks
+from heedback.notify.choices import MessageKind, MessageStatus, WebhookFormat
+from heedback.notify.models import OutboxMessage, Webhook
 from heedback.orgs.models import Organisation
 
 logger = logging.getLogger("heedback.notify")
@@ -103,7 +107,10 @@ def _claim(now: datetime, limit: int) -> list[OutboxMessage]:
 
 def _deliver(message: OutboxMessage) -> int:
     try:
-        _send_email(message)
+        if message.kind == MessageKind.WEBHOOK:
+            _send_webhook(message)
+        else:
+            _send_email(message)
     except Exception as error:  # any failure of the receiving side: retry later
         _retry_later(message, error)
         return 0
@@ -162,3 +169,110 @@ def retry_now(message: OutboxMessage) -> None:
     OutboxMessage.objects.filter(pk=message.pk).update(
         status=MessageStatus.PENDING, next_attempt_at=timezone.now(), leased_until=None
     )
+
+
+# --- webhooks -----------------------------------------------------------------------------
+
+EVENT_PATTERN = re.compile(r"^[a-z]+\.[a-z_]+$")
+MAX_EVENTS = 50
+
+
+@dataclass(frozen=True)
+class WebhookInput:
+    """A webhook as an organisation describes it; ``events`` empty means every event."""
+
+    url: str
+    description: str = ""
+    events: Sequence[str] = ()
+    format: str = WebhookFormat.STANDARD
+
+
+@dataclass(frozen=True)
+class CreatedWebhook:
+    webhook: Webhook
+    secret: str
+
+
+def create_webhook(organisation: Organisation, webhook_input: WebhookInput) -> CreatedWebhook:
+    """Register a receiver after checking its address (no private or reserved destination).
+
+    The signing secret is returned once, here; afterwards only the receiver knows it.
+    """
+    errors = []
+    try:
+        webhooks.check_url(webhook_input.url)
+    except webhooks.UnsafeDestination as error:
+        errors.append(("url", str(error)))
+    if webhook_input.format not in WebhookFormat.values:
+        errors.append(("format", f"Choose one of: {', '.join(WebhookFormat.values)}."))
+    if len(webhook_input.events) > MAX_EVENTS:
+        errors.append(("events", f"At most {MAX_EVENTS} event types."))
+    for index, event in enumerate(webhook_input.events):
+        if not EVENT_PATTERN.match(event):
+            errors.append((f"events.{index}", "Give an event type such as case.opened."))
+    if len(webhook_input.description) > 200:
+        errors.append(("description", "At most 200 characters."))
+    if errors:
+        raise InvalidInput.from_pairs("The webhook is not valid.", errors)
+    secret = webhooks.new_secret()
+    webhook = Webhook.objects.create(
+        organisation=organisation,
+        url=webhook_input.url.strip(),
+        description=webhook_input.description.strip(),
+        events=list(dict.fromkeys(webhook_input.events)),
+        format=webhook_input.format,
+        secret=secret,
+    )
+    return CreatedWebhook(webhook, secret)
+
+
+def enqueue_event(
+    organisation: Organisation, event_type: str, data: dict, *, text: str, key: str
+) -> list[OutboxMessage]:
+    """Write one outbox message per webhook that wants ``event_type``, in the caller's transaction.
+
+    ``key`` names the fact (``case-12-opened``); each webhook's message key adds the
+    webhook, and is sent as ``webhook-id`` so the receiver can drop a repeat. ``text`` is
+    the one-line summary Slack-compatible receivers show.
+    """
+    messages = []
+    for webhook in Webhook.objects.for_org(organisation).filter(is_active=True):
+        if not webhook.wants(event_type):
+            continue
+        if webhook.format == WebhookFormat.SLACK:
+            body = {"text": text}
+        else:
+            body = {"type": event_type, "timestamp": timezone.now().isoformat(), "data": data}
+        message, _created = OutboxMessage.objects.get_or_create(
+            idempotency_key=f"{key}-webhook-{webhook.pk}",
+            defaults={
+                "organisation": organisation,
+                "kind": MessageKind.WEBHOOK,
+                "payload": {
+                    "webhook": webhook.pk,
+                    "type": event_type,
+                    "body": json.dumps(body, separators=(",", ":"), default=str),
+                },
+            },
+        )
+        messages.append(message)
+    return messages
+
+
+def _send_webhook(message: OutboxMessage) -> None:
+    """Sign and POST a webhook message; any refusal or failure raises (and is retried)."""
+    webhook = Webhook.objects.get(pk=message.payload["webhook"])
+    if not webhook.is_active:
+        raise webhooks.DeliveryFailed("the webhook is switched off")
+    body = message.payload["body"].encode()
+    timestamp = int(timezone.now().timestamp())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Heedback-Webhooks",
+        "webhook-id": message.idempotency_key,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": webhooks.sign(
+            webhook.secret, message.idempotency_key, timestamp, body
+        ),
+    }
+    webhooks.post(webhook.url, body, headers)

@@ -39,6 +39,7 @@ from heedback.loop.services.common import (
     now_or,
     settings_of,
 )
+from heedback.loop.services.events import publish
 from heedback.orgs.models import Membership, Organisation, Unit
 from heedback.orgs.selectors import managers_of
 
@@ -131,6 +132,7 @@ def _create_case(opening: CaseOpening, now: datetime) -> Case:
     )
     if opening.alert:
         alert(case, opening.alert, now=now, reason=_reason(opening))
+    publish(case, "case.opened", now=now)
     return case
 
 
@@ -440,6 +442,7 @@ def resolve_case(
         case.next_escalation_at = None
         fields = ["status", "resolution_code", "root_cause", "resolution_note", "resolved_at"]
         _touch(case, now, actor, [*fields, "next_escalation_at"])
+        publish(case, "case.resolved", now=now)
     return case
 
 
@@ -495,6 +498,7 @@ def reopen_case(case: Case, *, reason: str, actor: Actor, now: datetime | None =
                 reason=_("reopened"),
                 occasion=f"reopened-{case.reopened_count}",
             )
+        publish(case, "case.reopened", now=now, occasion=str(case.reopened_count))
     return case
 
 

@@ -18,6 +18,7 @@ from heedback.loop import emails
 from heedback.loop.choices import OPEN_STATUSES, EventKind
 from heedback.loop.models import Case, CaseEvent
 from heedback.loop.services.common import SYSTEM, due_after, managers_above, now_or, settings_of
+from heedback.loop.services.events import publish
 from heedback.orgs.models import Membership, Unit
 
 BATCH = 100
@@ -96,6 +97,7 @@ def escalate_case(case: Case, *, now: datetime) -> CaseEvent:
             "updated_at",
         ]
     )
+    publish(case, "case.escalated", now=now, occasion=str(level))
     return event
 
 
