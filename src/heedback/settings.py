@@ -161,6 +161,8 @@ if IS_PRODUCTION:
 NINJA_PAGINATION_PER_PAGE = 50
 
 CACHES = {"default": config.cache()}
+# Networks webhooks may reach although they are private (CIDRs); empty refuses them all.
+WEBHOOK_ALLOWED_NETWORKS = config.env_list("HEEDBACK_WEBHOOK_ALLOWED_NETWORKS", [])
 # Requests allowed per window, as (requests, seconds); 0 requests switches a limit off.
 RATE_LIMITS = {
     "api_key": config.env_limit("HEEDBACK_RATE_LIMIT_API_KEY", (6000, 60)),

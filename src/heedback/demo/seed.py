@@ -42,10 +42,11 @@ from heedback.collect.models import Answer, Response, SurveyLink
 from heedback.collect.services import answer_row, local_date_of, publish_and_open_links
 from heedback.core.errors import Conflict, InvalidInput
 from heedback.demo.comments import CommentWriter, tone_of
+from heedback.onboarding import create_organisation
 from heedback.orgs.choices import Role, UnitKind
 from heedback.orgs.models import Membership, Organisation, Unit
 from heedback.orgs.selectors import root_unit
-from heedback.orgs.services import add_member, create_organisation, create_unit, create_user
+from heedback.orgs.services import add_member, create_unit, create_user
 from heedback.surveys.definition import Question, SurveyDefinition, clean_answers
 from heedback.surveys.domains import DEFAULT_DOMAINS
 from heedback.surveys.models import Survey, SurveyVersion
