@@ -152,10 +152,15 @@ def baseline(path: Path, survey_id: int) -> dict:
 
 def _child(function_name: str, path: str, survey_id: int, queue: multiprocessing.Queue) -> None:
     function = globals()[function_name]
+    before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
     result = function(Path(path), survey_id)
     result["seconds"] = time.perf_counter() - started
-    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    # SQLite runs inside the process, so its CPU time is the whole work, whatever else
+    # the shared machine is running at the same moment.
+    result["cpu"] = (usage.ru_utime - before.ru_utime) + (usage.ru_stime - before.ru_stime)
+    result["peak_mb"] = usage.ru_maxrss / 1024
     queue.put(result)
 
 
@@ -202,10 +207,15 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
     rows = [
         (
             f"Import of {ROWS:,} rows ({size_mb:.0f} MB CSV, {connection.vendor}), check pass "
-            "then write pass",
+            "then write pass, wall time",
             f"{mine['seconds']:.1f} s ({ROWS / mine['seconds']:,.0f} rows/s) vs "
             f"{first['seconds']:.1f} s for pandas.read_csv + bulk_create",
             f"{ratio:.2f}× the baseline's time (goal: under 2×)",
+        ),
+        (
+            "The same, CPU time of each process (robust to other load on the machine)",
+            f"{mine['cpu']:.1f} s vs {first['cpu']:.1f} s",
+            f"{mine['cpu'] / first['cpu']:.2f}× the baseline's CPU time",
         ),
         (
             "Peak memory (max RSS of the process, Django included)",
@@ -214,7 +224,7 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
         ),
         (
             "Importing the same file again (every row a duplicate)",
-            f"{again['seconds']:.1f} s, 0 created",
+            f"{again['seconds']:.1f} s ({again['cpu']:.1f} s CPU), 0 created",
             f"{again['seconds'] / first['seconds']:.2f}× the baseline's time",
         ),
     ]
@@ -225,5 +235,22 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
         "baseline does none of that. Both insert 1,000 rows (and their answers) per",
         "transaction. Our memory is bounded: the file is read in chunks of 1,000 rows; the",
         "baseline holds the whole file in a DataFrame.",
+        "",
+        f"Load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
+        "(other sessions share the machine); the CPU-time ratio is the one to trust.",
+        "",
+        "Known limit, on SQLite: `submit_batch` looks up a chunk's 1,000 keys with",
+        "`idempotency_key IN (…)`, and SQLite's planner then scans all of the survey's",
+        "responses through the (survey, submitted_at) index, so each chunk costs more than",
+        "the last (measured: 7 ms for the lookup at the first chunk, 90 ms at 80,000 rows).",
+        "The importer's own dry-run lookup reads the keys from `json_each` and stays flat;",
+        "`collect.services._store_batch` needs the same change before 1,000,000 rows import",
+        "in linear time on SQLite (PostgreSQL plans `= ANY(…)` on the unique index).",
     ]
+    if ROWS < 1_000_000:
+        notes += [
+            "",
+            f"Measured at {ROWS:,} rows: the 1,000,000-row run did not finish within this",
+            "session on the shared machine, because of the lookup above.",
+        ]
     return rows, notes
