@@ -229,7 +229,7 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
         ),
     ]
     notes = [
-        "Ours checks every row with the survey's own rules (`build_response`), recodes",
+        "Ours checks every row with the survey's own rules (the service's validation), recodes",
         "values, resolves units by name, derives an idempotency key per row and stores",
         "through `submit_batch`, which looks up existing keys before each insert. The",
         "baseline does none of that. Both insert 1,000 rows (and their answers) per",
