@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from heedback.collect.models import Answer, Response, SurveyLink
+from heedback.collect.models import Answer, ImportJob, ImportMapping, Response, SurveyLink
 
 
 @admin.register(SurveyLink)
@@ -33,3 +33,20 @@ class ResponseAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """Operators follow imports here; jobs are started from the survey's import page."""
+
+    list_display = ["id", "organisation", "survey", "status", "created_at"]
+    list_filter = ["organisation", "status"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(ImportMapping)
+class ImportMappingAdmin(admin.ModelAdmin):
+    list_display = ["name", "organisation", "survey"]
+    list_filter = ["organisation"]
