@@ -588,3 +588,35 @@ def test_a_read_outside_any_transaction_is_exact_too():
     assert not connection.in_atomic_block
     assert_metric_matches(world, (("nps", "nps"), "month", None, None, (None, None)))
     assert_metric_matches(world, (("nps", "nps"), "unit", "north", None, (None, None)))
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite's in-memory test database has one writer"
+)
+@pytest.mark.django_db(transaction=True)
+def test_workers_and_a_rebuild_at_once_while_responses_arrive_count_each_response_once():
+    world = World()
+    stop = threading.Event()
+
+    def worker() -> None:
+        try:
+            while not stop.is_set():
+                services.refresh_rollups(batch_size=3)
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=worker) for _ in range(3)]
+    for thread in workers:
+        thread.start()
+    for day in range(12):
+        world.bulk([Planned("south", day, 12, "web", (("nps", day % 11),)) for _ in range(4)])
+        world.submit(Planned("north_b", day, 13, "qr", (("nps", 10),)))
+        if day == 6:
+            services.rebuild_rollups(world.organisation, chunk_size=5)
+    stop.set()
+    for thread in workers:
+        thread.join(30)
+    services.refresh_rollups()
+    services.refresh_rollups()
+    assert_rollups_hold_everything(world)
+    assert_metric_matches(world, (("nps", "nps"), "day", None, None, (None, None)))
