@@ -279,20 +279,39 @@ def tail_conditions(organisation_id: int) -> list[Q]:
     Two disjoint parts, read as two branches: above the watermark and not in the ledger;
     inside the range a running rebuild has not recounted yet. Every bound is a subquery of
     the same statement, so it describes the very snapshot the rollup rows are read from.
-    The watermark is also given as a constant read just before (``_watermark_hint``): it
-    can only be lower than the real one, so it changes nothing but lets the planner see
-    that the range is small and walk the primary key.
     """
+    return [part.responses for part in _tail_parts(organisation_id)]
+
+
+@dataclass(frozen=True)
+class _TailPart:
+    """One part of the tail: the condition on responses, and the same bounds on answers.
+
+    The answers' bounds only repeat what the responses imply; they let the planner reach
+    the answers through their index by a short range, rather than hash every answer to a
+    question (which PostgreSQL prefers from a few thousand tail responses on).
+    """
+
+    responses: Q
+    answers: Q
+
+
+def _tail_parts(organisation_id: int) -> list[_TailPart]:
+    # The watermark also comes as a constant read just before: it can only be lower than
+    # the one the statement sees, so it changes nothing but the planner's estimate.
+    hint = _watermark_hint()
     watermark = RollupState.objects.filter(pk=STATE_ID).values("watermark")[:1]
     listed = CountedResponse.objects.filter(response_id=OuterRef("pk"))
     rebuild = RollupRebuild.objects.filter(organisation_id=organisation_id)
+    done, upto = Subquery(rebuild.values("done_id")[:1]), Subquery(rebuild.values("upto_id")[:1])
     return [
-        Q(pk__gt=_watermark_hint())
-        & Q(pk__gt=Coalesce(Subquery(watermark), Value(0)))
-        & ~Exists(listed),
-        Q(
-            pk__gt=Subquery(rebuild.values("done_id")[:1]),
-            pk__lte=Subquery(rebuild.values("upto_id")[:1]),
+        _TailPart(
+            Q(pk__gt=hint) & Q(pk__gt=Coalesce(Subquery(watermark), Value(0))) & ~Exists(listed),
+            Q(answers__response_id__gt=hint),
+        ),
+        _TailPart(
+            Q(pk__gt=done, pk__lte=upto),
+            Q(answers__response_id__gt=done, answers__response_id__lte=upto),
         ),
     ]
 
@@ -301,33 +320,37 @@ def _watermark_hint() -> int:
     return RollupState.objects.filter(pk=STATE_ID).values_list("watermark", flat=True).first() or 0
 
 
-def _tail_responses(scope: Scope) -> list[QuerySet[Response]]:
-    """Return the scope's responses not rolled up yet, as one queryset per tail part."""
+def _tail_responses(scope: Scope) -> list[tuple[QuerySet[Response], Q]]:
+    """Return the scope's responses not rolled up yet, per tail part, with its answer bounds."""
     responses = Response.objects.filter(
         _unit_filter(scope, "unit__path"),
         _between("local_date", scope.date_from, scope.date_to),
         organisation_id=scope.organisation_id,
         survey_id=scope.survey_id,
     )
-    return [responses.filter(condition) for condition in tail_conditions(scope.organisation_id)]
+    return [
+        (responses.filter(part.responses), part.answers)
+        for part in _tail_parts(scope.organisation_id)
+    ]
 
 
 def _answer_tail(scope: Scope, group_by: str, question_keys: list[str]) -> list[QuerySet]:
     """Count the tail's answers per group and question, joined from the responses.
 
     The join starts from the (few) tail responses and reaches their answers through the
-    answers' (response, question) index, never through the answers of everyone.
+    answers' index, never through the answers of everyone. (The answer conditions sit in
+    one ``filter`` call, so that they constrain the same join.)
     """
     histogram = {
         column: Count("answers__id", filter=Q(answers__number=value))
         for column, value in zip(_HISTOGRAM, HISTOGRAM_VALUES, strict=True)
     }
     return [
-        responses.filter(answers__question_key__in=question_keys)
+        responses.filter(bounds & Q(answers__question_key__in=question_keys))
         .values(raw_group=_response_group(group_by), key=F("answers__question_key"))
         .annotate(total=Count("answers__id"), **histogram)
         .order_by()
-        for responses in _tail_responses(scope)
+        for responses, bounds in _tail_responses(scope)
     ]
 
 
@@ -340,19 +363,20 @@ def _response_tail(scope: Scope, group_by: str) -> list[QuerySet]:
         )
         .annotate(total=Count("id"), **zeros)
         .order_by()
-        for responses in _tail_responses(scope)
+        for responses, _bounds in _tail_responses(scope)
     ]
 
 
 def _option_tail(scope: Scope, question_keys: list[str]) -> list[QuerySet]:
     # Each distinct list of chosen options (JSON text) with how many chose it; the few
     # lists are unpacked in Python, which needs no per-database JSON functions.
+    chosen = Q(answers__choices__isnull=False)
     return [
-        responses.filter(answers__question_key__in=question_keys, answers__choices__isnull=False)
+        responses.filter(bounds & chosen & Q(answers__question_key__in=question_keys))
         .values(key=F("answers__question_key"), option=Cast("answers__choices", TextField()))
         .annotate(chosen=Count("answers__id"), raw=Value(True))
         .order_by()
-        for responses in _tail_responses(scope)
+        for responses, bounds in _tail_responses(scope)
     ]
 
 
