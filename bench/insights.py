@@ -59,7 +59,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def run() -> tuple[list[tuple[str, str, str]], list[str]]:
     """Return the rows of this section and its notes (called by bench/run.py)."""
     rows: list[tuple[str, str, str]] = []
-    notes: list[str] = []
+    sizes = ",".join(str(size) for size in SIZES)
+    notes: list[str] = [f"Sizes measured: `HEEDBACK_BENCH_INSIGHTS_SIZES={sizes}`.", ""]
     for database in DATABASES:
         result = _measure_in_child(database)
         if result is None:
