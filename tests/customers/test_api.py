@@ -223,3 +223,21 @@ def test_another_organisation_sees_nothing(make_api_client, other_organisation, 
         },
     )
     assert response.status_code == 422
+
+
+def test_the_openapi_document_describes_one_object_or_a_list(api):
+    document = api.get("/api/openapi.json").json()
+    body = document["paths"]["/api/v1/customers"]["post"]["requestBody"]
+    choices = body["content"]["application/json"]["schema"]["oneOf"]
+    assert choices[0]["title"] == "CustomerIn"
+    assert choices[0]["properties"]["temperament"]["anyOf"][0]["enum"] == [
+        "blue",
+        "gold",
+        "green",
+        "orange",
+    ]
+    assert choices[1] == {"type": "array", "items": choices[0], "maxItems": 1000}
+    interactions = document["paths"]["/api/v1/interactions"]["post"]["requestBody"]
+    item = interactions["content"]["application/json"]["schema"]["oneOf"][0]
+    assert item["required"] == ["external_id", "customer", "kind", "occurred_at"]
+    assert "lapsed" in document["components"]["schemas"]["CustomerOut"]["properties"]

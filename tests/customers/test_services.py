@@ -217,3 +217,43 @@ def test_a_merged_customer_temperament_cannot_be_set(organisation, make_customer
     privacy.merge_customers(one, two, actor=admin.user)
     with pytest.raises(NotFound):
         services.set_temperament(two, "blue", actor=admin.user)
+
+
+def test_a_dry_run_reports_what_a_real_run_would_do_and_stores_nothing(organisation, make_customer):
+    make_customer("C-1")
+    services.record_interaction(
+        organisation, InteractionInput("stored", "C-1", "visit", NOW - timedelta(days=9))
+    )
+    items = [
+        InteractionInput("new", "C-1", "visit", NOW - timedelta(days=1)),
+        InteractionInput("stored", "C-1", "visit", NOW - timedelta(days=9)),
+        InteractionInput("new", "C-1", "visit", NOW - timedelta(days=1)),
+        InteractionInput("who", "C-404", "visit", NOW - timedelta(days=1)),
+        InteractionInput("when", "C-1", "visit", NOW + timedelta(days=400)),
+    ]
+    checked = services.check_interactions(organisation, items, now=NOW)
+    assert [result.status for result in checked] == [
+        "created",
+        "duplicate",
+        "duplicate",
+        "invalid",
+        "invalid",
+    ]
+    assert checked[1].id == Interaction.objects.get(external_id="stored").pk
+    assert checked[2].id is None
+    assert checked[3].errors == {"customer": ["no customer with this external id"]}
+    assert Interaction.objects.count() == 1
+    real = services.record_interactions(organisation, items, now=NOW)
+    assert [result.status for result in real] == [result.status for result in checked]
+
+
+def test_a_merged_record_email_still_leads_to_the_survivor(organisation, make_customer, admin):
+    survivor = make_customer("C-1", email="new@example.com")
+    duplicate = make_customer(None, email="old@example.com")
+    privacy.merge_customers(survivor, duplicate, actor=admin.user)
+    found, created = services.upsert_customer(
+        organisation, CustomerInput(email="old@example.com", name="Ann")
+    )
+    assert (found.pk, created) == (survivor.pk, False)
+    assert (found.email, found.name) == ("new@example.com", "Ann")
+    assert Customer.objects.filter(merged_into__isnull=True).count() == 1

@@ -65,9 +65,12 @@ def test_an_htmx_search_gets_only_the_results(admin_client, regulars):
 
 
 def test_the_list_query_count_is_locked(admin_client, regulars, django_assert_num_queries):
-    # session, user, membership, tiers, count, page, status counts, units of the filter
-    with django_assert_num_queries(8):
+    # session, user, membership, tiers, status counts (which give the total), page,
+    # units of the filter; a filtered list counts its matches too (one more)
+    with django_assert_num_queries(7):
         admin_client.get("/o/acme/customers/")
+    with django_assert_num_queries(8):
+        admin_client.get("/o/acme/customers/", {"status": "lapsed"})
 
 
 def test_the_customer_page_explains_the_lapse_and_shows_the_timeline(admin_client, regulars):
@@ -267,3 +270,39 @@ def test_loyalty_page_on_hand_worked_numbers(
     assert 'data-testid="value-of-points">2,500.00' in html  # 10 customers × 250
     assert 'data-testid="steady-gain">33.3%' in html  # 0.20 / 0.15 − 1
     assert "25% to 85%" in html
+
+
+def test_loyalty_figures_are_counted_once_a_day(
+    admin_client, organisation, make_customer, add_visits, now
+):
+    from heedback.customers.models import LoyaltySnapshot
+
+    customer = make_customer("Y-1")
+    add_visits(customer, [now - timedelta(days=500), now - timedelta(days=100)])
+    assert services.refresh_loyalty() == 4  # one per period length offered
+    assert services.refresh_loyalty() == 0  # done for today
+    assert LoyaltySnapshot.objects.count() == 4
+    add_visits(make_customer("Y-2"), [now - timedelta(days=400)])
+    html = admin_client.get("/o/acme/customers/loyalty/").content.decode()
+    # The page reads today's count: the late arrival shows tomorrow.
+    assert "1 of 1 came back" in html
+
+
+def test_the_loyalty_page_shows_the_newest_count_rather_than_wait(admin_client, organisation):
+    from heedback.customers.models import LoyaltySnapshot
+    from heedback.customers.selectors import today_in
+
+    yesterday = today_in(organisation) - timedelta(days=1)
+    LoyaltySnapshot.objects.create(
+        organisation=organisation,
+        period_months=12,
+        end_day=yesterday,
+        previous_customers=40,
+        retained_customers=30,
+        current_customers=50,
+        current_revenue=Decimal("5000"),
+    )
+    html = admin_client.get("/o/acme/customers/loyalty/").content.decode()
+    assert "30 of 40 came back" in html
+    assert 'data-testid="revenue">100.00' in html
+    assert LoyaltySnapshot.objects.count() == 1  # nothing counted while the page waited

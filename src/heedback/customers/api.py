@@ -32,20 +32,32 @@ router = Router(tags=["customers"])
 OneOrMany = dict[str, Any] | list[Any]
 
 
+def _inlined(schema: dict, definitions: dict) -> dict:
+    """Return ``schema`` with its ``$defs`` references replaced by the definitions."""
+    if isinstance(schema, dict):
+        if "$ref" in schema:
+            return _inlined(definitions[schema["$ref"].rsplit("/", 1)[-1]], definitions)
+        return {key: _inlined(value, definitions) for key, value in schema.items()}
+    if isinstance(schema, list):
+        return [_inlined(item, definitions) for item in schema]
+    return schema
+
+
 def _one_or_many(schema: type[BaseModel]) -> dict:
-    """Document a body that is one object of ``schema`` or a list of them."""
-    reference = {"$ref": f"#/components/schemas/{schema.__name__}"}
+    """Document a body that is one object of ``schema`` or a list of them.
+
+    The body is read as plain JSON so that each item of a list is checked on its own (one
+    bad item fails only itself); the document still shows the item's schema.
+    """
+    generated = schema.model_json_schema()
+    definitions = generated.pop("$defs", {})
+    item = _inlined(generated, definitions)
     return {
         "requestBody": {
             "required": True,
             "content": {
                 "application/json": {
-                    "schema": {
-                        "oneOf": [
-                            reference,
-                            {"type": "array", "items": reference, "maxItems": 1000},
-                        ]
-                    }
+                    "schema": {"oneOf": [item, {"type": "array", "items": item, "maxItems": 1000}]}
                 }
             },
         }

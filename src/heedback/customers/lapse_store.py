@@ -28,11 +28,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from heedback.customers import lapse
 from heedback.customers.models import Customer, Interaction, LapseSettings
+from heedback.orgs.models import Organisation
 
 CHUNK_SIZE = 5000
 
@@ -83,7 +84,7 @@ UPDATE {customer} c SET
     lapse_stale = false,
     lapse_computed_at = %(now)s
 FROM judged j
-WHERE c.id = j.id
+WHERE c.id = j.id AND c.id = ANY(%(ids)s::bigint[])
 """
 
 _SQLITE_READ = "SELECT customer_id, occurred_at FROM {interaction} WHERE customer_id IN ({marks})"
@@ -117,6 +118,9 @@ def _store_postgres(customer_ids: list[int], rule: lapse.LapseRule) -> None:
         interaction=Interaction._meta.db_table, customer=Customer._meta.db_table
     )
     with connection.cursor() as cursor:
+        # The statement is cheap per row but its estimated cost is high enough to trigger
+        # JIT compilation, which costs more than it saves on a chunk (measured: ~70 ms).
+        cursor.execute("SET LOCAL jit = off")
         cursor.execute(
             sql,
             {
@@ -186,12 +190,14 @@ def refresh_stale_chunk(organisation_id: int, rule: lapse.LapseRule, size: int) 
 
 
 def stale_organisations() -> list[int]:
-    """Return the organisations with customers waiting for a refresh."""
+    """Return the organisations with customers waiting for a refresh.
+
+    One probe of the partial index per organisation: cheap every two seconds whatever
+    the planner's statistics say about how many customers are stale.
+    """
+    stale = Customer.objects.filter(organisation=OuterRef("pk"), lapse_stale=True)
     return list(
-        Customer.objects.filter(lapse_stale=True)
-        .order_by()
-        .values_list("organisation_id", flat=True)
-        .distinct()
+        Organisation.objects.filter(Exists(stale)).order_by("pk").values_list("pk", flat=True)
     )
 
 

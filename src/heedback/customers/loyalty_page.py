@@ -11,7 +11,7 @@ from django.http import QueryDict
 from django.utils import formats
 from django.utils.translation import gettext as _
 
-from heedback.customers import economics, selectors
+from heedback.customers import economics, selectors, services
 from heedback.customers.forms import LoyaltyForm
 from heedback.insights.metrics import wilson_interval
 from heedback.orgs.models import Organisation
@@ -35,15 +35,15 @@ def loyalty_context(organisation: Organisation, data: QueryDict | None) -> dict[
     assumptions = form.assumptions()
     if data is None:
         form = LoyaltyForm(initial=LoyaltyForm.initial_for(assumptions))
-    periods = selectors.periods_ending(
-        organisation, selectors.today_in(organisation), assumptions.period_months
-    )
-    activity = selectors.activity(organisation, periods)
+    counted = services.latest_loyalty_activity(organisation, assumptions.period_months)
+    activity, counted_at = counted.activity, counted.counted_at
+    periods = selectors.periods_ending(organisation, counted.end_day, assumptions.period_months)
     figures = economics.compute(activity, assumptions)
     return {
         "form": form,
         "assumptions": assumptions,
         "periods": periods,
+        "counted_at": counted_at,
         "activity": activity,
         "figures": figures,
         "display": _display(activity, assumptions, figures),

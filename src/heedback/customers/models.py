@@ -12,14 +12,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from heedback.customers import lapse
+from heedback.customers import economics, lapse
 from heedback.customers.choices import (
     InteractionKind,
     LapseBasis,
     Temperament,
     TemperamentSource,
 )
-from heedback.orgs.models import OrgOwned, Unit
+from heedback.orgs.models import Organisation, OrgOwned, Unit
 
 
 class Customer(OrgOwned):
@@ -31,6 +31,11 @@ class Customer(OrgOwned):
     An erased customer keeps its anonymous interactions, so figures stay whole.
     """
 
+    # Every index costs each write of the lapse fields (a rebuild rewrites every row), so
+    # the organisation has none of its own: the composite indexes below start with it.
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     external_id = models.CharField(_("external id"), max_length=200, blank=True)
     email = models.EmailField(_("email"), max_length=254, blank=True)
     name = models.CharField(_("name"), max_length=200, blank=True)
@@ -45,11 +50,21 @@ class Customer(OrgOwned):
     temperament = models.CharField(_("temperament"), max_length=10, choices=Temperament, blank=True)
     temperament_source = models.CharField(max_length=10, choices=TemperamentSource, blank=True)
     temperament_set_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # a partial index below: most customers have none
     )
     temperament_set_at = models.DateTimeField(null=True, blank=True)
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_records"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_records",
+        db_index=False,  # a partial index below: few records are merged
     )
     erased_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -86,13 +101,29 @@ class Customer(OrgOwned):
             ),
         ]
         indexes = [
-            models.Index(fields=["organisation", "lapse_at"], name="customer_lapse_at"),
+            # With the id, so that lists ordered by lapse (and id) read the index in order.
+            models.Index(fields=["organisation", "lapse_at", "id"], name="customer_lapse_at_id"),
             models.Index(fields=["organisation", "at_risk_at"], name="customer_at_risk_at"),
             models.Index(
                 fields=["organisation", "last_interaction_at"], name="customer_last_interaction"
             ),
             models.Index(
                 fields=["organisation"], condition=Q(lapse_stale=True), name="customer_lapse_stale"
+            ),
+            models.Index(
+                fields=["organisation", "value_tier"],
+                condition=~Q(value_tier=""),
+                name="customer_value_tier",
+            ),
+            models.Index(
+                fields=["merged_into"],
+                condition=Q(merged_into__isnull=False),
+                name="customer_merged_into",
+            ),
+            models.Index(
+                fields=["temperament_set_by"],
+                condition=Q(temperament_set_by__isnull=False),
+                name="customer_temperament_set_by",
             ),
         ]
 
@@ -133,6 +164,9 @@ class Interaction(OrgOwned):
     """
 
     # Indexed by (customer, occurred_at) below, which serves lookups by customer as well.
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="interactions", db_index=False
     )
@@ -140,7 +174,12 @@ class Interaction(OrgOwned):
         Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     staff = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # a partial index below
     )
     kind = models.CharField(_("kind"), max_length=24, choices=InteractionKind)
     occurred_at = models.DateTimeField(_("when"))
@@ -164,7 +203,14 @@ class Interaction(OrgOwned):
         ]
         indexes = [
             models.Index(fields=["customer", "occurred_at"], name="interaction_customer_time"),
-            models.Index(fields=["organisation", "occurred_at"], name="interaction_org_time"),
+            # With the customer, so that counting active customers in a period (loyalty
+            # figures) reads the index alone.
+            models.Index(
+                fields=["organisation", "occurred_at", "customer"], name="interaction_org_time"
+            ),
+            models.Index(
+                fields=["staff"], condition=Q(staff__isnull=False), name="interaction_staff"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -276,3 +322,39 @@ class TemperamentGuidance(OrgOwned):
 
     def __str__(self) -> str:
         return self.temperament
+
+
+class LoyaltySnapshot(OrgOwned):
+    """The activity behind the loyalty page for two periods ending on one day (derived).
+
+    Counting the active customers of two years of interactions reads every interaction of
+    the period, too much for a page view; the worker counts once a day per period length
+    (``services.refresh_loyalty``), and the page reads the row.
+    """
+
+    period_months = models.PositiveSmallIntegerField()
+    end_day = models.DateField()
+    previous_customers = models.PositiveIntegerField()
+    retained_customers = models.PositiveIntegerField()
+    current_customers = models.PositiveIntegerField()
+    current_revenue = models.DecimalField(max_digits=18, decimal_places=2)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "period_months", "end_day"], name="loyalty_snapshot_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period_months} months to {self.end_day}"
+
+    def activity(self) -> economics.Activity:
+        """Return the counts as the pure module's value."""
+        return economics.Activity(
+            previous_customers=self.previous_customers,
+            retained_customers=self.retained_customers,
+            current_customers=self.current_customers,
+            current_revenue=float(self.current_revenue),
+        )

@@ -10,22 +10,30 @@ from __future__ import annotations
 import time
 import zoneinfo
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from heedback.core.errors import Conflict, InvalidInput, NotFound, ServiceError
 from heedback.customers import lapse, lapse_store
 from heedback.customers.choices import Temperament, TemperamentSource
+from heedback.customers.economics import Activity
 from heedback.customers.inputs import CustomerInput, InteractionInput
-from heedback.customers.models import Customer, Interaction, LapseSettings, TemperamentGuidance
+from heedback.customers.models import (
+    Customer,
+    Interaction,
+    LapseSettings,
+    LoyaltySnapshot,
+    TemperamentGuidance,
+)
+from heedback.customers.selectors import activity, periods_ending, today_in
 from heedback.orgs.models import Organisation, Unit
 from heedback.orgs.services import record_audit
 
@@ -133,13 +141,21 @@ class _CustomerBook:
             .values_list("pk", "merged_into_id")
             .order_by()
         )
-        by_email = dict(
-            Customer.objects.filter(
-                organisation=organisation, email__in=emails, merged_into__isnull=True
-            )
-            .values_list("email", "pk")
-            .order_by()
-        )
+        # A live record's email wins; a merged record's email leads to its survivor, so
+        # that a system still sending the old address does not recreate the duplicate.
+        by_email: dict[str, int] = {}
+        self.merged_emails: set[str] = set()
+        for email, pk, merged_into in (
+            Customer.objects.filter(organisation=organisation, email__in=emails)
+            .order_by("pk")
+            .values_list("email", "pk", "merged_into_id")
+        ):
+            if merged_into is None:
+                by_email[email] = pk
+                self.merged_emails.discard(email)
+            elif email not in by_email:
+                by_email[email] = merged_into
+                self.merged_emails.add(email)
         targets = {tombstones.get(pk, pk) for pk in by_external.values()} | set(by_email.values())
         locked = {
             customer.pk: customer
@@ -195,6 +211,9 @@ def _store_customers(
         except Conflict as error:
             results[index] = _invalid(index, error)
             continue
+        if item.email in book.merged_emails:
+            # Found by a merged record's address: the survivor keeps its own.
+            item = replace(item, provided=item.provided - {"email"})
         if customer is None:
             customer = Customer(organisation=organisation, created_at=now, updated_at=now)
             _apply(customer, item, now)
@@ -317,6 +336,70 @@ def record_interactions(
     marked stale in the same transaction.
     """
     now = now or timezone.now()
+    results, prepared, directory = _prepare_interactions(organisation, items, now)
+    if prepared:
+        stored = _retrying(lambda: _store_interactions(organisation, prepared, directory, now))
+        results.update(stored)
+    return [results[index] for index in range(len(items))]
+
+
+def check_interactions(
+    organisation: Organisation,
+    items: Sequence[InteractionInput | ServiceError],
+    *,
+    now: datetime | None = None,
+) -> list[ItemResult]:
+    """Report what ``record_interactions`` would do with a batch, storing nothing.
+
+    For an importer's dry run: ``created`` means "would be created"; ``duplicate`` names
+    the stored interaction, or has no id when an earlier item of the batch has the same
+    external id; ``invalid`` carries the same errors as a real run (impossible dates,
+    unknown customers, units or staff).
+    """
+    now = now or timezone.now()
+    results, prepared, _directory = _prepare_interactions(organisation, items, now)
+    stored = dict(
+        Interaction.objects.filter(
+            organisation=organisation,
+            external_id__in={item.external_id for item in prepared.values()},
+        )
+        .order_by()
+        .values_list("external_id", "pk")
+    )
+    known = set(
+        Customer.objects.filter(
+            organisation=organisation,
+            external_id__in={item.customer_external_id for item in prepared.values()},
+        )
+        .order_by()
+        .values_list("external_id", flat=True)
+    )
+    seen: set[str] = set()
+    for index, item in prepared.items():
+        if item.external_id in stored:
+            results[index] = ItemResult(index, ItemStatus.DUPLICATE, stored[item.external_id])
+        elif item.external_id in seen:
+            results[index] = ItemResult(index, ItemStatus.DUPLICATE)
+        elif item.customer_external_id not in known:
+            error = InvalidInput.from_pairs(
+                _("The interaction is not valid."),
+                [("customer", _("no customer with this external id"))],
+            )
+            results[index] = _invalid(index, error)
+        else:
+            results[index] = ItemResult(index, ItemStatus.CREATED)
+        seen.add(item.external_id)
+    return [results[index] for index in range(len(items))]
+
+
+def _prepare_interactions(
+    organisation: Organisation, items: Sequence[InteractionInput | ServiceError], now: datetime
+) -> tuple[dict[int, ItemResult], dict[int, InteractionInput], _Directory]:
+    """Check each item on its own and against the organisation's units and staff.
+
+    Return the results of the items found invalid, the valid items by index, and the
+    directory of units and staff they name.
+    """
     zone = zoneinfo.ZoneInfo(organisation.time_zone)
     results: dict[int, ItemResult] = {}
     prepared: dict[int, InteractionInput] = {}
@@ -339,10 +422,7 @@ def record_interactions(
             error = InvalidInput.from_pairs(_("The interaction is not valid."), problems)
             results[index] = _invalid(index, error)
             del prepared[index]
-    if prepared:
-        stored = _retrying(lambda: _store_interactions(organisation, prepared, directory, now))
-        results.update(stored)
-    return [results[index] for index in range(len(items))]
+    return results, prepared, directory
 
 
 def _with_time(item: InteractionInput, occurred_at: datetime) -> InteractionInput:
@@ -391,10 +471,14 @@ def _store_interactions(
     directory: _Directory,
     now: datetime,
 ) -> dict[int, ItemResult]:
+    # No ordering: the model's default (by time) would lead SQLite to walk the whole
+    # organisation's interactions in time order instead of looking the ids up.
     stored = dict(
         Interaction.objects.filter(
             organisation=organisation, external_id__in={item.external_id for item in items.values()}
-        ).values_list("external_id", "pk")
+        )
+        .order_by()
+        .values_list("external_id", "pk")
     )
     customers = lock_customers_by_external_id(
         organisation, {item.customer_external_id for item in items.values()}
@@ -455,9 +539,11 @@ def lock_customers_by_external_id(
     order, as every writer of customers' interactions does, so two writers never deadlock.
     Call inside a transaction.
     """
-    rows = Customer.objects.filter(
-        organisation=organisation, external_id__in=external_ids
-    ).values_list("external_id", "pk", "merged_into_id")
+    rows = (
+        Customer.objects.filter(organisation=organisation, external_id__in=external_ids)
+        .order_by()
+        .values_list("external_id", "pk", "merged_into_id")
+    )
     target = {external_id: merged_into or pk for external_id, pk, merged_into in rows}
     locked = set(
         Customer.objects.filter(pk__in=set(target.values()), merged_into__isnull=True)
@@ -589,3 +675,105 @@ def recompute_lapse(
         if step == 0:
             break
     return judged
+
+
+# --- loyalty figures ---------------------------------------------------------------------
+
+#: The period lengths the loyalty page offers, in months.
+LOYALTY_PERIODS = (12, 6, 3, 1)
+#: Snapshots older than this are deleted by the daily refresh.
+LOYALTY_KEPT_DAYS = 7
+
+
+def loyalty_activity(
+    organisation: Organisation, months: int, end_day: date
+) -> tuple[Activity, datetime]:
+    """Return the activity of the two periods ending on ``end_day``, and when it was counted.
+
+    Counted once a day (by the worker, or by the first page view of the day when the
+    worker has not got there yet) and stored; later readers get the stored row.
+    """
+    snapshot = LoyaltySnapshot.objects.filter(
+        organisation=organisation, period_months=months, end_day=end_day
+    ).first()
+    if snapshot is None:
+        counted = activity(organisation, periods_ending(organisation, end_day, months))
+        try:
+            with transaction.atomic():
+                snapshot, _created = LoyaltySnapshot.objects.get_or_create(
+                    organisation=organisation,
+                    period_months=months,
+                    end_day=end_day,
+                    defaults={
+                        "previous_customers": counted.previous_customers,
+                        "retained_customers": counted.retained_customers,
+                        "current_customers": counted.current_customers,
+                        "current_revenue": round(counted.current_revenue, 2),
+                    },
+                )
+        except IntegrityError:  # another process stored the same day meanwhile
+            snapshot = LoyaltySnapshot.objects.get(
+                organisation=organisation, period_months=months, end_day=end_day
+            )
+    return snapshot.activity(), snapshot.computed_at
+
+
+@dataclass(frozen=True)
+class CountedActivity:
+    activity: Activity
+    end_day: date  # the periods end at the start of this day
+    counted_at: datetime
+
+
+def latest_loyalty_activity(organisation: Organisation, months: int) -> CountedActivity:
+    """Return the newest counted activity for the page: today's, else the week's newest.
+
+    Counting reads every interaction of two periods (seconds at a million customers), so a
+    page never waits for it while yesterday's count is there; the worker counts today's.
+    Only an organisation counted for the first time waits, once.
+    """
+    today = today_in(organisation)
+    snapshot = (
+        LoyaltySnapshot.objects.filter(
+            organisation=organisation,
+            period_months=months,
+            end_day__gte=today - timedelta(days=LOYALTY_KEPT_DAYS),
+        )
+        .order_by("-end_day")
+        .first()
+    )
+    if snapshot is not None:
+        return CountedActivity(snapshot.activity(), snapshot.end_day, snapshot.computed_at)
+    activity_now, counted_at = loyalty_activity(organisation, months, today)
+    return CountedActivity(activity_now, today, counted_at)
+
+
+def refresh_loyalty(*, time_budget: float = REFRESH_TIME_BUDGET) -> int:
+    """Count today's loyalty figures of every organisation with interactions; return how many.
+
+    A periodic job: it does the work once a day per organisation and period length, and
+    is a few cheap look-ups the rest of the time.
+    """
+    deadline = time.monotonic() + time_budget
+    counted = 0
+    with_interactions = Organisation.objects.filter(
+        Exists(Interaction.objects.filter(organisation=OuterRef("pk")))
+    )
+    for organisation in with_interactions.order_by("pk"):
+        today = today_in(organisation)
+        done = set(
+            LoyaltySnapshot.objects.filter(organisation=organisation, end_day=today).values_list(
+                "period_months", flat=True
+            )
+        )
+        for months in LOYALTY_PERIODS:
+            if months in done:
+                continue
+            if time.monotonic() > deadline:
+                return counted
+            loyalty_activity(organisation, months, today)
+            counted += 1
+        LoyaltySnapshot.objects.filter(
+            organisation=organisation, end_day__lt=today - timedelta(days=LOYALTY_KEPT_DAYS)
+        ).delete()
+    return counted

@@ -58,8 +58,13 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     )
     now = timezone.now()
     visible = selectors.visible_customers(membership)
-    customers = selectors.filter_customers(visible, form.filters(), now)
-    page = Paginator(customers, CUSTOMERS_PER_PAGE).get_page(request.GET.get("page"))
+    filters = form.filters()
+    customers = selectors.filter_customers(visible, filters, now)
+    counts = selectors.lapse_counts(visible, now)
+    paginator = Paginator(customers, CUSTOMERS_PER_PAGE)
+    if filters == selectors.CustomerFilters():
+        paginator.count = counts["total"]  # known already: spare a second count
+    page = paginator.get_page(request.GET.get("page"))
     rows = [CustomerRow(customer, lapse.status_at(customer.rhythm(), now)) for customer in page]
     query = request.GET.copy()
     query.pop("page", None)
@@ -68,7 +73,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "rows": rows,
-        "counts": selectors.lapse_counts(visible, now),
+        "counts": counts,
         "query_string": query.urlencode(),
         "can_manage": membership.has(Permission.MANAGE_CUSTOMERS),
     }
