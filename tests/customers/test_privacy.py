@@ -112,7 +112,7 @@ def test_other_apps_plug_into_timeline_merge_erasure_and_export(
     notes_app.NOTES[duplicate.pk] = [(NOW - timedelta(days=5), f"{NAME} complained")]
 
     merge = privacy.merge_customers(survivor, duplicate, actor=admin.user)
-    assert merge.moved_elsewhere == {"notes": 1}
+    assert merge.moved_elsewhere == {"notes": 1, "responses": 0}
     page = timeline.assemble(survivor, timeline.TimelineWindow())
     assert [entry.kind for entry in page.entries] == ["merge", "note", "interaction", "note"]
     assert privacy.export_customer(survivor, actor=admin.user)["notes"] == [

@@ -83,9 +83,9 @@ def test_the_customer_page_explains_the_lapse_and_shows_the_timeline(admin_clien
 
 
 def test_the_customer_page_query_count_is_locked(admin_client, regulars, django_assert_num_queries):
-    # session, user, membership, customer, rule, interactions, merges, guidance: the same
-    # for any number of interactions (one page of the timeline)
-    with django_assert_num_queries(8):
+    # session, user, membership, customer, rule, interactions, merges, responses, guidance:
+    # the same for any number of interactions (one page of the timeline)
+    with django_assert_num_queries(9):
         admin_client.get(f"/o/acme/customers/{regulars['lapsed'].pk}/")
 
 

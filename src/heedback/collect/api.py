@@ -20,6 +20,8 @@ from heedback.collect.schemas import (
 )
 from heedback.core.api_support import requires
 from heedback.core.errors import InvalidInput
+from heedback.customers.models import Customer, Interaction
+from heedback.customers.selectors import customers_by_external_id, interactions_by_external_id
 from heedback.insights.selectors import MetricQuery, responses_in_scope
 from heedback.orgs.models import Organisation, Unit
 from heedback.orgs.permissions import Permission
@@ -31,14 +33,31 @@ router = Router(tags=["responses"])
 
 
 class Directory:
-    """The organisation's units and staff, looked up once for a whole request."""
+    """The organisation's units, staff, customers and interactions, looked up once a request.
+
+    ``know`` loads the customers and interactions a set of payloads names, so that a batch
+    costs two queries for them rather than two per item.
+    """
 
     def __init__(self, organisation: Organisation) -> None:
+        self.organisation = organisation
         self.units = {unit.pk: unit for unit in Unit.objects.for_org(organisation)}
         self.staff = {
             user.email.lower(): user
             for user in get_user_model().objects.filter(memberships__organisation=organisation)
         }
+        self.customers: dict[str, Customer] = {}
+        self.interactions: dict[str, Interaction] = {}
+
+    def know(self, payloads: list[ResponseIn]) -> None:
+        customer_ids = {p.customer.strip() for p in payloads if p.customer and p.customer.strip()}
+        interaction_ids = {
+            p.interaction.strip() for p in payloads if p.interaction and p.interaction.strip()
+        }
+        if customer_ids:
+            self.customers = customers_by_external_id(self.organisation, customer_ids)
+        if interaction_ids:
+            self.interactions = interactions_by_external_id(self.organisation, interaction_ids)
 
     def submission(self, survey: Survey, payload: ResponseIn) -> services.Submission:
         """Turn one validated payload into a Submission, noting unknown references as errors."""
@@ -52,6 +71,15 @@ class Directory:
             staff = self.staff.get(payload.staff.strip().lower())
             if staff is None:
                 errors.append(("staff", "no member with this email"))
+        customer = interaction = None
+        if payload.customer and payload.customer.strip():
+            customer = self.customers.get(payload.customer.strip())
+            if customer is None:
+                errors.append(("customer", "no customer with this external id"))
+        if payload.interaction and payload.interaction.strip():
+            interaction = self.interactions.get(payload.interaction.strip())
+            if interaction is None:
+                errors.append(("interaction", "no interaction with this external id"))
         if errors:
             raise InvalidInput.from_pairs("The response is not valid.", errors)
         return services.Submission(
@@ -65,6 +93,8 @@ class Directory:
             language=payload.language,
             staff=staff,
             external_id=payload.external_id,
+            customer=customer,
+            interaction=interaction,
         )
 
 
@@ -104,7 +134,9 @@ def _stored(response_id: int) -> dict:
 def submit_response(request: HttpRequest, survey_id: int, payload: ResponseIn):
     """Store a response; a repeat of the same ``idempotency_key`` returns the first one (200)."""
     survey = get_scoped_or_404(Survey, request.organisation, pk=survey_id)
-    submission = Directory(request.organisation).submission(survey, payload)
+    directory = Directory(request.organisation)
+    directory.know([payload])
+    submission = directory.submission(survey, payload)
     result = services.submit_response(submission)
     return Status(201 if result.created else 200, _stored(result.response.pk))
 
@@ -120,10 +152,20 @@ def submit_batch(request: HttpRequest, survey_id: int, payload: BatchIn):
     """
     survey = get_scoped_or_404(Survey, request.organisation, pk=survey_id)
     directory = Directory(request.organisation)
-    items: list = []
+    parsed: list = []
     for raw in payload.items:
         try:
-            items.append(directory.submission(survey, _parse_item(raw)))
+            parsed.append(_parse_item(raw))
+        except InvalidInput as error:
+            parsed.append(error)
+    directory.know([item for item in parsed if isinstance(item, ResponseIn)])
+    items: list = []
+    for item in parsed:
+        if isinstance(item, InvalidInput):
+            items.append(item)
+            continue
+        try:
+            items.append(directory.submission(survey, item))
         except InvalidInput as error:
             items.append(error)
     results = services.submit_batch(survey, items)

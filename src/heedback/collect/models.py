@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from heedback.collect.choices import Channel
+from heedback.customers.models import Customer, Interaction
 from heedback.orgs.models import OrgOwned, Unit
 from heedback.surveys.models import Survey, SurveyVersion
 
@@ -54,6 +55,25 @@ class Response(OrgOwned):
         related_name="served_responses",
         help_text=_("The staff member who served the customer."),
     )
+    # Who answered, when known (an invitation, an integration naming them); most responses
+    # from links and cards are anonymous. Indexed only where set (see Meta).
+    customer = models.ForeignKey(
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="responses",
+        db_index=False,
+    )
+    # The visit, order or call the response is about, when the sender knows it.
+    interaction = models.ForeignKey(
+        Interaction,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="responses",
+        db_index=False,
+    )
     external_id = models.CharField(
         _("external id"),
         max_length=200,
@@ -76,7 +96,20 @@ class Response(OrgOwned):
                 fields=["survey", "idempotency_key"], name="response_unique_idempotency_key"
             )
         ]
-        indexes = [models.Index(fields=["survey", "submitted_at"], name="response_survey_time")]
+        indexes = [
+            models.Index(fields=["survey", "submitted_at"], name="response_survey_time"),
+            # A customer's responses, newest first (timeline, churn); anonymous rows skipped.
+            models.Index(
+                fields=["customer", "submitted_at"],
+                name="response_customer_time",
+                condition=models.Q(customer__isnull=False),
+            ),
+            models.Index(
+                fields=["interaction"],
+                name="response_interaction",
+                condition=models.Q(interaction__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Response {self.pk} to {self.survey_id}"

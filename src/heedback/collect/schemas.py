@@ -21,6 +21,16 @@ class ResponseIn(Schema):
         default=None, max_length=254, description="Email of the member who served the customer."
     )
     external_id: str = Field(default="", max_length=200)
+    customer: str | None = Field(
+        default=None,
+        max_length=200,
+        description="External id of the customer who answered (create it with POST /customers).",
+    )
+    interaction: str | None = Field(
+        default=None,
+        max_length=200,
+        description="External id of the interaction answered about; names its customer too.",
+    )
 
 
 class BatchIn(Schema):
@@ -56,6 +66,8 @@ class ResponseOut(Schema):
     comment: str
     staff: str | None
     external_id: str
+    customer: int | None = Field(description="The customer's id, when known.")
+    interaction: int | None = Field(description="The interaction's id, when known.")
     answers: dict[str, Any]
     text_analysis: TextAnalysisOut | None = Field(
         default=None, description="What the worker read in the texts; null until it has."

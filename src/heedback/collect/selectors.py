@@ -43,5 +43,7 @@ def response_as_dict(response: Response) -> dict:
         "comment": response.comment,
         "staff": response.staff.email if response.staff_id else None,
         "external_id": response.external_id,
+        "customer": response.customer_id,
+        "interaction": response.interaction_id,
         "answers": answers,
     }

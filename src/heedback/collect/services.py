@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from heedback.collect.choices import Channel
 from heedback.collect.models import Answer, Response, SurveyLink
 from heedback.core.errors import Conflict, InvalidInput, ServiceError
+from heedback.customers.models import Customer, Interaction
 from heedback.orgs.models import Unit
 from heedback.orgs.selectors import units_of
 from heedback.surveys import services as survey_services
@@ -104,7 +105,18 @@ class Submission:
     link: SurveyLink | None = None
     staff: AbstractBaseUser | None = None
     external_id: str = ""
+    # Who answered and about which visit, when the channel knows (an invitation, an API
+    # client naming them). An interaction alone names its customer too.
+    customer: Customer | None = None
+    interaction: Interaction | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def customer_id(self) -> int | None:
+        """Return the customer's id: the one named, else the interaction's customer."""
+        if self.customer is not None:
+            return self.customer.pk
+        return self.interaction.customer_id if self.interaction is not None else None
 
 
 @dataclass(frozen=True)
@@ -159,6 +171,8 @@ def build_response(submission: Submission) -> tuple[Response, list[Answer]]:
         link=submission.link,
         channel=submission.channel,
         staff=submission.staff,
+        customer_id=submission.customer_id,
+        interaction=submission.interaction,
         external_id=submission.external_id,
         idempotency_key=submission.idempotency_key,
         submitted_at=submitted_at,
@@ -206,6 +220,23 @@ def _envelope_errors(submission: Submission) -> list[tuple[str, str]]:
         errors.append(("comment", _("At most %d characters.") % MAX_COMMENT_LENGTH))
     if len(submission.external_id) > MAX_EXTERNAL_ID_LENGTH:
         errors.append(("external_id", _("At most %d characters.") % MAX_EXTERNAL_ID_LENGTH))
+    errors.extend(_customer_errors(submission))
+    return errors
+
+
+def _customer_errors(submission: Submission) -> list[tuple[str, str]]:
+    """Check that the customer and interaction belong here and to each other."""
+    organisation_id = submission.survey.organisation_id
+    customer, interaction = submission.customer, submission.interaction
+    errors = []
+    if customer is not None and customer.organisation_id != organisation_id:
+        errors.append(("customer", _("The customer does not exist.")))
+    if interaction is not None and interaction.organisation_id != organisation_id:
+        errors.append(("interaction", _("The interaction does not exist.")))
+    elif (
+        interaction is not None and customer is not None and interaction.customer_id != customer.pk
+    ):
+        errors.append(("interaction", _("The interaction belongs to another customer.")))
     return errors
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from heedback.customers import economics, lapse
@@ -22,6 +23,33 @@ def live_customers(organisation: Organisation) -> QuerySet[Customer]:
     return Customer.objects.for_org(organisation).filter(
         merged_into__isnull=True, erased_at__isnull=True
     )
+
+
+def customers_by_external_id(
+    organisation: Organisation, external_ids: set[str]
+) -> dict[str, Customer]:
+    """Return the live customer behind each known external id (two queries in all).
+
+    A merged record's id leads to the customer it was merged into, so a system still
+    sending the old id reaches the survivor. Unknown ids are absent from the result.
+    """
+    rows = dict(
+        Customer.objects.filter(organisation=organisation, external_id__in=external_ids)
+        .order_by()
+        .values_list("external_id", Coalesce("merged_into_id", "pk"))
+    )
+    live = live_customers(organisation).order_by().in_bulk(set(rows.values()))
+    return {external_id: live[pk] for external_id, pk in rows.items() if pk in live}
+
+
+def interactions_by_external_id(
+    organisation: Organisation, external_ids: set[str]
+) -> dict[str, Interaction]:
+    """Return each known interaction by its external id, with its customer's id."""
+    interactions = Interaction.objects.filter(
+        organisation=organisation, external_id__in=external_ids
+    ).order_by()
+    return {interaction.external_id: interaction for interaction in interactions}
 
 
 def _served_in(unit_path: str) -> Exists:

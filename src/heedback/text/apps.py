@@ -6,6 +6,7 @@ class TextConfig(AppConfig):
 
     name = "heedback.text"
     label = "text"
+    customer_data = "heedback.text.customer_data"
     # Run by `heedback worker`: enrichment from its watermark, then themes where due.
     periodic_jobs = [
         "heedback.text.services.enrich_pending",

@@ -1,0 +1,116 @@
+"""The collect app's part of a customer's timeline, merge, erasure and export.
+
+Declared on ``CollectConfig.customer_data`` (see ``customers/hooks.py``). A response is a
+fact: erasure keeps its scores, so the person's figures stay in every metric, and blanks
+what could identify them — the comment, the answers to text questions, the id it had in
+the system it came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+
+from heedback.collect.models import Answer, Response
+from heedback.collect.selectors import response_as_dict
+from heedback.customers.models import Customer
+from heedback.customers.timeline import TimelineEntry, TimelineWindow
+from heedback.orgs.models import Organisation
+from heedback.surveys.definition import QuestionType
+
+NAME = "responses"
+#: How much of a comment the timeline shows; the response holds the whole text.
+EXCERPT_LENGTH = 240
+
+
+def _responses_of(customer: Customer):
+    return Response.objects.filter(customer=customer).select_related(
+        "survey", "version", "unit", "staff"
+    )
+
+
+def timeline_entries(customer: Customer, window: TimelineWindow) -> Iterable[TimelineEntry]:
+    """Return the customer's responses with their headline score and comment, newest first."""
+    responses = _responses_of(customer).prefetch_related(
+        Prefetch("answers", queryset=Answer.objects.filter(number__isnull=False))
+    )
+    if window.before is not None:
+        responses = responses.filter(submitted_at__lt=window.before)
+    return [
+        _response_entry(response)
+        for response in responses.order_by("-submitted_at", "-id")[: window.limit]
+    ]
+
+
+def _response_entry(response: Response) -> TimelineEntry:
+    score, badge_class = _headline_score(response)
+    comment = response.comment
+    if len(comment) > EXCERPT_LENGTH:
+        comment = comment[: EXCERPT_LENGTH - 1].rstrip() + "…"
+    staff = response.staff
+    return TimelineEntry(
+        at=response.submitted_at,
+        kind="response",
+        key=f"response:{response.pk}",
+        title=_("Answered “%(survey)s” (%(channel)s)")
+        % {"survey": response.survey.name, "channel": response.get_channel_display()},
+        detail=comment,
+        unit=response.unit.name,
+        staff=(staff.get_full_name() or staff.email) if staff else "",
+        badge=score,
+        badge_class=badge_class,
+        data={"response_id": response.pk, "survey_id": response.survey_id},
+    )
+
+
+def _headline_score(response: Response) -> tuple[str, str]:
+    """Return the response's NPS answer (else its first rating) and its band's CSS class."""
+    questions = response.version.parsed().questions
+    numbers = {answer.question_key: answer.number for answer in response.answers.all()}
+    for wanted in (QuestionType.NPS, QuestionType.RATING, QuestionType.CES):
+        for question in questions:
+            if question.type == wanted and numbers.get(question.key) is not None:
+                value = numbers[question.key]
+                if wanted != QuestionType.NPS:
+                    return _("%(value)s on %(question)s") % {
+                        "value": value,
+                        "question": question.key,
+                    }, ""
+                band = "promoter" if value >= 9 else "passive" if value >= 7 else "detractor"
+                return _("NPS %s") % value, f"nps-{band}"
+    return "", ""
+
+
+def merge_customers(survivor: Customer, merged: Customer) -> int:
+    """Point the merged record's responses at the survivor; return how many moved."""
+    return Response.objects.filter(customer=merged).update(customer=survivor)
+
+
+def erase_customer(organisation: Organisation, customer_ids: Sequence[int]) -> int:
+    """Blank the comments, text answers and source ids of these customers' responses.
+
+    Scores, chosen options, unit, channel and time stay: anonymous facts every metric is
+    made of. The response keeps its customer link, which now leads to an erased record.
+    """
+    responses = Response.objects.filter(organisation=organisation, customer_id__in=customer_ids)
+    changed = responses.update(comment="", external_id="")
+    changed += Answer.objects.filter(response__in=responses, number__isnull=True).update(text="")
+    return changed
+
+
+def export_customer(customer: Customer) -> list[dict[str, object]]:
+    """Return every response of the customer as the API speaks it."""
+    responses = _responses_of(customer).prefetch_related("answers").order_by("submitted_at", "pk")
+    exported = []
+    for response in responses:
+        item = response_as_dict(response)
+        item["survey_name"] = response.survey.name
+        item["unit_name"] = response.unit.name
+        exported.append({key: _plain(value) for key, value in item.items()})
+    return exported
+
+
+def _plain(value: object) -> object:
+    return value.isoformat() if hasattr(value, "isoformat") else value
