@@ -314,7 +314,7 @@ def subset_r_squared(predictors_matrix: np.ndarray, with_outcome: np.ndarray) ->
 def shapley_values(predictors_matrix: np.ndarray, with_outcome: np.ndarray) -> np.ndarray:
     """Return each predictor's Shapley value of R² (general dominance); they sum to R².
 
-    φ_j = Σ over subsets S of the others of |S|! (p − |S| − 1)! / p! · (R²(S ∪ j) − R²(S)).
+    φ_j = Σ over subsets S of the others of |S|! (p − |S| − 1)! / p! · (R²(S with j) − R²(S)).
     """
     size = len(with_outcome)
     r_squared = subset_r_squared(predictors_matrix, with_outcome)
