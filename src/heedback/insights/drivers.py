@@ -38,7 +38,8 @@ from scipy import stats
 MAX_SHAPLEY_PREDICTORS = 12
 #: Fewer responses than this per predictor make coefficients unstable (a common rule).
 MINIMUM_N_PER_PREDICTOR = 10
-#: Belsley's threshold for the condition number of the predictors' correlation matrix.
+#: Belsley's threshold for the condition index (√ of the eigenvalue ratio) of the
+#: predictors' correlation matrix.
 CONDITION_NUMBER_LIMIT = 30.0
 #: A variance inflation factor above this means a predictor is largely explained by others.
 VIF_LIMIT = 5.0
@@ -232,7 +233,8 @@ def fit(cross: CrossProducts, outcome: str, predictors: Sequence[str]) -> Driver
             kept, beta, standard_errors, t_values, p_values, vifs, strict=True
         )
     )
-    condition_number = float(eigenvalues[-1] / eigenvalues[0])
+    # Belsley's condition index: the square root of the largest over the smallest eigenvalue.
+    condition_number = math.sqrt(float(eigenvalues[-1] / eigenvalues[0]))
     shapley = None
     if size <= MAX_SHAPLEY_PREDICTORS:
         values = shapley_values(predictors_matrix, with_outcome)
@@ -409,6 +411,8 @@ def cross_products_of(matrix: np.ndarray, keys: Sequence[str]) -> CrossProducts:
     products = values.T @ values
     cross = CrossProducts()
     for i, j in combinations(range(len(keys)), 2):
+        if not counts[i, j]:
+            continue
         cross.add(
             keys[i],
             keys[j],
@@ -423,7 +427,8 @@ def cross_products_of(matrix: np.ndarray, keys: Sequence[str]) -> CrossProducts:
         )
     for i, key in enumerate(keys):
         n, total, square = round(counts[i, i]), round(sums[i, i]), round(squares[i, i])
-        cross.add(key, key, PairSums(n, total, total, square, square, square))
+        if n:
+            cross.add(key, key, PairSums(n, total, total, square, square, square))
     return cross
 
 
