@@ -558,3 +558,18 @@ def welch_test(first: Moments, second: Moments, *, level: float = 0.95) -> Welch
     p_value = float(2.0 * stats.t.sf(abs(t), df))
     margin = float(stats.t.ppf(0.5 + level / 2.0, df)) * standard_error
     return WelchResult(difference, t, df, p_value, difference - margin, difference + margin)
+
+
+def holm_adjusted(p_values: Sequence[float | None]) -> list[float | None]:
+    """Return Holm's step-down adjusted p-values (None stays None), in the given order.
+
+    Holm controls the chance of any false "significant" among many cells compared at once,
+    without assuming the tests are independent.
+    """
+    indexed = sorted((p, index) for index, p in enumerate(p_values) if p is not None)
+    adjusted: list[float | None] = [None] * len(p_values)
+    running = 0.0
+    for rank, (p, index) in enumerate(indexed):
+        running = max(running, min(1.0, (len(indexed) - rank) * p))
+        adjusted[index] = running
+    return adjusted
