@@ -50,13 +50,15 @@ def _tail(scope: histograms.Scope, keys: list[str]) -> list:
     """Sum the tail's answers pair by pair: each response's answers joined to themselves."""
     numeric = Q(number__isnull=False, question_key__in=keys)
     branches = []
-    for responses, _bounds in histograms._tail_responses(scope):
+    for responses, bounds in histograms._tail_responses(scope):
         paired = (
             responses.annotate(
                 first=FilteredRelation("answers", condition=_prefixed(numeric, "answers")),
                 second=FilteredRelation("answers", condition=_prefixed(numeric, "answers")),
             )
             .filter(
+                _rebased(bounds, "answers__", "first__"),
+                _rebased(bounds, "answers__", "second__"),
                 first__id__isnull=False,
                 second__id__isnull=False,
                 second__question_key__gte=F("first__question_key"),
@@ -74,6 +76,22 @@ def _tail(scope: histograms.Scope, keys: list[str]) -> list:
         )
         branches.append(paired)
     return branches
+
+
+def _rebased(condition: Q, old: str, new: str) -> Q:
+    """Return the answers' bounds of a tail part on one of the two joined answers.
+
+    The bounds repeat the response range on the answers' own column, so that the planner
+    walks the answers' index over the tail's short range (see ``histograms._TailPart``).
+    """
+    rebased = Q(_connector=condition.connector, _negated=condition.negated)
+    for child in condition.children:
+        if isinstance(child, Q):
+            rebased.children.append(_rebased(child, old, new))
+        else:
+            lookup, value = child
+            rebased.children.append((new + lookup.removeprefix(old), value))
+    return rebased
 
 
 def _prefixed(condition: Q, relation: str) -> Q:
