@@ -168,3 +168,26 @@ def test_the_perception_gap_api(api, rated):
         unit for unit in {row["unit"] for row in body["units"]}
     }
     assert len(body["units"]) == 2
+
+
+def test_too_few_responses_say_so_instead_of_a_model(admin_client, organisation, hotel):
+    survey = _survey(organisation, "ten_domains", "Few answers")
+    for number in range(3):
+        submit_response(
+            Submission(
+                survey=survey,
+                unit=hotel,
+                answers={"nps": 5 + number, **{key: 1 + number for key in DOMAIN_KEYS}},
+                idempotency_key=f"few{number}",
+            )
+        )
+    page = admin_client.get(f"/o/acme/surveys/{survey.pk}/drivers/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Too few responses in this period to estimate drivers." in text
+    assert 'data-testid="driver-table"' not in text
+
+
+def test_the_results_page_links_to_the_drivers(admin_client, rated):
+    text = admin_client.get(f"/o/acme/surveys/{rated.pk}/results/").content.decode()
+    assert f'href="/o/acme/surveys/{rated.pk}/drivers/"' in text

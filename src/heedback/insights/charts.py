@@ -108,8 +108,8 @@ def _ticks(lowest: float, highest: float) -> list[float]:
     return [lowest + step * index for index in range(5)]
 
 
-def _short(label: str) -> str:
-    return label if len(label) <= 10 else label[:9] + "…"
+def _short(label: str, length: int = 10) -> str:
+    return label if len(label) <= length else label[: length - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -182,7 +182,7 @@ def quadrant(
             f"<g><title>{escape(mark.label)}: {mark.performance:.0f} / "
             f"{100 * mark.importance:.0f}%</title>"
             f'<circle class="{css}" cx="{x:.1f}" cy="{y:.1f}" r="5"/>'
-            f'<text x="{x + 7:.1f}" y="{y + 4:.1f}">{escape(_short(mark.label))}</text></g>'
+            f'<text x="{x + 7:.1f}" y="{y + 4:.1f}">{escape(_short(mark.label, 18))}</text></g>'
         )
     return (
         f'<svg class="quadrant" viewBox="0 0 {width} {height}" role="img" '
