@@ -60,6 +60,8 @@ PAGE_POLICY: dict[str, tuple[str | Permission, str]] = {
     "short-code": (PUBLIC, "GET"),
     "short-code-open": (PUBLIC, "GET"),
     "survey-results": (VIEW, "GET"),
+    "survey-drivers": (VIEW, "GET"),
+    "perception-gap": (VIEW, "GET"),
     "theme-list": (VIEW, "GET"),
     "theme-curate": (EDIT, "POST"),
     "comment-search": (VIEW, "GET"),
@@ -130,6 +132,8 @@ API_POLICY: dict[tuple[str, str], Permission] = {
     ("GET", "/v1/continuum/placement"): VIEW,
     ("GET", "/v1/surveys/{survey_id}/export"): VIEW,
     ("GET", "/v1/metrics"): VIEW,
+    ("GET", "/v1/drivers"): VIEW,
+    ("GET", "/v1/perception-gap"): VIEW,
     ("POST", "/v1/customers"): Permission.WRITE_API,
     ("GET", "/v1/customers"): Permission.VIEW_CUSTOMERS,
     ("GET", "/v1/customers/{customer_id}"): Permission.VIEW_CUSTOMERS,
@@ -366,13 +370,17 @@ def call(client: ApiClient, method: str, path: str, world: dict, params: dict | 
     return client.post(url, body)
 
 
+#: Read endpoints naming their survey in the query string rather than the path.
+SURVEY_QUERIES = ("/v1/metrics", "/v1/drivers")
+
+
 @pytest.mark.parametrize("key_role", ["admin", "analyst"])
 @pytest.mark.parametrize(("method", "path"), list(API_POLICY))
 def test_api_matrix_in_own_organisation(
     method, path, key_role, world, organisation, make_api_client
 ):
     client = make_api_client(organisation, role=key_role)
-    params = {"survey": world["survey_id"], "metric": "nps"} if path == "/v1/metrics" else None
+    params = {"survey": world["survey_id"], "metric": "nps"} if path in SURVEY_QUERIES else None
     response = call(client, method, path, world, params)
     allowed = API_POLICY[(method, path)] in {VIEW} or key_role == "admin"
     if allowed:
@@ -382,12 +390,13 @@ def test_api_matrix_in_own_organisation(
 
 
 @pytest.mark.parametrize(
-    ("method", "path"), [key for key in API_POLICY if "{" in key[1]] + [("GET", "/v1/metrics")]
+    ("method", "path"),
+    [key for key in API_POLICY if "{" in key[1]] + [("GET", path) for path in SURVEY_QUERIES],
 )
 def test_api_matrix_from_a_foreign_organisation(
     method, path, world, other_organisation, make_api_client
 ):
     client = make_api_client(other_organisation, role="admin")
-    params = {"survey": world["survey_id"], "metric": "nps"} if path == "/v1/metrics" else None
+    params = {"survey": world["survey_id"], "metric": "nps"} if path in SURVEY_QUERIES else None
     response = call(client, method, path, world, params)
     assert response.status_code == 404, (method, path, response.status_code)

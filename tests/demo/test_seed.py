@@ -40,6 +40,8 @@ EXPECTED_PER_SURVEY = {
     "employee_pulse": 36,
     "win_back": 0,
 }
+# On top of the responses asked for: six staff of each of the five hotels, in two rounds.
+SELF_ASSESSMENTS = 60
 
 
 @pytest.fixture
@@ -75,10 +77,11 @@ def test_seed_demo_creates_exactly_what_it_describes(demo):
         "Europe/London",
     )
     assert demo.created is True
-    assert demo.response_count == 600
-    assert Response.objects.count() == 600
+    assert demo.response_count == 600 + SELF_ASSESSMENTS
+    assert Response.objects.count() == 600 + SELF_ASSESSMENTS
     per_survey = Counter(Response.objects.values_list("survey__template_key", flat=True))
     assert {key: per_survey[key] for key in EXPECTED_PER_SURVEY} == EXPECTED_PER_SURVEY
+    assert per_survey["self_assessment"] == SELF_ASSESSMENTS
     kinds = Counter(Unit.objects.values_list("kind", flat=True))
     assert kinds == {"company": 1, "region": 2, "location": 5, "department": 15}
     roles = Counter(Membership.objects.values_list("role", flat=True))
@@ -93,6 +96,7 @@ def test_seed_demo_creates_exactly_what_it_describes(demo):
         "Corporate client review": "published",
         "Staff pulse": "published",
         "Win back a lapsed guest": "draft",
+        "Service self-assessment": "published",
     }
 
 
@@ -116,7 +120,7 @@ def test_every_response_is_well_formed_and_dated_in_the_last_year(demo):
         assert response.version_id == response.survey.published_version_id
         assert response.link_id == links[(response.survey_id, response.unit_id)]
         keys.add(response.idempotency_key)
-    assert keys == {f"demo-{number}" for number in range(1, 601)}
+    assert keys == {f"demo-{number}" for number in range(1, 601 + SELF_ASSESSMENTS)}
 
 
 def test_every_answer_is_valid_against_its_version(demo):
@@ -206,7 +210,7 @@ def test_seeding_twice_changes_nothing(demo):
     before = table_sizes()
     again = seed_demo(responses=50, today=TODAY)
     assert again.created is False
-    assert again.response_count == 600
+    assert again.response_count == 600 + SELF_ASSESSMENTS
     assert table_sizes() == before
 
 
@@ -223,7 +227,8 @@ def test_force_adds_the_demo_beside_other_organisations():
     summary = seed_demo(responses=30, force=True, today=TODAY)
     assert summary.created is True
     assert Organisation.objects.count() == 2
-    assert Response.objects.filter(organisation=summary.organisation).count() == 30
+    demo_responses = Response.objects.filter(organisation=summary.organisation)
+    assert demo_responses.count() == 30 + SELF_ASSESSMENTS
     assert not Response.objects.filter(organisation=acme).exists()
 
 
@@ -240,7 +245,7 @@ def test_the_command_seeds_and_prints_the_demo_login():
     assert f"Log in as {DEMO_EMAIL} with the password {DEMO_PASSWORD}" in out.getvalue()
     assert "manager.leeds@heedback.local" in out.getvalue()
     assert "] 40/40" in err.getvalue()
-    assert Response.objects.count() == 40
+    assert Response.objects.count() == 40 + SELF_ASSESSMENTS
 
 
 def test_the_command_says_so_when_the_demo_exists(demo):
@@ -248,7 +253,7 @@ def test_the_command_says_so_when_the_demo_exists(demo):
     call_command("seed_demo", stdout=out, stderr=StringIO())
     assert "exists already; nothing was changed" in out.getvalue()
     assert f"Log in as {DEMO_EMAIL}" in out.getvalue()
-    assert Response.objects.count() == 600
+    assert Response.objects.count() == 600 + SELF_ASSESSMENTS
 
 
 def test_the_command_refuses_beside_other_organisations_unless_forced():
@@ -258,4 +263,15 @@ def test_the_command_refuses_beside_other_organisations_unless_forced():
     assert Organisation.objects.count() == 1
     call_command("seed_demo", "--responses", "10", "--force", stdout=StringIO(), stderr=StringIO())
     assert Organisation.objects.count() == 2
-    assert Response.objects.count() == 10
+    assert Response.objects.count() == 10 + SELF_ASSESSMENTS
+
+
+def test_staff_think_better_of_their_timeliness_than_guests_do(demo):
+    from heedback.insights.gap_selectors import GapQuery, perception_gap
+
+    result = perception_gap(GapQuery(organisation=Organisation.objects.get()))
+    timeliness = next(cell for cell in result.total if cell.domain == "timeliness")
+    assert timeliness.staff.n == SELF_ASSESSMENTS
+    assert timeliness.gap > 15
+    assert timeliness.is_significant
+    assert len(result.units) == 5

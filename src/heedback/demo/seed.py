@@ -328,6 +328,14 @@ SURVEYS: tuple[SurveySpec, ...] = (
     ),
     SurveySpec("win_back", "Win back a lapsed guest", is_published=False),
 )
+# Staff rate their own hotel on the ten domains in two rounds (days before today), apart
+# from the responses asked for: they think better of themselves than their guests do, most
+# of all on timeliness and value, which shows on the perception-gap page.
+SELF_ASSESSMENT = SurveySpec("self_assessment", "Service self-assessment", channels={"web": 1.0})
+SELF_ASSESSMENT_ROUNDS = (270, 90)
+SELF_ASSESSMENT_STAFF = 6  # answers per hotel and round
+SELF_FLATTERY = {"timeliness": 1.1, "value": 0.9, "efficiency": 0.6}
+DEFAULT_FLATTERY = 0.3
 PULSE_SHARE = 0.06  # of all responses, at most PULSE_PARTICIPATION of the staff each month
 PULSE_PARTICIPATION = 0.7
 PULSE_WINDOW_DAYS = 9  # the pulse opens on the 2nd of the month and stays open this long
@@ -377,7 +385,9 @@ def seed_demo(
     organisations exist, unless ``force``: the demo then sits beside them, and its people
     (all @heedback.local) can log in. Responses fall on the 365 days before ``today``
     (default: today in London), never on ``today`` itself, so the data does not depend on
-    the hour it was made. ``progress(done, total)`` is called after every batch.
+    the hour it was made. ``progress(done, total)`` is called after every batch. When there
+    are responses, staff self-assessments come on top: ``SELF_ASSESSMENT_STAFF`` per hotel in
+    each of two rounds, drawn after everything else so the rest of the demo is unchanged.
     """
     if responses < 0:
         raise InvalidInput.from_pairs(
@@ -401,6 +411,8 @@ def seed_demo(
         builder = _DemoBuilder(organisation, random.Random(seed), today)
         builder.build_structure()
         builder.build_responses(responses, progress)
+        if responses:
+            builder.build_self_assessments(first_number=responses + 1)
         builder.backdate()
     return _summary_of(organisation, created=True)
 
@@ -626,6 +638,31 @@ class _DemoBuilder:
                 progress(min(start + BATCH_SIZE, total), total)
         return len(plans)
 
+    def build_self_assessments(self, first_number: int) -> None:
+        """Publish the self-assessment survey and store the staff's answers of two rounds."""
+        survey = create_survey_from_template(
+            self.organisation,
+            template_key=SELF_ASSESSMENT.template_key,
+            name=SELF_ASSESSMENT.name,
+            actor=self.owner,
+        )
+        live = _LiveSurvey(SELF_ASSESSMENT, survey)
+        live.version = publish_and_open_links(survey, actor=self.owner)
+        live.definition = live.version.parsed()
+        live.questions = {question.key: question for question in live.definition.questions}
+        live.links = {link.unit_id: link for link in SurveyLink.objects.filter(survey=survey)}
+        self.surveys[SELF_ASSESSMENT.template_key] = live
+        plans = [
+            self._plan(SELF_ASSESSMENT, hotel.unit, WINDOW_DAYS - days_before, order, hotel=hotel)
+            for order, (hotel, days_before, _person) in enumerate(
+                (hotel, days_before, person)
+                for hotel in self.hotels
+                for days_before in SELF_ASSESSMENT_ROUNDS
+                for person in range(SELF_ASSESSMENT_STAFF)
+            )
+        ]
+        self._store(plans, first_number=first_number)
+
     def _counts(self, total: int) -> dict[str, int]:
         """Split ``total`` between the surveys, exactly (largest remainders)."""
         slots = len(self.hotels) * sum(DEPARTMENT_HEADCOUNT.values()) * 12
@@ -802,6 +839,7 @@ class _DemoBuilder:
             "ten_domains": self._ten_domains,
             "business_review": self._business_review,
             "employee_pulse": self._employee_pulse,
+            "self_assessment": self._self_assessment,
         }[plan.survey_key]
         return make(plan)
 
@@ -945,6 +983,21 @@ class _DemoBuilder:
                 new_manager=profile.manager.split()[0] if settled else "",
             )
         return answers
+
+    def _self_assessment(self, plan: _Plan) -> dict[str, object]:
+        assert plan.hotel is not None
+        profile = plan.hotel.profile
+        level = profile.level_on(plan.day)
+        return {
+            key: _rating(
+                level
+                + DOMAIN_MEANS[key]
+                + profile.domain_offsets.get(key, 0.0)
+                + SELF_FLATTERY.get(key, DEFAULT_FLATTERY)
+                + 0.6 * self.rng.gauss(0.0, 1.0)
+            )
+            for key in DOMAIN_KEYS
+        }
 
     def _maybe_rate(
         self, answers: dict[str, object], key: str, perception: float, skip: float

@@ -5,6 +5,16 @@ from ninja import Query, Router
 
 from heedback.core.api_support import requires
 from heedback.core.errors import InvalidInput
+from heedback.insights.driver_schemas import (
+    DriverFilters,
+    DriversOut,
+    GapFilters,
+    GapOut,
+    drivers_out,
+    gap_out,
+)
+from heedback.insights.driver_selectors import DriverQuery, analyse_drivers
+from heedback.insights.gap_selectors import GapQuery, perception_gap
 from heedback.insights.schemas import MetricFilters, MetricOut
 from heedback.insights.selectors import MetricQuery, compute_metric
 from heedback.orgs.models import Unit
@@ -49,3 +59,59 @@ def metrics(request: HttpRequest, filters: Query[MetricFilters]):
         "unit": result.metric.unit,
         "results": [row.__dict__ for row in result.rows],
     }
+
+
+@router.get("/drivers", response=DriversOut)
+@requires(Permission.VIEW)
+def key_drivers(request: HttpRequest, filters: Query[DriverFilters]):
+    """Return the key drivers of a survey's outcome (NPS or an overall rating).
+
+    Importance: standardised β with its test, and each domain's Shapley share of R², from
+    the additive driver sums (instant for any period and unit). Performance: each domain's
+    mean as a score 0–100. ``bootstrap=true`` adds percentile intervals from resampled
+    responses (slower; capped and seeded).
+    """
+    organisation = request.organisation
+    survey = get_scoped_or_404(Survey, organisation, pk=filters.survey)
+    unit = _unit_or_invalid(organisation, filters.unit)
+    _check_period(filters.from_, filters.to)
+    result = analyse_drivers(
+        DriverQuery(
+            organisation=organisation,
+            survey=survey,
+            outcome_key=filters.outcome,
+            unit=unit,
+            date_from=filters.from_,
+            date_to=filters.to,
+            with_bootstrap=filters.bootstrap,
+        )
+    )
+    return drivers_out(result)
+
+
+@router.get("/perception-gap", response=GapOut)
+@requires(Permission.VIEW)
+def perception_gap_api(request: HttpRequest, filters: Query[GapFilters]):
+    """Return staff self-ratings beside customer ratings per domain, overall and per unit.
+
+    Scores are means on 0–100; the gap is staff minus customers, tested with Welch's t-test
+    and corrected with Holm's method across the cells returned together.
+    """
+    organisation = request.organisation
+    unit = _unit_or_invalid(organisation, filters.unit)
+    _check_period(filters.from_, filters.to)
+    result = perception_gap(
+        GapQuery(organisation=organisation, unit=unit, date_from=filters.from_, date_to=filters.to)
+    )
+    return gap_out(result)
+
+
+def _unit_or_invalid(organisation, unit_id: int | None) -> Unit | None:
+    if unit_id is None:
+        return None
+    return get_scoped_or_invalid(Unit, organisation, "unit", pk=unit_id)
+
+
+def _check_period(first, last) -> None:
+    if first and last and first > last:
+        raise InvalidInput.from_pairs("The period is empty.", [("from", "must not be after 'to'")])

@@ -108,5 +108,84 @@ def _ticks(lowest: float, highest: float) -> list[float]:
     return [lowest + step * index for index in range(5)]
 
 
-def _short(label: str) -> str:
-    return label if len(label) <= 10 else label[:9] + "…"
+def _short(label: str, length: int = 10) -> str:
+    return label if len(label) <= length else label[: length - 1] + "…"
+
+
+@dataclass(frozen=True)
+class QuadrantMark:
+    """A driver on the importance–performance chart; a non-significant one is drawn pale."""
+
+    label: str
+    importance: float  # share of R², 0–1
+    performance: float  # score, 0–100
+    is_significant: bool
+
+
+def quadrant(
+    marks: Sequence[QuadrantMark],
+    *,
+    title: str,
+    corner_labels: tuple[str, str, str, str],
+    axis_labels: tuple[str, str],
+) -> str:
+    """Return the importance–performance chart: performance across, importance up.
+
+    The dividing lines are the averages of the drivers shown (``drivers.quadrants``);
+    ``corner_labels`` are top-left, top-right, bottom-right, bottom-left (fix first, keep
+    up, possible overkill, low priority).
+    """
+    width, height, left, bottom, top, right = 480, 320, 40, 30, 12, 12
+    plot_width, plot_height = width - left - right, height - top - bottom
+    highest = max((mark.importance for mark in marks), default=0.0)
+    highest = max(0.1, math.ceil(highest * 10 + 0.5) / 10)
+
+    def x_of(value: float) -> float:
+        return left + plot_width * max(0.0, min(100.0, value)) / 100
+
+    def y_of(value: float) -> float:
+        return top + plot_height * (1 - max(0.0, value) / highest)
+
+    lines = []
+    if marks:
+        average_x = x_of(sum(mark.performance for mark in marks) / len(marks))
+        average_y = y_of(sum(mark.importance for mark in marks) / len(marks))
+        lines.append(
+            f'<line class="grid" x1="{average_x:.1f}" x2="{average_x:.1f}" y1="{top}" '
+            f'y2="{height - bottom}"/><line class="grid" x1="{left}" x2="{width - right}" '
+            f'y1="{average_y:.1f}" y2="{average_y:.1f}"/>'
+        )
+    corners = [
+        (left + 4, top + 12, "start"),
+        (width - right - 4, top + 12, "end"),
+        (width - right - 4, height - bottom - 6, "end"),
+        (left + 4, height - bottom - 6, "start"),
+    ]
+    texts = [
+        f'<text class="corner" x="{x}" y="{y}" text-anchor="{anchor}">{escape(label)}</text>'
+        for (x, y, anchor), label in zip(corners, corner_labels, strict=True)
+    ]
+    axes = (
+        f'<line class="axis" x1="{left}" x2="{width - right}" y1="{height - bottom}" '
+        f'y2="{height - bottom}"/><line class="axis" x1="{left}" x2="{left}" y1="{top}" '
+        f'y2="{height - bottom}"/>'
+        f'<text x="{left + plot_width / 2:.1f}" y="{height - 8}" text-anchor="middle">'
+        f"{escape(axis_labels[0])}</text>"
+        f'<text x="12" y="{top + plot_height / 2:.1f}" text-anchor="middle" '
+        f'transform="rotate(-90 12 {top + plot_height / 2:.1f})">{escape(axis_labels[1])}</text>'
+    )
+    points = []
+    for mark in marks:
+        x, y = x_of(mark.performance), y_of(mark.importance)
+        css = "point" if mark.is_significant else "point small"
+        points.append(
+            f"<g><title>{escape(mark.label)}: {mark.performance:.0f} / "
+            f"{100 * mark.importance:.0f}%</title>"
+            f'<circle class="{css}" cx="{x:.1f}" cy="{y:.1f}" r="5"/>'
+            f'<text x="{x + 7:.1f}" y="{y + 4:.1f}">{escape(_short(mark.label, 18))}</text></g>'
+        )
+    return (
+        f'<svg class="quadrant" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}"><title>{escape(title)}</title>'
+        f"{axes}{''.join(lines)}{''.join(texts)}{''.join(points)}</svg>"
+    )

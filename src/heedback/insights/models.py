@@ -202,3 +202,54 @@ class RollupRebuild(models.Model):
 
     def __str__(self) -> str:
         return f"rebuild of {self.organisation_id}: {self.counted}/{self.total}"
+
+
+class DriverSumRow(OrgOwned):
+    """Pairwise cross-product sums of two numeric questions over one cell's responses.
+
+    For the pair (``question_key``, ``other_key``), with ``question_key <= other_key``, the
+    row sums over the responses that answered *both* (pairwise, see ADR 0002): how many
+    (``n``), Σx, Σy, Σx², Σy² and Σxy. The pair of a question with itself holds its own
+    count, sum and sum of squares. Sums add, so any period and unit subtree is a SUM, and a
+    correlation matrix — hence a driver regression and its Shapley decomposition — follows
+    exactly (``drivers.py``). Values are whole numbers 0–11, so the sums are exact integers.
+    """
+
+    organisation = _derived(Organisation)
+    survey = _derived(Survey)
+    grain = models.CharField(max_length=5, choices=Grain)
+    period_start = models.DateField()
+    question_key = models.CharField(max_length=63)
+    other_key = models.CharField(max_length=63)
+    n = models.BigIntegerField(default=0)
+    sum_left = models.BigIntegerField(default=0)
+    sum_other = models.BigIntegerField(default=0)
+    sum_left_squares = models.BigIntegerField(default=0)
+    sum_other_squares = models.BigIntegerField(default=0)
+    sum_products = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class DriverSum(DriverSumRow):
+    """The cross-product sums of one unit's responses (the leaf unit, as ``AnswerRollup``)."""
+
+    pk = models.CompositePrimaryKey(
+        "survey_id", "question_key", "other_key", "grain", "period_start", "unit_id"
+    )
+    unit = _derived(Unit)
+
+    def __str__(self) -> str:
+        return f"{self.question_key}×{self.other_key} {self.grain} {self.period_start}"
+
+
+class OrganisationDriverSum(DriverSumRow):
+    """The same sums over every unit: what organisation-wide driver analysis reads."""
+
+    pk = models.CompositePrimaryKey(
+        "survey_id", "question_key", "other_key", "grain", "period_start"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.question_key}×{self.other_key} {self.grain} {self.period_start} (all units)"

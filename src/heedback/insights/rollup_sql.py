@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from heedback.collect.models import Answer, Response
+from heedback.insights import driver_sql
 from heedback.insights.models import (
     HISTOGRAM_VALUES,
     RESPONSES_KEY,
@@ -118,6 +119,9 @@ def add_responses(responses: ResponseSet) -> int:
                 cursor.execute(_answers_sql(grain, _ORGANISATION_ROLLUP))
                 cursor.execute(_options_sql(grain))
         cursor.execute(f"DROP TABLE {_temporary(_BATCH)}")
+    if count:
+        # The driver sums hold exactly the responses the histograms hold (ADR 0002).
+        driver_sql.add_driver_sums(responses)
     return int(count)
 
 

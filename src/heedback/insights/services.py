@@ -58,7 +58,9 @@ from heedback.insights import rollup_sql
 from heedback.insights.models import (
     AnswerRollup,
     CountedResponse,
+    DriverSum,
     OptionRollup,
+    OrganisationDriverSum,
     OrganisationRollup,
     RollupRebuild,
     RollupState,
@@ -225,7 +227,13 @@ def start_rebuild(organisation: Organisation) -> RollupRebuild:
     """
     with transaction.atomic():
         state = _lock_state(wait=True)
-        for model in (AnswerRollup, OrganisationRollup, OptionRollup):
+        for model in (
+            AnswerRollup,
+            OrganisationRollup,
+            OptionRollup,
+            DriverSum,
+            OrganisationDriverSum,
+        ):
             model.objects.filter(organisation=organisation).delete()
         above = Response.objects.filter(organisation=organisation, pk__gt=state.watermark)
         CountedResponse.objects.filter(response_id__in=above.values("pk")).delete()

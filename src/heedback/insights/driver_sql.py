@@ -1,0 +1,91 @@
+"""The SQL that adds responses to the driver sums: pairwise cross-products, set-based.
+
+``rollup_sql.add_responses`` calls ``add_driver_sums`` with the same set of responses in
+the same transaction, so the driver sums ride on the rollups' watermark, ledger and
+rebuild (ADR 0001) and hold exactly the responses the histograms hold (ADR 0002).
+
+A set is joined to its numeric answers twice — every pair of questions a response answered,
+the question with itself included — into a temporary table of day-level sums, which is then
+added to the unit and organisation rows of every grain with ``INSERT … ON CONFLICT DO
+UPDATE SET s = s + excluded.s``, as ``rollup_sql`` does for histograms.
+"""
+
+# Every piece spliced into these statements is a constant of this module; values travel
+# as parameters.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+from django.db import connection
+
+from heedback.collect.models import Answer, Response
+from heedback.insights import rollup_sql
+from heedback.insights.models import DriverSum, Grain, OrganisationDriverSum
+
+_RESPONSE = Response._meta.db_table
+_ANSWER = Answer._meta.db_table
+_UNIT_TABLE = DriverSum._meta.db_table
+_ORGANISATION_TABLE = OrganisationDriverSum._meta.db_table
+_BATCH = "heedback_driver_batch"
+SUM_COLUMNS = [
+    "n",
+    "sum_left",
+    "sum_other",
+    "sum_left_squares",
+    "sum_other_squares",
+    "sum_products",
+]
+_CONFLICT = {
+    _UNIT_TABLE: "survey_id, question_key, other_key, grain, period_start, unit_id",
+    _ORGANISATION_TABLE: "survey_id, question_key, other_key, grain, period_start",
+}
+
+
+def add_driver_sums(responses: rollup_sql.ResponseSet) -> None:
+    """Add the pairwise sums of the set's numeric answers to the driver sums, every grain."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {rollup_sql._temporary(_BATCH)}")
+        cursor.execute(_collect_sql(responses), responses.params + responses.answer_params)
+        for grain in Grain.values:
+            cursor.execute(_upsert_sql(grain, _UNIT_TABLE))
+            cursor.execute(_upsert_sql(grain, _ORGANISATION_TABLE))
+        cursor.execute(f"DROP TABLE {rollup_sql._temporary(_BATCH)}")
+
+
+def _collect_sql(responses: rollup_sql.ResponseSet) -> str:
+    """Return the statement filling the batch table with one row per day, unit and pair.
+
+    The second answer is reached from the response through the answers' unique (response,
+    question) index; ``b.question_key >= a.question_key`` keeps each pair once.
+    """
+    cell = "r.organisation_id, r.survey_id, r.unit_id, r.local_date"
+    return (
+        f"CREATE TEMPORARY TABLE {_BATCH} AS "
+        f"SELECT {cell}, a.question_key AS question_key, b.question_key AS other_key, "
+        "COUNT(*) AS n, SUM(a.number) AS sum_left, SUM(b.number) AS sum_other, "
+        "SUM(a.number * a.number) AS sum_left_squares, "
+        "SUM(b.number * b.number) AS sum_other_squares, "
+        "SUM(a.number * b.number) AS sum_products "
+        f"FROM {_RESPONSE} r JOIN {_ANSWER} a ON a.response_id = r.id "
+        f"JOIN {_ANSWER} b ON b.response_id = r.id AND b.question_key >= a.question_key "
+        f"WHERE {responses.where} AND {responses.answer_where} "
+        "AND a.number IS NOT NULL AND b.number IS NOT NULL "
+        f"GROUP BY {cell}, a.question_key, b.question_key"
+    )
+
+
+def _upsert_sql(grain: str, table: str) -> str:
+    period = rollup_sql._period(grain)
+    sums = ", ".join(f"SUM(b.{column})" for column in SUM_COLUMNS)
+    cell = "b.organisation_id, b.survey_id" + (", b.unit_id" if table == _UNIT_TABLE else "")
+    columns = cell.replace("b.", "") + ", grain, period_start, question_key, other_key"
+    additions = ", ".join(
+        f"{column} = {table}.{column} + excluded.{column}" for column in SUM_COLUMNS
+    )
+    return (
+        f"INSERT INTO {table} ({columns}, {', '.join(SUM_COLUMNS)}) "
+        f"SELECT {cell}, '{grain}', {period}, b.question_key, b.other_key, {sums} "
+        f"FROM {_BATCH} b WHERE true "
+        f"GROUP BY {cell}, {period}, b.question_key, b.other_key "
+        f"ON CONFLICT ({_CONFLICT[table]}) DO UPDATE SET {additions}"
+    )
