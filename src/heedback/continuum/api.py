@@ -4,17 +4,20 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
-from heedback.continuum import presentation, selectors, services
+from heedback.continuum import internal, internal_out, presentation, selectors, services
 from heedback.continuum.choices import FACTOR_DESCRIPTIONS, Agreement, FactorChoice
 from heedback.continuum.instrument import Level
 from heedback.continuum.schemas import (
     AssessmentIn,
     AssessmentOut,
     InstrumentOut,
+    InternalCustomersOut,
+    InternalFilters,
     PlacementFilters,
     PlacementOut,
 )
 from heedback.core.api_support import requires
+from heedback.core.errors import InvalidInput
 from heedback.orgs.models import Unit
 from heedback.orgs.permissions import Permission
 from heedback.orgs.tenancy import get_scoped_or_invalid
@@ -99,3 +102,36 @@ def placement(request: HttpRequest, filters: Query[PlacementFilters]):
         organisation, selectors.organisation_scope(organisation, unit)
     )
     return presentation.report_out(report, organisation)
+
+
+@router.get("/continuum/internal-customers", response=InternalCustomersOut)
+@requires(Permission.VIEW)
+def internal_customers(request: HttpRequest, filters: Query[InternalFilters]):
+    """Return the employee pulse per unit beside that unit's customer scores, and how the two
+    correlate across units (Pearson and Spearman with 95 % intervals).
+
+    Employee figures of fewer than five respondents are withheld: no value and no count.
+    Without ``pulse`` or ``survey`` the newest open employee and customer surveys are used;
+    without ``from`` and ``to``, all time.
+    """
+    organisation = request.organisation
+    pulses, surveys = internal.pulse_surveys(organisation), internal.customer_surveys(organisation)
+    pulse = internal.default_survey(pulses)
+    if filters.pulse is not None:
+        pulse = get_scoped_or_invalid(pulses, organisation, "pulse", pk=filters.pulse)
+    survey = internal.default_survey(surveys)
+    if filters.survey is not None:
+        survey = get_scoped_or_invalid(surveys, organisation, "survey", pk=filters.survey)
+    if filters.from_ and filters.to and filters.from_ > filters.to:
+        raise InvalidInput.from_pairs(
+            _("The period is not valid."), [("to", _("The end comes before the start."))]
+        )
+    report = internal.internal_customers(
+        organisation,
+        pulse=pulse,
+        customer_survey=survey,
+        date_from=filters.from_,
+        date_to=filters.to,
+        units=list(Unit.objects.for_org(organisation).order_by("path")),
+    )
+    return internal_out.report_out(report)

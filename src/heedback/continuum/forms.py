@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from heedback.continuum.choices import Agreement, FactorChoice, LevelChoice
 from heedback.continuum.instrument import Statement
+from heedback.insights.forms import ResultsFilterForm
+from heedback.orgs.models import Unit
 
 DONT_KNOW = "unknown"
 
@@ -75,3 +77,18 @@ class CustomStatementForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Write one practice that can be checked, in the first person plural."),
     )
+
+
+class InternalCustomersForm(ResultsFilterForm):
+    """Which pulse and which customer survey to set side by side, over which period."""
+
+    def __init__(self, pulses, surveys, *args, **kwargs) -> None:
+        super().__init__(Unit.objects.none(), *args, **kwargs)
+        del self.fields["unit"]  # the page shows every unit the member may see
+        self.fields["pulse"] = forms.ModelChoiceField(
+            queryset=pulses, required=False, label=_("Employee pulse"), empty_label=None
+        )
+        self.fields["survey"] = forms.ModelChoiceField(
+            queryset=surveys, required=False, label=_("Customer survey"), empty_label=None
+        )
+        self.order_fields(["pulse", "survey", "period", "date_from", "date_to"])
