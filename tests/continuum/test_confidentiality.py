@@ -109,7 +109,8 @@ def test_the_metrics_api_withholds_small_employee_cells(
         "ci_high": None,
     }
     whole = api.get("/api/v1/metrics", {"survey": pulse.pk, "metric": "nps"}).json()
-    assert whole["results"][0]["value"] == 100.0 and whole["results"][0]["n"] == 8
+    assert whole["results"][0]["value"] == 100.0
+    assert whole["results"][0]["n"] == 8
     # A customer survey's small cells keep their value (marked small by the pages).
     stay = make_survey("hotel_stay", "Stay")
     respond(stay, hotel, {"nps": 10})
