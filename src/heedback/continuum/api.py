@@ -4,7 +4,15 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
-from heedback.continuum import internal, internal_out, presentation, selectors, services
+from heedback.continuum import (
+    internal,
+    internal_out,
+    plan_report,
+    plan_services,
+    presentation,
+    selectors,
+    services,
+)
 from heedback.continuum.choices import FACTOR_DESCRIPTIONS, Agreement, FactorChoice
 from heedback.continuum.instrument import Level
 from heedback.continuum.schemas import (
@@ -15,12 +23,16 @@ from heedback.continuum.schemas import (
     InternalFilters,
     PlacementFilters,
     PlacementOut,
+    PlanIn,
+    PlanOut,
+    PlanSummaryOut,
 )
 from heedback.core.api_support import requires
 from heedback.core.errors import InvalidInput
 from heedback.orgs.models import Unit
 from heedback.orgs.permissions import Permission
-from heedback.orgs.tenancy import get_scoped_or_invalid
+from heedback.orgs.tenancy import get_scoped_or_404, get_scoped_or_invalid
+from heedback.surveys.models import Survey
 
 router = Router(tags=["continuum"])
 
@@ -135,3 +147,79 @@ def internal_customers(request: HttpRequest, filters: Query[InternalFilters]):
         units=list(Unit.objects.for_org(organisation).order_by("path")),
     )
     return internal_out.report_out(report)
+
+
+@router.get("/continuum/plans", response=list[PlanSummaryOut])
+@requires(Permission.VIEW)
+def list_plans(request: HttpRequest):
+    """List the service plans, newest period first."""
+    return [
+        {
+            "id": plan.pk,
+            "name": plan.name,
+            "starts_on": plan.starts_on,
+            "ends_on": plan.ends_on,
+            "survey": plan.survey_id,
+        }
+        for plan in plan_report.plans_of(request.organisation)
+    ]
+
+
+@router.post("/continuum/plans", response={201: PlanOut})
+@requires(Permission.WRITE_API)
+def create_plan(request: HttpRequest, payload: PlanIn):
+    """Create a service plan with its targets, and return it against the actuals so far.
+
+    ``metric`` is one of ``nps``, ``csat`` (share at 4-5), ``response_hours`` (median hours
+    to a case's first action) and ``closed_in_time`` (share of decided cases resolved by
+    their deadline). NPS and CSAT targets need ``survey``, a customer survey. ``unit``
+    null means the whole organisation, ``channel`` empty every channel. Bad input is 422
+    naming the field (``targets.0.target``); nothing is stored.
+    """
+    organisation = request.organisation
+    survey = None
+    if payload.survey is not None:
+        survey = get_scoped_or_invalid(Survey, organisation, "survey", pk=payload.survey)
+    units = {
+        unit.pk: unit
+        for unit in Unit.objects.for_org(organisation).filter(
+            pk__in=[item.unit for item in payload.targets if item.unit is not None]
+        )
+    }
+    missing = [
+        (f"targets.{index}.unit", _("not found"))
+        for index, item in enumerate(payload.targets)
+        if item.unit is not None and item.unit not in units
+    ]
+    if missing:
+        raise InvalidInput.from_pairs(_("The plan is not valid."), missing)
+    targets = [
+        plan_services.TargetInput(
+            metric=item.metric,
+            target=item.target,
+            unit=units.get(item.unit) if item.unit is not None else None,
+            channel=item.channel,
+        )
+        for item in payload.targets
+    ]
+    plan = plan_services.create_plan(
+        plan_services.PlanInput(
+            organisation=organisation,
+            name=payload.name,
+            starts_on=payload.starts_on,
+            ends_on=payload.ends_on,
+            survey=survey,
+            targets=targets,
+        )
+    )
+    return Status(201, plan_report.plan_out(plan_report.plan_report(plan)))
+
+
+@router.get("/continuum/plans/{plan_id}", response=PlanOut)
+@requires(Permission.VIEW)
+def get_plan(request: HttpRequest, plan_id: int):
+    """Return a plan with every target's actual, 95 % interval and standing."""
+    plan = get_scoped_or_404(
+        plan_report.plans_of(request.organisation), request.organisation, pk=plan_id
+    )
+    return plan_report.plan_out(plan_report.plan_report(plan))

@@ -7,9 +7,11 @@ from collections.abc import Mapping, Sequence
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from heedback.continuum.choices import Agreement, FactorChoice, LevelChoice
+from heedback.collect.choices import Channel
+from heedback.continuum.choices import Agreement, FactorChoice, LevelChoice, PlanMetricChoice
 from heedback.continuum.instrument import Statement
 from heedback.insights.forms import ResultsFilterForm
+from heedback.orgs.forms import UnitChoiceField
 from heedback.orgs.models import Unit
 
 DONT_KNOW = "unknown"
@@ -92,3 +94,39 @@ class InternalCustomersForm(ResultsFilterForm):
             queryset=surveys, required=False, label=_("Customer survey"), empty_label=None
         )
         self.order_fields(["pulse", "survey", "period", "date_from", "date_to"])
+
+
+class PlanForm(forms.Form):
+    """A new service plan: its name, period and the customer survey its scores come from."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    starts_on = forms.DateField(
+        label=_("First day"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    ends_on = forms.DateField(label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, surveys, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["survey"] = forms.ModelChoiceField(
+            queryset=surveys,
+            required=False,
+            label=_("Customer survey (for NPS and CSAT)"),
+            empty_label=_("None: case targets only"),
+        )
+
+
+class TargetForm(forms.Form):
+    """One target of a plan: a measure for a unit subtree and channel."""
+
+    metric = forms.ChoiceField(label=_("Measure"), choices=PlanMetricChoice.choices)
+    target = forms.FloatField(label=_("Target"))
+    channel = forms.ChoiceField(
+        label=_("Channel"), required=False, choices=[("", _("All channels")), *Channel.choices]
+    )
+
+    def __init__(self, units, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"] = UnitChoiceField(
+            queryset=units, required=False, label=_("Unit"), empty_label=_("Whole organisation")
+        )
+        self.order_fields(["unit", "channel", "metric", "target"])

@@ -234,3 +234,63 @@ class InternalCustomersOut(Schema):
     units: list[InternalUnitOut]
     total: InternalUnitOut | None
     correlations: list[InternalCorrelationOut]
+
+
+class PlanTargetIn(Schema):
+    unit: int | None = None
+    channel: str = ""
+    metric: str
+    target: float
+
+
+class PlanIn(Schema):
+    name: str
+    starts_on: date
+    ends_on: date
+    survey: int | None = None
+    targets: list[PlanTargetIn] = Field(default_factory=list)
+
+
+class PlanSummaryOut(Schema):
+    id: int
+    name: str
+    starts_on: date
+    ends_on: date
+    survey: int | None
+
+
+class PlanTargetOut(Schema):
+    id: int
+    unit: int | None
+    unit_name: str
+    channel: str
+    metric: str
+    metric_name: str
+    target: float
+    actual: float | None
+    n: int
+    ci_low: float | None
+    ci_high: float | None
+    note: str
+    standing: str
+    standing_name: str
+
+
+class PlanStandingsOut(Schema):
+    on_track: int
+    at_risk: int
+    missed: int
+    no_data: int
+
+
+class PlanOut(Schema):
+    id: int
+    name: str
+    starts_on: date
+    ends_on: date
+    judged_to: date
+    is_running: bool
+    survey: int | None
+    survey_name: str
+    summary: PlanStandingsOut
+    targets: list[PlanTargetOut]

@@ -13,7 +13,15 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from heedback.continuum import internal, internal_out, presentation, selectors, services
+from heedback.continuum import (
+    internal,
+    internal_out,
+    pdf,
+    placement_export,
+    presentation,
+    selectors,
+    services,
+)
 from heedback.continuum.choices import FACTOR_DESCRIPTIONS, Agreement, FactorChoice, LevelChoice
 from heedback.continuum.forms import CustomStatementForm, InternalCustomersForm, SectionForm
 from heedback.continuum.instrument import Factor, Level
@@ -275,4 +283,33 @@ def internal_customers_csv(request: HttpRequest) -> HttpResponse:
         internal_out.report_csv(internal_out.report_out(report)), content_type="text/csv"
     )
     response["Content-Disposition"] = 'attachment; filename="internal-customers.csv"'
+    return response
+
+
+def _placement_data(request: HttpRequest) -> tuple[Unit | None, dict]:
+    organisation, membership = request.organisation, request.membership
+    unit = _scope(request, membership)
+    report = selectors.placement_report(organisation, unit)
+    return unit, presentation.report_out(report, organisation, membership)
+
+
+def _export_name(unit: Unit | None, extension: str) -> str:
+    return f"continuum-{unit.pk if unit is not None else 'organisation'}.{extension}"
+
+
+@member_view(Permission.VIEW)
+def placement_csv(request: HttpRequest) -> HttpResponse:
+    """Send the placement of a scope as CSV: per factor, answers and data, reasons, steps."""
+    unit, data = _placement_data(request)
+    response = HttpResponse(placement_export.placement_csv(data), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{_export_name(unit, "csv")}"'
+    return response
+
+
+@member_view(Permission.VIEW)
+def placement_pdf(request: HttpRequest) -> HttpResponse:
+    """Send the placement of a scope as a one-page PDF."""
+    unit, data = _placement_data(request)
+    response = HttpResponse(pdf.placement_pdf(data), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{_export_name(unit, "pdf")}"'
     return response
