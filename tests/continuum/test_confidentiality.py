@@ -191,3 +191,21 @@ def test_the_comment_search_never_finds_employee_comments(
     page = admin_client.get(reverse("comment-search", args=[organisation.slug]), {"q": "parking"})
     assert "parking was full" in page.content.decode().replace("<mark>", "").replace("</mark>", "")
     assert "for staff" not in page.content.decode()
+
+
+def test_rules_never_open_a_case_on_an_employee_answer(
+    organisation, hotel, pulse, respond, make_survey
+):
+    from heedback.loop import services as loop_services
+    from heedback.loop.models import Case, Rule
+
+    assert Rule.objects.get(organisation=organisation, system_key="detractor").is_enabled
+    respond(pulse, hotel, PULSE | {"enps": 2})
+    stay = make_survey("hotel_stay", "Stay")
+    customer = respond(stay, hotel, {"nps": 2})
+    assert loop_services.evaluate_new_responses() == 2
+    assert list(Case.objects.values_list("response_id", flat=True)) == [customer.pk]
+    trial = loop_services.try_rule(
+        organisation, Rule.objects.get(organisation=organisation, system_key="detractor")
+    )
+    assert [sample.pk for sample in trial.samples] == [customer.pk]

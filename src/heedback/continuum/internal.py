@@ -221,9 +221,16 @@ def internal_customers(
     total_line = UnitLine(None, respondent_total, totals) if (employee or customer) else None
     correlations = _correlations(lines, employee, customer[0] if customer else None)
     return InternalReport(
-        pulse, customer_survey, date_from, date_to, employee, customer, lines, total_line,
-        correlations,
-    )  # fmt: skip
+        pulse=pulse,
+        customer_survey=customer_survey,
+        date_from=date_from,
+        date_to=date_to,
+        employee_measures=employee,
+        customer_measures=customer,
+        lines=lines,
+        total=total_line,
+        correlations=correlations,
+    )
 
 
 def _cells(result, is_employee: bool) -> dict[str, Cell]:
