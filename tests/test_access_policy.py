@@ -6,7 +6,7 @@ without deciding who may use it.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.test import Client
@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from heedback.api import api
 from heedback.collect.models import ImportJob, ImportStatus, Response, SurveyLink
+from heedback.continuum import plan_services as continuum_plan_services
 from heedback.continuum import services as continuum_services
 from heedback.customers import services as customer_services
 from heedback.customers.inputs import CustomerInput, InteractionInput
@@ -80,6 +81,16 @@ PAGE_POLICY: dict[str, tuple[str | Permission, str]] = {
     "continuum-units": (VIEW, "GET"),
     "continuum-statements": (EDIT, "GET"),
     "continuum-statement-retire": (EDIT, "POST"),
+    "continuum-placement-csv": (VIEW, "GET"),
+    "continuum-placement-pdf": (VIEW, "GET"),
+    "continuum-internal": (VIEW, "GET"),
+    "continuum-internal-csv": (VIEW, "GET"),
+    "continuum-plans": (VIEW, "GET"),
+    "continuum-plan-create": (EDIT, "GET"),
+    "continuum-plan": (VIEW, "GET"),
+    "continuum-plan-target-add": (EDIT, "POST"),
+    "continuum-plan-target-remove": (EDIT, "POST"),
+    "continuum-plan-pdf": (VIEW, "GET"),
     "member-list": (MEMBERS, "GET"),
     "member-invite": (MEMBERS, "POST"),
     "member-edit": (MEMBERS, "GET"),
@@ -130,6 +141,10 @@ API_POLICY: dict[tuple[str, str], Permission] = {
     ("GET", "/v1/continuum/instrument"): VIEW,
     ("POST", "/v1/continuum/assessments"): Permission.WRITE_API,
     ("GET", "/v1/continuum/placement"): VIEW,
+    ("GET", "/v1/continuum/internal-customers"): VIEW,
+    ("GET", "/v1/continuum/plans"): VIEW,
+    ("POST", "/v1/continuum/plans"): Permission.WRITE_API,
+    ("GET", "/v1/continuum/plans/{plan_id}"): VIEW,
     ("GET", "/v1/surveys/{survey_id}/export"): VIEW,
     ("GET", "/v1/metrics"): VIEW,
     ("GET", "/v1/drivers"): VIEW,
@@ -236,6 +251,15 @@ def world(organisation, other_organisation, hotel, published_survey, make_member
             response=Response.objects.get(),
         )
     )
+    plan = continuum_plan_services.create_plan(
+        continuum_plan_services.PlanInput(
+            organisation=organisation,
+            name="Matrix plan",
+            starts_on=date(2027, 1, 1),
+            ends_on=date(2027, 12, 31),
+            targets=[continuum_plan_services.TargetInput("response_hours", 24, hotel)],
+        )
+    )
     customer, _created = customer_services.upsert_customer(
         organisation, CustomerInput(external_id="W-1", name="Matrix customer")
     )
@@ -258,6 +282,8 @@ def world(organisation, other_organisation, hotel, published_survey, make_member
             organisation, factor="environment", level=3, text="Matrix statement"
         ).pk,
         "response_id": Response.objects.get().pk,
+        "plan_id": plan.pk,
+        "target_id": plan.targets.get().pk,
         "customer_id": customer.pk,
         "case_id": case.pk,
         "rule_id": Rule.objects.get(organisation=organisation, system_key="detractor").pk,
@@ -346,6 +372,12 @@ API_BODIES = {
         "items": [{"idempotency_key": "matrix-batch", "unit": 0, "answers": {"nps": 9}}],
     },
     ("POST", "/v1/continuum/assessments"): {"answers": {"en_blame": 2}},
+    ("POST", "/v1/continuum/plans"): {
+        "name": "Matrix plan",
+        "starts_on": "2027-01-01",
+        "ends_on": "2027-12-31",
+        "targets": [{"metric": "response_hours", "target": 24}],
+    },
     ("PATCH", "/v1/cases/{case_id}"): {"priority": "high"},
     ("POST", "/v1/cases/{case_id}/events"): {"kind": "note", "body": "Matrix note"},
     ("POST", "/v1/rules"): {"name": "Matrix rule", "conditions": [{"kind": "low_score"}]},

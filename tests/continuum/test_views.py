@@ -210,8 +210,9 @@ def test_the_placement_page_query_count_is_locked(
     survey = make_survey("hotel_stay")
     respond(survey, hotel, {"nps": 9})
     submit_as(admin, Level.FRIENDLY)
-    # Log-in (3), self-assessment (3), evidence snapshot (8), history (2), own answers (3).
-    with django_assert_num_queries(19):
+    # Log-in (3), self-assessment (3), evidence snapshot (8), interactions (1), lapse
+    # counts (1), history (2), own answers (3).
+    with django_assert_num_queries(21):
         assert admin_client.get(url("continuum")).status_code == 200
 
 
@@ -224,9 +225,9 @@ def test_the_units_page_withholds_small_pulse_cells(
     for answer in (10, 2):
         respond(pulse, other_hotel, {"enps": answer})
     # Log-in (3), units (1), is the root the organisation (1), self-assessments (1, none
-    # yet), evidence snapshot (6: no customer or self-assessment answers to count) — the
-    # same for any number of units.
-    with django_assert_num_queries(12):
+    # yet), evidence snapshot (6: no customer or self-assessment answers to count),
+    # interactions (1), lapse counts (1) — the same for any number of units.
+    with django_assert_num_queries(14):
         page = admin_client.get(url("continuum-units"))
     text = text_of(page)
     assert f'data-testid="enps-{hotel.pk}">+40 <span class="muted small">n=5</span>' in text

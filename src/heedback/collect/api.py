@@ -26,6 +26,7 @@ from heedback.insights.selectors import MetricQuery, responses_in_scope
 from heedback.orgs.models import Organisation, Unit
 from heedback.orgs.permissions import Permission
 from heedback.orgs.tenancy import get_scoped_or_404, get_scoped_or_invalid
+from heedback.surveys.confidentiality import refuse_individual_responses
 from heedback.surveys.models import Survey
 from heedback.text.selectors import text_analyses
 
@@ -187,6 +188,7 @@ def list_responses(request: HttpRequest, survey_id: int, filters: Query[Response
     """List responses newest first, filtered by unit subtree, channel and period (paged)."""
     organisation = request.organisation
     survey = get_scoped_or_404(Survey, organisation, pk=survey_id)
+    refuse_individual_responses(survey)
     unit = None
     if filters.unit is not None:
         unit = get_scoped_or_invalid(Unit, organisation, "unit", pk=filters.unit)
@@ -215,8 +217,9 @@ def list_responses(request: HttpRequest, survey_id: int, filters: Query[Response
 @router.get("/responses/{response_id}", response=ResponseOut)
 @requires(Permission.VIEW)
 def get_response(request: HttpRequest, response_id: int):
-    queryset = selectors.responses_with_answers(Response.objects.all())
+    queryset = selectors.responses_with_answers(Response.objects.select_related("survey"))
     response = get_scoped_or_404(queryset, request.organisation, pk=response_id)
+    refuse_individual_responses(response.survey)
     return _as_dicts([response])[0]
 
 

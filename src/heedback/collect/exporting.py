@@ -28,6 +28,7 @@ from heedback.collect.models import Response
 from heedback.core.errors import InvalidInput
 from heedback.orgs.models import Organisation, Unit
 from heedback.orgs.services import record_audit
+from heedback.surveys.confidentiality import refuse_individual_responses
 from heedback.surveys.definition import NUMERIC_TYPES, Question, QuestionType
 from heedback.surveys.models import Survey
 
@@ -72,7 +73,12 @@ class ExportQuery:
     visible_unit_paths: tuple[str, ...] | None = None
 
     def check(self) -> None:
-        """Raise InvalidInput when the filters contradict each other or name no channel."""
+        """Raise InvalidInput when the filters contradict each other or name no channel.
+
+        Raise Forbidden for a confidential (employee) survey: its responses are never
+        exported one by one, by any route (page, API, command).
+        """
+        refuse_individual_responses(self.survey)
         errors = []
         if self.date_from and self.date_to and self.date_from > self.date_to:
             errors.append(("to", _("The end comes before the start.")))

@@ -54,3 +54,21 @@ class Agreement(models.IntegerChoices):
     NEITHER = 3, _("Neither agree nor disagree")
     AGREE = 4, _("Agree")
     STRONGLY_AGREE = 5, _("Strongly agree")
+
+
+class PlanMetricChoice(models.TextChoices):
+    """What a service-plan target measures (the values of ``plan.PlanMetric``)."""
+
+    NPS = "nps", _("NPS")
+    CSAT = "csat", _("CSAT (share at 4-5)")
+    RESPONSE_HOURS = "response_hours", _("Response time (hours to first action on a case)")
+    CLOSED_IN_TIME = "closed_in_time", _("Cases closed in time (%)")
+
+
+class StandingChoice(models.TextChoices):
+    """How an actual stands against its target (the values of ``plan.Standing``)."""
+
+    ON_TRACK = "on_track", _("On track")
+    AT_RISK = "at_risk", _("At risk")
+    MISSED = "missed", _("Missed")
+    NO_DATA = "no_data", _("No data yet")

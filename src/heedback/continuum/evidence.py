@@ -22,9 +22,11 @@ from typing import Any
 
 from heedback.continuum.instrument import Factor, Level
 from heedback.continuum.scoring import OverallResult, overall_level
+from heedback.surveys.confidentiality import MINIMUM_RESPONDENTS
 
-#: No cell of employee answers with fewer respondents is ever shown (pages, API, exports).
-CONFIDENTIALITY_MINIMUM = 5
+#: No cell of employee answers with fewer respondents is ever shown (pages, API, exports);
+#: the one rule lives with the surveys, where every app that shows responses reads it.
+CONFIDENTIALITY_MINIMUM = MINIMUM_RESPONDENTS
 
 
 class Status(StrEnum):

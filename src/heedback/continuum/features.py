@@ -58,9 +58,10 @@ FEATURES: dict[str, Feature] = {
         Feature("units", _("Units"), "unit-list"),
         Feature("continuum_units", _("Continuum by unit"), "continuum-units"),
         Feature("detractor_rule", _("Rules: the detractor rule"), "rule-list"),
-        Feature("service_plan", _("Service plan (coming to Heedback)")),
+        Feature("service_plan", _("Service plans"), "continuum-plans"),
+        Feature("internal_customers", _("Internal customers"), "continuum-internal"),
         Feature("driver_analysis", _("Driver analysis (coming to Heedback)")),
-        Feature("lapse_detection", _("Lapse detection (coming to Heedback)")),
+        Feature("lapse_detection", _("Lapse detection (customer settings)"), "customer-settings"),
     )
 }
 

@@ -7,8 +7,12 @@ from collections.abc import Mapping, Sequence
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from heedback.continuum.choices import Agreement, FactorChoice, LevelChoice
+from heedback.collect.choices import Channel
+from heedback.continuum.choices import Agreement, FactorChoice, LevelChoice, PlanMetricChoice
 from heedback.continuum.instrument import Statement
+from heedback.insights.forms import ResultsFilterForm
+from heedback.orgs.forms import UnitChoiceField
+from heedback.orgs.models import Unit
 
 DONT_KNOW = "unknown"
 
@@ -75,3 +79,54 @@ class CustomStatementForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Write one practice that can be checked, in the first person plural."),
     )
+
+
+class InternalCustomersForm(ResultsFilterForm):
+    """Which pulse and which customer survey to set side by side, over which period."""
+
+    def __init__(self, pulses, surveys, *args, **kwargs) -> None:
+        super().__init__(Unit.objects.none(), *args, **kwargs)
+        del self.fields["unit"]  # the page shows every unit the member may see
+        self.fields["pulse"] = forms.ModelChoiceField(
+            queryset=pulses, required=False, label=_("Employee pulse"), empty_label=None
+        )
+        self.fields["survey"] = forms.ModelChoiceField(
+            queryset=surveys, required=False, label=_("Customer survey"), empty_label=None
+        )
+        self.order_fields(["pulse", "survey", "period", "date_from", "date_to"])
+
+
+class PlanForm(forms.Form):
+    """A new service plan: its name, period and the customer survey its scores come from."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    starts_on = forms.DateField(
+        label=_("First day"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    ends_on = forms.DateField(label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, surveys, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["survey"] = forms.ModelChoiceField(
+            queryset=surveys,
+            required=False,
+            label=_("Customer survey (for NPS and CSAT)"),
+            empty_label=_("None: case targets only"),
+        )
+
+
+class TargetForm(forms.Form):
+    """One target of a plan: a measure for a unit subtree and channel."""
+
+    metric = forms.ChoiceField(label=_("Measure"), choices=PlanMetricChoice.choices)
+    target = forms.FloatField(label=_("Target"))
+    channel = forms.ChoiceField(
+        label=_("Channel"), required=False, choices=[("", _("All channels")), *Channel.choices]
+    )
+
+    def __init__(self, units, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"] = UnitChoiceField(
+            queryset=units, required=False, label=_("Unit"), empty_label=_("Whole organisation")
+        )
+        self.order_fields(["unit", "channel", "metric", "target"])

@@ -36,6 +36,7 @@ from heedback.continuum.evidence import (
     level_from_bands,
 )
 from heedback.continuum.instrument import Factor, Level
+from heedback.customers.models import Interaction
 from heedback.insights.metrics import METRICS, format_value, nps
 from heedback.orgs.models import Unit
 from heedback.surveys.choices import SurveyKind
@@ -80,6 +81,13 @@ ENPS_BANDS = [
     (0.0, Level.FRIENDLY),
     (15.0, Level.FOCUSED),
     (35.0, Level.CENTRIC),
+]
+INTERACTION_BANDS = [  # responses per 100 interactions
+    (-math.inf, Level.HOSTILE),
+    (1e-9, Level.AWARE),
+    (5.0, Level.FRIENDLY),
+    (15.0, Level.FOCUSED),
+    (30.0, Level.CENTRIC),
 ]
 ENABLEMENT_BANDS = [
     (-math.inf, Level.HOSTILE),
@@ -343,6 +351,61 @@ def measure_regularity(request: EvidenceRequest) -> list[Measurement]:
     return results
 
 
+def _interaction_counts(request: EvidenceRequest) -> tuple[Counter, int]:
+    """Return interactions per unit in the customer window, and those without a unit.
+
+    One grouped query, remembered for the request. Interactions belong to the customers
+    app, which the continuum sits above; the responses are the snapshot's.
+    """
+    cached = request.memo.get("continuum.interactions")
+    if cached is None:
+        rows = (
+            Interaction.objects.filter(
+                organisation=request.organisation,
+                occurred_at__gt=request.as_of - CUSTOMER_WINDOW,
+                occurred_at__lte=request.as_of,
+            )
+            .order_by()
+            .values("unit_id")
+            .annotate(n=Count("id"))
+        )
+        per_unit = Counter({row["unit_id"]: row["n"] for row in rows})
+        cached = (per_unit, per_unit.pop(None, 0))
+        request.memo["continuum.interactions"] = cached
+    return cached
+
+
+def measure_responses_per_interaction(request: EvidenceRequest) -> list[Measurement]:
+    """Customer responses per 100 recorded interactions (visits, orders, calls), 90 days.
+
+    Responses and interactions of the same window and units; an interaction without a
+    unit counts for the whole organisation only.
+    """
+    snap = snapshot(request)
+    per_unit, without_unit = _interaction_counts(request)
+    results = []
+    for scope in request.scopes:
+        units = snap.units_in(scope)
+        interactions = sum(per_unit[unit] for unit in units)
+        if scope.unit_id is None:
+            interactions += without_unit
+        responses = sum(snap.facts[unit].customer_responses for unit in units)
+        if not interactions:
+            detail = _("No visits, orders or calls were recorded in the last 90 days.")
+            results.append(Measurement(Status.NO_DATA, detail=detail, n=0))
+            continue
+        value = 100.0 * responses / interactions
+        detail = _(
+            "%(responses)d customer responses for %(interactions)d recorded interactions "
+            "in the last 90 days."
+        ) % {"responses": responses, "interactions": interactions}
+        level = level_from_bands(value, INTERACTION_BANDS)
+        results.append(
+            Measurement(Status.MEASURED, value, _percent(value), level, detail, interactions)
+        )
+    return results
+
+
 def measure_perception_gap(request: EvidenceRequest) -> list[Measurement]:
     """Whether staff rated their own service on domains that customers rated too (365 days)."""
     snap = snapshot(request)
@@ -559,8 +622,12 @@ INDICATORS = [
         key="responses_per_interaction",
         factor=Factor.MEASUREMENT,
         label=gettext_lazy("Responses per customer interaction"),
-        description=gettext_lazy("Share of visits, orders and calls that produced feedback."),
-        provided_by="customers",
+        description=gettext_lazy(
+            "Customer responses per 100 visits, orders and calls, last 90 days."
+        ),
+        step=gettext_lazy("Invite every customer after each recorded visit, order or call."),
+        feature="links",
+        measure=measure_responses_per_interaction,
         order=40,
     ),
     Indicator(

@@ -382,7 +382,7 @@ ENVIRONMENT = [
         "centric",
         _("Employee engagement and customer results are reviewed together, unit by unit."),
         _("Put each unit's pulse results beside its customer scores and review them together."),
-        "continuum_units",
+        "internal_customers",
     ),
 ]
 

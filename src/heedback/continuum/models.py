@@ -12,7 +12,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from heedback.continuum.choices import AssessmentStatus, FactorChoice, LevelChoice
+from heedback.continuum.choices import (
+    AssessmentStatus,
+    FactorChoice,
+    LevelChoice,
+    PlanMetricChoice,
+)
 from heedback.continuum.instrument import CUSTOM_PREFIX, Factor, Level, Statement
 from heedback.orgs.models import OrgOwned, Unit
 
@@ -120,3 +125,76 @@ class AssessmentAnswer(OrgOwned):
 
     def __str__(self) -> str:
         return f"{self.statement_id}={self.agreement}"
+
+
+class ServicePlan(OrgOwned):
+    """Customer service planned like the business: targets for a period, against actuals.
+
+    ``survey`` is the customer survey whose NPS and CSAT the targets read; response time
+    and closure in time come from cases. Actuals are derived on every read, never stored.
+    """
+
+    name = models.CharField(_("name"), max_length=200)
+    starts_on = models.DateField(_("first day"))
+    ends_on = models.DateField(_("last day"))
+    survey = models.ForeignKey(
+        "surveys.Survey",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("customer survey"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-starts_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="service_plan_period_order"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ServiceTarget(OrgOwned):
+    """One target of a plan: a metric for a unit's subtree (None: everywhere) and a channel."""
+
+    plan = models.ForeignKey(ServicePlan, on_delete=models.CASCADE, related_name="targets")
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    channel = models.CharField(_("channel"), max_length=20, blank=True)
+    metric = models.CharField(_("metric"), max_length=20, choices=PlanMetricChoice)
+    target = models.FloatField(_("target"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        # The organisation-wide targets first, then by unit in tree order, on every database.
+        ordering = [
+            "plan",
+            models.F("unit__path").asc(nulls_first=True),
+            "channel",
+            "metric",
+            "pk",
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "unit", "channel", "metric"],
+                condition=Q(unit__isnull=False),
+                name="service_target_unique_in_unit",
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "channel", "metric"],
+                condition=Q(unit__isnull=True),
+                name="service_target_unique_everywhere",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.target}"

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from ninja import Schema
@@ -171,3 +171,126 @@ class PlacementOut(Schema):
     self_assessment: SelfAssessmentOut
     overall: OverallOut
     factors: list[FactorPlacementOut]
+
+
+class InternalFilters(Schema):
+    pulse: int | None = None
+    survey: int | None = None
+    from_: date | None = Field(default=None, alias="from")
+    to: date | None = None
+
+
+class FigureOut(Schema):
+    value: float | None
+    display: str
+    n: int | None
+    ci_low: float | None
+    ci_high: float | None
+    is_withheld: bool
+
+
+class InternalMeasureOut(Schema):
+    key: str
+    label: str
+    metric: str
+    is_employee: bool
+
+
+class InternalUnitOut(Schema):
+    unit: int | None
+    unit_name: str
+    depth: int
+    respondents: FigureOut
+    figures: dict[str, FigureOut]
+
+
+class CorrelationOut(Schema):
+    r: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n: int
+    is_few: bool
+
+
+class InternalCorrelationOut(Schema):
+    employee_measure: str
+    employee_label: str
+    customer_measure: str
+    pearson: CorrelationOut
+    spearman: CorrelationOut
+    caveat: str
+
+
+class InternalCustomersOut(Schema):
+    pulse: int | None
+    pulse_name: str
+    survey: int | None
+    survey_name: str
+    date_from: date | None
+    date_to: date | None
+    minimum_respondents: int
+    correlation_minimum_answers: int
+    measures: list[InternalMeasureOut]
+    units: list[InternalUnitOut]
+    total: InternalUnitOut | None
+    correlations: list[InternalCorrelationOut]
+
+
+class PlanTargetIn(Schema):
+    unit: int | None = None
+    channel: str = ""
+    metric: str
+    target: float
+
+
+class PlanIn(Schema):
+    name: str
+    starts_on: date
+    ends_on: date
+    survey: int | None = None
+    targets: list[PlanTargetIn] = Field(default_factory=list)
+
+
+class PlanSummaryOut(Schema):
+    id: int
+    name: str
+    starts_on: date
+    ends_on: date
+    survey: int | None
+
+
+class PlanTargetOut(Schema):
+    id: int
+    unit: int | None
+    unit_name: str
+    channel: str
+    metric: str
+    metric_name: str
+    target: float
+    actual: float | None
+    n: int
+    ci_low: float | None
+    ci_high: float | None
+    note: str
+    standing: str
+    standing_name: str
+
+
+class PlanStandingsOut(Schema):
+    on_track: int
+    at_risk: int
+    missed: int
+    no_data: int
+
+
+class PlanOut(Schema):
+    id: int
+    name: str
+    starts_on: date
+    ends_on: date
+    judged_to: date
+    is_running: bool
+    survey: int | None
+    survey_name: str
+    summary: PlanStandingsOut
+    targets: list[PlanTargetOut]

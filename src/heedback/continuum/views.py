@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -11,9 +13,17 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from heedback.continuum import presentation, selectors, services
+from heedback.continuum import (
+    internal,
+    internal_out,
+    pdf,
+    placement_export,
+    presentation,
+    selectors,
+    services,
+)
 from heedback.continuum.choices import FACTOR_DESCRIPTIONS, Agreement, FactorChoice, LevelChoice
-from heedback.continuum.forms import CustomStatementForm, SectionForm
+from heedback.continuum.forms import CustomStatementForm, InternalCustomersForm, SectionForm
 from heedback.continuum.instrument import Factor, Level
 from heedback.continuum.models import CustomStatement
 from heedback.core.errors import ServiceError
@@ -224,3 +234,82 @@ def statement_retire(request: HttpRequest, statement_id: int) -> HttpResponse:
     services.retire_custom_statement(statement, actor=request.user)
     messages.success(request, _("The statement is no longer asked."))
     return redirect("continuum-statements", organisation.slug)
+
+
+def _internal_report(request: HttpRequest):
+    """Return the filter form and the internal-customers report it asks for."""
+    organisation, membership = request.organisation, request.membership
+    pulses, surveys = internal.pulse_surveys(organisation), internal.customer_surveys(organisation)
+    form = InternalCustomersForm(pulses, surveys, request.GET or None, initial={"period": "365"})
+    valid = form.is_bound and form.is_valid()
+    pulse = form.cleaned_data.get("pulse") if valid else None
+    survey = form.cleaned_data.get("survey") if valid else None
+    today = timezone.localtime(timezone.now(), zoneinfo.ZoneInfo(organisation.time_zone)).date()
+    date_from, date_to = form.period_bounds(today)
+    report = internal.internal_customers(
+        organisation,
+        pulse=pulse or internal.default_survey(pulses),
+        customer_survey=survey or internal.default_survey(surveys),
+        date_from=date_from,
+        date_to=date_to,
+        units=list(visible_units(membership)),
+        visible_unit_paths=(membership.unit.path,) if membership.is_unit_scoped else None,
+    )
+    return form, report
+
+
+@member_view(Permission.VIEW)
+def internal_customers(request: HttpRequest) -> HttpResponse:
+    """Show the employee pulse per unit beside its customer scores, and how they relate."""
+    form, report = _internal_report(request)
+    data = internal_out.report_out(report)
+    context = {
+        "nav": "continuum",
+        "form": form,
+        "report": data,
+        "headline": data["correlations"][0] if data["correlations"] else None,
+        "chart": internal_out.scatter_chart(report),
+        "chart_pairs": report.headline.pairs if report.headline else [],
+        "csv_query": request.GET.urlencode(),
+    }
+    return render(request, "continuum/internal.html", context, status=400 if form.errors else 200)
+
+
+@member_view(Permission.VIEW)
+def internal_customers_csv(request: HttpRequest) -> HttpResponse:
+    """Send the internal-customers table as CSV, with the page's filters and withholding."""
+    _form, report = _internal_report(request)
+    response = HttpResponse(
+        internal_out.report_csv(internal_out.report_out(report)), content_type="text/csv"
+    )
+    response["Content-Disposition"] = 'attachment; filename="internal-customers.csv"'
+    return response
+
+
+def _placement_data(request: HttpRequest) -> tuple[Unit | None, dict]:
+    organisation, membership = request.organisation, request.membership
+    unit = _scope(request, membership)
+    report = selectors.placement_report(organisation, unit)
+    return unit, presentation.report_out(report, organisation, membership)
+
+
+def _export_name(unit: Unit | None, extension: str) -> str:
+    return f"continuum-{unit.pk if unit is not None else 'organisation'}.{extension}"
+
+
+@member_view(Permission.VIEW)
+def placement_csv(request: HttpRequest) -> HttpResponse:
+    """Send the placement of a scope as CSV: per factor, answers and data, reasons, steps."""
+    unit, data = _placement_data(request)
+    response = HttpResponse(placement_export.placement_csv(data), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{_export_name(unit, "csv")}"'
+    return response
+
+
+@member_view(Permission.VIEW)
+def placement_pdf(request: HttpRequest) -> HttpResponse:
+    """Send the placement of a scope as a one-page PDF."""
+    unit, data = _placement_data(request)
+    response = HttpResponse(pdf.placement_pdf(data), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{_export_name(unit, "pdf")}"'
+    return response

@@ -14,3 +14,5 @@ class CustomersConfig(AppConfig):
     # This app's own contribution to a customer's timeline, merge, export and erasure,
     # declared the way every other app declares its own (see customers/hooks.py).
     customer_data = "heedback.customers.customer_data"
+    # Continuum evidence this app measures (lapse tracking), found by continuum/registry.py.
+    continuum_indicators = ["heedback.customers.indicators.INDICATORS"]

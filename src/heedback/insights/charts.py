@@ -103,6 +103,68 @@ def trend(points: Sequence[Point], *, title: str, lowest: float, highest: float)
     )
 
 
+@dataclass(frozen=True)
+class ScatterPoint:
+    label: str
+    x: float
+    y: float
+
+
+def scatter(
+    points: Sequence[ScatterPoint],
+    *,
+    title: str,
+    x_label: str,
+    y_label: str,
+    x_range: tuple[float, float],
+    y_range: tuple[float, float],
+) -> str:
+    """Return a scatter of one value against another (a unit per point), axes labelled.
+
+    Each point carries its label and both values as a tooltip; pages show the same
+    numbers in a table beside the chart.
+    """
+    width, height, left, bottom, top, right = 640, 300, 44, 40, 12, 12
+    plot_width, plot_height = width - left - right, height - top - bottom
+    (x_low, x_high), (y_low, y_high) = x_range, y_range
+
+    def x_of(value: float) -> float:
+        return left + plot_width * (value - x_low) / (x_high - x_low)
+
+    def y_of(value: float) -> float:
+        return top + plot_height * (y_high - value) / (y_high - y_low)
+
+    grid = []
+    for tick in _ticks(y_low, y_high):
+        y = y_of(tick)
+        grid.append(
+            f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}"/>'
+            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{tick:g}</text>'
+        )
+    for tick in _ticks(x_low, x_high):
+        x = x_of(tick)
+        grid.append(
+            f'<line class="grid" x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{height - bottom}"/>'
+            f'<text x="{x:.1f}" y="{height - bottom + 14}" text-anchor="middle">{tick:g}</text>'
+        )
+    axes = (
+        f'<text x="{left + plot_width / 2:.1f}" y="{height - 4}" text-anchor="middle">'
+        f"{escape(x_label)}</text>"
+        f'<text x="12" y="{top + plot_height / 2:.1f}" text-anchor="middle" '
+        f'transform="rotate(-90 12 {top + plot_height / 2:.1f})">{escape(y_label)}</text>'
+    )
+    marks = [
+        f"<g><title>{escape(point.label)}: {point.x:.1f}, {point.y:.1f}</title>"
+        f'<circle class="point" cx="{x_of(point.x):.1f}" cy="{y_of(point.y):.1f}" r="5"/></g>'
+        for point in points
+    ]
+    return (
+        f'<svg class="scatter" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}">'
+        f"<title>{escape(title)}</title>{''.join(grid)}{axes}{''.join(marks)}</svg>"
+    )
+
+
 def _ticks(lowest: float, highest: float) -> list[float]:
     step = (highest - lowest) / 4
     return [lowest + step * index for index in range(5)]

@@ -25,6 +25,7 @@ from heedback.insights.histograms import GROUPINGS
 from heedback.insights.metrics import METRICS, MetricSpec, MetricValue
 from heedback.insights.models import RESPONSES_KEY
 from heedback.orgs.models import Organisation, Unit
+from heedback.surveys.confidentiality import is_withheld
 from heedback.surveys.definition import Question, QuestionType, SurveyDefinition
 from heedback.surveys.models import Survey
 
@@ -176,6 +177,9 @@ def compute_metric(query: MetricQuery) -> MetricResult:
         if question is None:
             value = MetricValue(float(histogram[1]), histogram[1], None, None)
         group_key = None if query.group_by == "none" else _group_key(group)
+        if is_withheld(query.survey, value.n):
+            # A confidential (employee) cell of too few answers: its size, never its value.
+            value = MetricValue(None, value.n, None, None)
         rows.append(
             MetricRow(
                 group_key,

@@ -17,6 +17,7 @@ from heedback.orgs.access import member_view
 from heedback.orgs.permissions import Permission
 from heedback.orgs.selectors import visible_units
 from heedback.orgs.tenancy import get_scoped_or_404
+from heedback.surveys.confidentiality import MINIMUM_RESPONDENTS, is_withheld
 from heedback.surveys.definition import QuestionType
 from heedback.surveys.models import Survey
 from heedback.surveys.selectors import domains_of
@@ -50,7 +51,10 @@ def survey_results(request: HttpRequest, survey_id: int) -> HttpResponse:
     response_count, summaries = selectors.summarise_survey(query)
     domains = dict(domains_of(organisation).values_list("key", "name"))
     minimum = organisation.minimum_sample
-    page = CommentPage.of(selectors.comments(query), request.GET.get("page"))
+    withheld = is_withheld(survey, response_count)
+    if survey.is_confidential:
+        summaries = [] if withheld else _confidential_summaries(summaries)
+    page = CommentPage.of(_comment_rows(query, withheld), request.GET.get("page"))
     return render(
         request,
         "insights/results.html",
@@ -67,10 +71,32 @@ def survey_results(request: HttpRequest, survey_id: int) -> HttpResponse:
             "questions": [_question_view(summary, minimum, domains) for summary in summaries],
             "trend": _nps_trend(query, summaries, minimum),
             "comments": _comment_views(page.object_list, survey),
+            "is_confidential": survey.is_confidential,
+            "withheld": withheld,
+            "confidential_minimum": MINIMUM_RESPONDENTS,
             "page": page,
             "query_string": _without_page(request),
         },
     )
+
+
+def _confidential_summaries(summaries):
+    """Keep the questions of a confidential survey that enough people answered."""
+    return [summary for summary in summaries if summary.n >= MINIMUM_RESPONDENTS]
+
+
+def _comment_rows(query, withheld: bool):
+    """Return the comments to page through; a confidential survey's unattributed, by text.
+
+    Employee comments are shown only to a group of enough respondents, without time, unit,
+    channel or the other answers, and in the order of their idempotency keys (random for
+    the web form) rather than by time, so that none can be traced to the person who wrote it.
+    """
+    if not query.survey.is_confidential:
+        return selectors.comments(query)
+    if withheld:
+        return []
+    return selectors.comments(query).order_by("idempotency_key", "pk")
 
 
 def _headline(summaries, minimum: int) -> list[dict]:
@@ -139,7 +165,7 @@ def _nps_trend(query, summaries, minimum: int) -> str:
     points = [
         charts.Point(row.label, row.value, row.ci_low, row.ci_high, row.n < minimum)
         for row in result.rows
-        if row.n
+        if row.n and row.value is not None  # a confidential month of too few has no value
     ]
     if len(points) < 2:
         return ""

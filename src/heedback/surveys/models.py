@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from heedback.orgs.models import OrgOwned
+from heedback.surveys import confidentiality
 from heedback.surveys.choices import SurveyKind, SurveyStatus
 from heedback.surveys.definition import SurveyDefinition
 
@@ -60,6 +61,11 @@ class Survey(OrgOwned):
     @property
     def is_published(self) -> bool:
         return self.status == SurveyStatus.PUBLISHED
+
+    @property
+    def is_confidential(self) -> bool:
+        """Return whether responses are shown in aggregate only (see confidentiality.py)."""
+        return confidentiality.is_confidential(self)
 
 
 class SurveyVersion(OrgOwned):

@@ -8,6 +8,7 @@ from heedback.core.api_support import requires
 from heedback.orgs.models import Unit
 from heedback.orgs.permissions import Permission
 from heedback.orgs.tenancy import get_scoped_or_invalid
+from heedback.surveys.confidentiality import attributable
 from heedback.surveys.models import Survey
 from heedback.text import search, selectors
 from heedback.text.schemas import SearchFilters, SearchPageOut, ThemeFilters, ThemeOut
@@ -27,7 +28,8 @@ def list_themes(request: HttpRequest, filters: Query[ThemeFilters]):
 def search_comments(request: HttpRequest, filters: Query[SearchFilters]):
     """Search comments and text answers, newest first, with matches in ``<mark>``."""
     organisation = request.organisation
-    responses = Response.objects.for_org(organisation)
+    # Employee answers are confidential: never listed one by one, so never searched.
+    responses = Response.objects.for_org(organisation).filter(attributable())
     if filters.survey is not None:
         survey = get_scoped_or_invalid(Survey, organisation, "survey", pk=filters.survey)
         responses = responses.filter(survey=survey)

@@ -14,6 +14,7 @@ from heedback.core.errors import ServiceError
 from heedback.orgs.access import member_view
 from heedback.orgs.models import Membership
 from heedback.orgs.permissions import Permission
+from heedback.surveys.confidentiality import attributable
 from heedback.surveys.selectors import domains_of
 from heedback.text import search, selectors, services
 from heedback.text.forms import ThemeCurationForm
@@ -23,7 +24,8 @@ RESULTS_PER_PAGE = 20
 
 def _visible_responses(membership: Membership):
     """Return the responses a member may read: a unit-scoped role sees its subtree only."""
-    responses = Response.objects.for_org(membership.organisation)
+    # Employee answers are confidential: never listed one by one, so never searched.
+    responses = Response.objects.for_org(membership.organisation).filter(attributable())
     if membership.is_unit_scoped:
         responses = responses.filter(unit__path__startswith=membership.unit.path)
     return responses

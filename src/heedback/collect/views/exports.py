@@ -17,6 +17,7 @@ from heedback.orgs.access import member_view
 from heedback.orgs.permissions import Permission
 from heedback.orgs.selectors import visible_units
 from heedback.orgs.tenancy import get_scoped_or_404
+from heedback.surveys.confidentiality import MINIMUM_RESPONDENTS
 from heedback.surveys.models import Survey
 
 FORMAT_CHOICES = [
@@ -40,6 +41,9 @@ def survey_export(request: HttpRequest, survey_id: int) -> HttpResponse:
     """Show the export form; with ``format`` in the query, send the file."""
     organisation, membership = request.organisation, request.membership
     survey = get_scoped_or_404(Survey, organisation, pk=survey_id)
+    if survey.is_confidential:
+        context = {"survey": survey, "nav": "surveys", "minimum": MINIMUM_RESPONDENTS}
+        return render(request, "collect/export_confidential.html", context, status=403)
     form = ExportForm(visible_units(membership), request.GET or None, initial={"period": "all"})
     if "format" in request.GET and form.is_valid():
         today = timezone.now().astimezone(zoneinfo.ZoneInfo(organisation.time_zone)).date()

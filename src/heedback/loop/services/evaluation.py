@@ -51,6 +51,7 @@ from heedback.loop.services.common import default_owner, now_or
 from heedback.loop.services.rules import rule_conditions, rule_scope
 from heedback.orgs.models import Organisation
 from heedback.orgs.selectors import managers_of
+from heedback.surveys.confidentiality import attributable
 from heedback.surveys.definition import NUMERIC_TYPES, QuestionType
 
 logger = logging.getLogger("heedback.loop")
@@ -99,7 +100,9 @@ def _pending(position: int) -> QuerySet[Response]:
 
 
 def _with_facts(responses: QuerySet[Response]) -> QuerySet[Response]:
-    return responses.select_related("unit", "version", "organisation").prefetch_related("answers")
+    return responses.select_related("unit", "version", "organisation", "survey").prefetch_related(
+        "answers"
+    )
 
 
 def _enabled_rules(organisation_ids: Iterable[int]) -> dict[int, list[Rule]]:
@@ -174,6 +177,8 @@ def act_on(response: Response, rules: Sequence[Rule], *, now: datetime) -> int:
     All the rules that open a case open *one* case together, with the highest priority
     and the shortest deadline among them: one customer, one problem, one owner.
     """
+    if response.survey.is_confidential:
+        return 0  # employee answers are confidential: no case or alert may show one
     matched = matching_rules(response, rules)
     if not matched or response.submitted_at < now - STALE_AFTER:
         return 0
@@ -312,8 +317,9 @@ def try_rule(
     """
     now = now_or(now)
     result = TrialResult(opens_case=rule.opens_case, days=days)
+    # Rules never act on employee answers (confidential), so they are not tried on them.
     recent = Response.objects.for_org(organisation).filter(
-        submitted_at__gte=now - timedelta(days=days)
+        attributable(), submitted_at__gte=now - timedelta(days=days)
     )
     responses = _with_facts(recent).order_by("-submitted_at", "-pk")[: TRY_LIMIT + 1]
     scope, conditions = rule_scope(rule), rule_conditions(rule)

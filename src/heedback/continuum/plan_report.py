@@ -1,0 +1,150 @@
+"""Reads of the service plan: its targets with their actuals and standing, shaped once.
+
+``plan_out`` is what the plan page, ``GET /api/v1/continuum/plans/{id}`` and the PDF show,
+so the three cannot disagree. Actuals are computed on every read, for the plan's period
+up to today (a running plan is judged on the data so far).
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from heedback.collect.choices import Channel
+from heedback.continuum.choices import PlanMetricChoice, StandingChoice
+from heedback.continuum.models import ServicePlan, ServiceTarget
+from heedback.continuum.plan import Actual, PlanMetric, Standing, judge
+from heedback.continuum.plan_actuals import actual_for
+from heedback.insights.metrics import METRICS, format_value
+from heedback.orgs.models import Organisation
+
+
+@dataclass(frozen=True)
+class TargetLine:
+    target: ServiceTarget
+    actual: Actual
+    standing: Standing
+
+
+@dataclass(frozen=True)
+class PlanReport:
+    plan: ServicePlan
+    lines: list[TargetLine]
+    judged_to: date  # the last day with data: the plan's last day, or today while it runs
+    as_of: datetime
+
+    @property
+    def is_running(self) -> bool:
+        return self.judged_to < self.plan.ends_on
+
+
+def plans_of(organisation: Organisation) -> QuerySet[ServicePlan]:
+    return ServicePlan.objects.for_org(organisation).select_related("survey")
+
+
+def plan_report(
+    plan: ServicePlan,
+    *,
+    visible_unit_paths: tuple[str, ...] | None = None,
+    now: datetime | None = None,
+) -> PlanReport:
+    """Return every target a reader may see with its actual and standing.
+
+    A manager (``visible_unit_paths``) sees the targets of units in their subtree only:
+    another unit's actual would be a figure they may not read elsewhere either.
+    """
+    now = now or timezone.now()
+    organisation = plan.organisation
+    today = now.astimezone(zoneinfo.ZoneInfo(organisation.time_zone)).date()
+    judged_to = min(plan.ends_on, today)
+    targets = plan.targets.select_related("unit")
+    if visible_unit_paths is not None:
+        visible = Q(pk__in=[])
+        for path in visible_unit_paths:
+            visible |= Q(unit__path__startswith=path)
+        targets = targets.filter(visible)
+    lines, cases = [], {}
+    for target in targets:
+        if plan.starts_on > today:
+            actual = Actual(None, 0, note=_("The plan has not started yet."))
+        else:
+            actual = actual_for(
+                target,
+                organisation=organisation,
+                survey=plan.survey,
+                date_from=plan.starts_on,
+                date_to=judged_to,
+                now=now,
+                cases=cases,
+            )
+        lines.append(
+            TargetLine(target, actual, judge(PlanMetric(target.metric), target.target, actual))
+        )
+    return PlanReport(plan, lines, judged_to, now)
+
+
+def _format(metric: PlanMetric, value: float | None) -> str:
+    if value is None:
+        return "–"
+    if metric == PlanMetric.NPS:
+        return format_value(METRICS["nps"], value)
+    if metric == PlanMetric.RESPONSE_HOURS:
+        return _("%(hours)s h") % {"hours": f"{value:.1f}"}
+    return format_value(METRICS["csat"], value)
+
+
+def line_out(line: TargetLine) -> dict[str, Any]:
+    target, actual = line.target, line.actual
+    metric = PlanMetric(target.metric)
+    interval = (
+        (_format(metric, actual.low), _format(metric, actual.high))
+        if actual.low is not None and actual.high is not None
+        else None
+    )
+    return {
+        "id": target.pk,
+        "unit": target.unit_id,
+        "unit_name": target.unit.name if target.unit is not None else _("Whole organisation"),
+        "channel": target.channel,
+        "channel_name": str(Channel(target.channel).label) if target.channel else _("All"),
+        "metric": target.metric,
+        "metric_name": str(PlanMetricChoice(target.metric).label),
+        "target": target.target,
+        "target_display": _format(metric, target.target),
+        "actual": actual.value,
+        "actual_display": _format(metric, actual.value),
+        "n": actual.n,
+        "ci_low": actual.low,
+        "ci_high": actual.high,
+        "interval_display": f"{interval[0]} – {interval[1]}" if interval else "",
+        "note": actual.note,
+        "standing": line.standing.value,
+        "standing_name": str(StandingChoice(line.standing.value).label),
+    }
+
+
+def plan_out(report: PlanReport) -> dict[str, Any]:
+    """Return the plan, its period, and each target with actual, interval and standing."""
+    plan = report.plan
+    lines = [line_out(line) for line in report.lines]
+    counts = {standing.value: 0 for standing in Standing}
+    for line in report.lines:
+        counts[line.standing.value] += 1
+    return {
+        "id": plan.pk,
+        "name": plan.name,
+        "starts_on": plan.starts_on,
+        "ends_on": plan.ends_on,
+        "judged_to": report.judged_to,
+        "is_running": report.is_running,
+        "survey": plan.survey_id,
+        "survey_name": plan.survey.name if plan.survey is not None else "",
+        "summary": counts,
+        "targets": lines,
+    }
