@@ -31,7 +31,7 @@ def placeholder_errors(text: str) -> list[str]:
         if name.strip().lower() not in PLACEHOLDERS:
             problems.append(
                 _("Unknown placeholder {%(name)s}: use %(allowed)s.")
-                % {"name": name, "allowed": ", ".join("{%s}" % item for item in PLACEHOLDERS)}
+                % {"name": name, "allowed": ", ".join(f"{{{item}}}" for item in PLACEHOLDERS)}
             )
     if _PLACEHOLDER.sub("", text).count("{") or _PLACEHOLDER.sub("", text).count("}"):
         problems.append(_("A brace is not closed: write placeholders as {customer name}."))

@@ -1,4 +1,4 @@
-"""The campaign pages: the list with response rates, a new campaign with its contacts, the funnel."""
+"""The campaign pages: the list with response rates, a new campaign and its contacts, counts."""
 
 from __future__ import annotations
 
