@@ -69,7 +69,8 @@ def test_the_token_is_traded_for_a_cookie_and_the_address_cleaned(invitation):
     assert b'name="q_nps"' in page.content
     assert b"mailto:anna@acme.example" in page.content
     invitation.refresh_from_db()
-    assert invitation.opened_at is not None and invitation.started_at is None
+    assert invitation.opened_at is not None
+    assert invitation.started_at is None
 
 
 def test_the_cookie_is_secure_in_production(invitation, settings):
@@ -115,7 +116,8 @@ def test_answers_are_saved_as_one_goes_and_resumed_through_the_same_link(invitat
     assert b"Saved." in saved.content
     invitation.refresh_from_db()
     assert (invitation.draft, invitation.draft_revision) == ({"staff": "4"}, 1)
-    assert invitation.started_at is not None and invitation.completed_at is None
+    assert invitation.started_at is not None
+    assert invitation.completed_at is None
     assert Response.objects.count() == 0  # a partial answer spends nothing
     later = opened(invitation).get("/i/")  # another day, the link from the email again
     assert re.search(r'name="q_staff" value="4"[^>]*checked', later.content.decode())
@@ -167,7 +169,8 @@ def test_sending_stores_one_response_for_the_customer_and_spends_the_token(invit
         "email",
     )
     assert response.idempotency_key == f"invitation:{invitation.pk}"
-    assert invitation.status == "completed" and invitation.response == response
+    assert invitation.status == "completed"
+    assert invitation.response == response
     assert invitation.completed_at is not None
     replay = opened(invitation).post("/i/", {"revision": 1, "action": "send", "q_nps": "1"})
     assert replay.status_code == 404
@@ -181,7 +184,8 @@ def test_an_invalid_answer_is_kept_as_a_draft_and_spends_nothing(invitation):
     assert "this question is required" in page.content.decode()
     assert revision_of(page) == 1
     invitation.refresh_from_db()
-    assert invitation.completed_at is None and invitation.draft == {"staff": "3"}
+    assert invitation.completed_at is None
+    assert invitation.draft == {"staff": "3"}
     done = client.post("/i/", {"revision": 1, "action": "send", "q_staff": "3", "q_nps": "7"})
     assert done.status_code == 302
 
@@ -203,5 +207,6 @@ def test_one_click_unsubscribe_works_without_cookie_or_csrf(invitation, organisa
     assert b"You are unsubscribed" in done.content
     assert Suppression.objects.get().email == "guest@example.com"
     invitation.refresh_from_db()
-    assert invitation.unsubscribed_at is not None and invitation.next_reminder_at is None
+    assert invitation.unsubscribed_at is not None
+    assert invitation.next_reminder_at is None
     assert Client().post("/i/unsubscribe/forged/").status_code == 404
