@@ -68,6 +68,8 @@ def test_the_token_is_traded_for_a_cookie_and_the_address_cleaned(invitation):
     assert page["Referrer-Policy"] == "same-origin"
     assert b'name="q_nps"' in page.content
     assert b"mailto:anna@acme.example" in page.content
+    assert len(page.content) < 60_000
+    assert b"htmx" not in page.content  # a 1 KB script saves drafts, not a 50 KB framework
     invitation.refresh_from_db()
     assert invitation.opened_at is not None
     assert invitation.started_at is None
