@@ -289,3 +289,18 @@ def test_response_rate_counts_by_the_time_of_sending(organisation, published_sur
     assert rate.rate == pytest.approx(1 / 3)
     empty = selectors.response_rate(organisation, sent_from=start + timedelta(seconds=1))
     assert (empty.sent, empty.rate) == (0, None)
+
+
+def test_merges_move_invitations_and_erasure_blanks_their_address(
+    organisation, published_survey, hotel
+):
+    from heedback.collect import customer_data
+
+    make_campaign(organisation, published_survey, [ContactInput("m@example.com")])
+    invitation = Invitation.objects.get()
+    invitations.save_draft(invitation, 0, {"comment": "my words"})
+    survivor = Customer.objects.create(organisation=organisation, external_id="S-1")
+    assert customer_data.merge_customers(survivor, invitation.customer) == 1
+    assert customer_data.erase_customer(organisation, [survivor.pk]) == 1
+    invitation.refresh_from_db()
+    assert (invitation.customer, invitation.email, invitation.draft) == (survivor, "", {})
