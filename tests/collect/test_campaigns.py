@@ -304,3 +304,14 @@ def test_merges_move_invitations_and_erasure_blanks_their_address(
     assert customer_data.erase_customer(organisation, [survivor.pk]) == 1
     invitation.refresh_from_db()
     assert (invitation.customer, invitation.email, invitation.draft) == (survivor, "", {})
+
+
+def test_reminders_stop_when_the_survey_closes(organisation, published_survey, hotel):
+    from heedback.surveys.services import close_survey
+
+    make_campaign(organisation, published_survey, [ContactInput("n@example.com")])
+    start = timezone.now()
+    assert campaigns.send_due(now=start) == 1
+    close_survey(published_survey)
+    assert campaigns.send_due(now=start + timedelta(days=4)) == 0
+    assert Invitation.objects.get().next_reminder_at is None

@@ -392,8 +392,11 @@ def _send_reminders(now: datetime, limit: int) -> int:
         suppressed = _suppressed(due)
         sent = 0
         for invitation in due:
-            if (invitation.organisation_id, invitation.email) in suppressed:
-                invitation.next_reminder_at = None
+            survey = invitation.campaign.survey
+            if (invitation.organisation_id, invitation.email) in suppressed or not (
+                survey.is_published and survey.published_version_id
+            ):
+                invitation.next_reminder_at = None  # unsubscribed, bounced or closed: stop
                 continue
             invitation.reminders_sent += 1
             _enqueue(invitation, invitation.reminders_sent)

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 from heedback.collect import invitation_emails, invitations, selectors
 from heedback.collect.forms import display_conditions, question_fields, read_answers
 from heedback.collect.models import Invitation, Response
+from heedback.core import ratelimit
 from heedback.core.errors import Conflict, InvalidInput
 from heedback.orgs.selectors import managers_of
 
@@ -96,6 +97,13 @@ def invitation_page(request: HttpRequest) -> HttpResponse:
     except ValueError:
         revision = -1
     if request.POST.get("action") == "send":
+        try:
+            ratelimit.check("respond_address", request.META.get("REMOTE_ADDR", ""))
+        except ratelimit.RateLimited as error:
+            message = _("Too many answers were sent from here just now. Wait a minute.")
+            page = _form(request, invitation, definition, values, {"form": [message]}, 429)
+            page["Retry-After"] = str(error.retry_after)
+            return page
         return _send(request, invitation, definition, values, revision)
     return _save(request, invitation, definition, values, revision)
 
