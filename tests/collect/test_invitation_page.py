@@ -113,7 +113,15 @@ def test_unknown_and_used_tokens_look_the_same(invitation):
 def test_answers_are_saved_as_one_goes_and_resumed_through_the_same_link(invitation):
     client = opened(invitation)
     page = client.get("/i/")
-    saved = client.post("/i/", {"revision": revision_of(page), "action": "save", "q_staff": "4"})
+    saved = client.post(
+        "/i/",
+        {
+            "invitation": invitation.pk,
+            "revision": revision_of(page),
+            "action": "save",
+            "q_staff": "4",
+        },
+    )
     assert saved.status_code == 200
     assert b"Saved." in saved.content
     invitation.refresh_from_db()
@@ -128,11 +136,19 @@ def test_answers_are_saved_as_one_goes_and_resumed_through_the_same_link(invitat
 
 def test_htmx_saves_each_change_and_gets_the_next_revision(invitation):
     client = opened(invitation)
-    saved = client.post("/i/", {"revision": 0, "q_nps": "8"}, headers={"HX-Request": "true"})
+    saved = client.post(
+        "/i/",
+        {"invitation": invitation.pk, "revision": 0, "q_nps": "8"},
+        headers={"HX-Request": "true"},
+    )
     assert saved.status_code == 200
     assert saved.content.decode().startswith('<p id="draft-state"')
     assert revision_of(saved) == 1
-    again = client.post("/i/", {"revision": 1, "q_nps": "9"}, headers={"HX-Request": "true"})
+    again = client.post(
+        "/i/",
+        {"invitation": invitation.pk, "revision": 1, "q_nps": "9"},
+        headers={"HX-Request": "true"},
+    )
     assert revision_of(again) == 2
     invitation.refresh_from_db()
     assert invitation.draft == {"nps": "9"}
@@ -141,12 +157,18 @@ def test_htmx_saves_each_change_and_gets_the_next_revision(invitation):
 def test_an_old_tab_cannot_overwrite_newer_answers(invitation):
     new_tab, old_tab = opened(invitation), opened(invitation)
     revision = revision_of(old_tab.get("/i/"))
-    new_tab.post("/i/", {"revision": revision, "action": "save", "q_nps": "10"})
-    refused = old_tab.post("/i/", {"revision": revision, "action": "save", "q_nps": "0"})
+    new_tab.post(
+        "/i/", {"invitation": invitation.pk, "revision": revision, "action": "save", "q_nps": "10"}
+    )
+    refused = old_tab.post(
+        "/i/", {"invitation": invitation.pk, "revision": revision, "action": "save", "q_nps": "0"}
+    )
     assert refused.status_code == 409
     assert b"changed in another window" in refused.content
     assert re.search(r'name="q_nps" value="10"[^>]*checked', refused.content.decode())
-    refused_send = old_tab.post("/i/", {"revision": revision, "action": "send", "q_nps": "0"})
+    refused_send = old_tab.post(
+        "/i/", {"invitation": invitation.pk, "revision": revision, "action": "send", "q_nps": "0"}
+    )
     assert refused_send.status_code == 409
     invitation.refresh_from_db()
     assert (invitation.draft, invitation.draft_revision) == ({"nps": "10"}, 1)
@@ -155,7 +177,16 @@ def test_an_old_tab_cannot_overwrite_newer_answers(invitation):
 
 def test_sending_stores_one_response_for_the_customer_and_spends_the_token(invitation, anna):
     client = opened(invitation)
-    sent = client.post("/i/", {"revision": 0, "action": "send", "q_nps": "9", "q_staff": "5"})
+    sent = client.post(
+        "/i/",
+        {
+            "invitation": invitation.pk,
+            "revision": 0,
+            "action": "send",
+            "q_nps": "9",
+            "q_staff": "5",
+        },
+    )
     assert sent.status_code == 302
     assert sent["Location"] == "/i/thanks/"
     assert sent.cookies["heedback_invitation"].value == ""  # the cookie is dropped
@@ -174,28 +205,46 @@ def test_sending_stores_one_response_for_the_customer_and_spends_the_token(invit
     assert invitation.status == "completed"
     assert invitation.response == response
     assert invitation.completed_at is not None
-    replay = opened(invitation).post("/i/", {"revision": 1, "action": "send", "q_nps": "1"})
+    replay = opened(invitation).post(
+        "/i/", {"invitation": invitation.pk, "revision": 1, "action": "send", "q_nps": "1"}
+    )
     assert replay.status_code == 404
     assert Response.objects.count() == 1
 
 
 def test_an_invalid_answer_is_kept_as_a_draft_and_spends_nothing(invitation):
     client = opened(invitation)
-    page = client.post("/i/", {"revision": 0, "action": "send", "q_staff": "3"})
+    page = client.post(
+        "/i/", {"invitation": invitation.pk, "revision": 0, "action": "send", "q_staff": "3"}
+    )
     assert page.status_code == 422
     assert "this question is required" in page.content.decode()
     assert revision_of(page) == 1
     invitation.refresh_from_db()
     assert invitation.completed_at is None
     assert invitation.draft == {"staff": "3"}
-    done = client.post("/i/", {"revision": 1, "action": "send", "q_staff": "3", "q_nps": "7"})
+    done = client.post(
+        "/i/",
+        {
+            "invitation": invitation.pk,
+            "revision": 1,
+            "action": "send",
+            "q_staff": "3",
+            "q_nps": "7",
+        },
+    )
     assert done.status_code == 302
 
 
 def test_the_page_uses_csrf_protection(invitation):
     client = Client(enforce_csrf_checks=True)
     client.get(f"/i/{token(invitation)}/")
-    assert client.post("/i/", {"revision": 0, "action": "save", "q_nps": "3"}).status_code == 403
+    assert (
+        client.post(
+            "/i/", {"invitation": invitation.pk, "revision": 0, "action": "save", "q_nps": "3"}
+        ).status_code
+        == 403
+    )
 
 
 def test_one_click_unsubscribe_works_without_cookie_or_csrf(invitation, organisation):
@@ -212,3 +261,22 @@ def test_one_click_unsubscribe_works_without_cookie_or_csrf(invitation, organisa
     assert invitation.unsubscribed_at is not None
     assert invitation.next_reminder_at is None
     assert Client().post("/i/unsubscribe/forged/").status_code == 404
+
+
+def test_a_tab_of_another_invitation_cannot_write_into_this_one(
+    invitation, organisation, published_survey
+):
+    campaigns.create_campaign(
+        organisation,
+        CampaignInput(survey=published_survey, name="Other", subject="Hi", body="Hello"),
+        [ContactInput("second@example.com")],
+    )
+    other = Invitation.objects.get(email="second@example.com")
+    client = opened(invitation)
+    client.get(f"/i/{token(other)}/")  # a second email's link replaces the cookie
+    refused = client.post(
+        "/i/", {"invitation": invitation.pk, "revision": 0, "action": "save", "q_nps": "1"}
+    )
+    assert refused.status_code == 409
+    other.refresh_from_db()
+    assert (other.draft, other.draft_revision) == ({}, 0)

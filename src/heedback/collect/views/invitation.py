@@ -92,6 +92,11 @@ def invitation_page(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _form(request, invitation, definition, invitation.draft, {}, 200)
     values = read_answers(request.POST, definition)
+    if request.POST.get("invitation") != str(invitation.pk):
+        # A tab of another invitation, whose cookie this browser has since replaced by
+        # opening a second email's link: its answers must not land in this one.
+        message = _("This page was opened from another email. Open that email's link again.")
+        return _form(request, invitation, definition, invitation.draft, {"form": [message]}, 409)
     try:
         revision = int(request.POST.get("revision", ""))
     except ValueError:
