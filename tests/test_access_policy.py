@@ -14,6 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from heedback.api import api
+from heedback.collect import campaigns as campaign_services
 from heedback.collect.models import ImportJob, ImportStatus, Response, SurveyLink
 from heedback.continuum import plan_services as continuum_plan_services
 from heedback.continuum import services as continuum_services
@@ -43,6 +44,13 @@ PAGE_POLICY: dict[str, tuple[str | Permission, str]] = {
     "invitation-accept": (PUBLIC, "GET"),
     "respond": (PUBLIC, "GET"),
     "respond-thanks": (PUBLIC, "GET"),
+    "invitation-open": (PUBLIC, "GET"),
+    "invitation-page": (PUBLIC, "GET"),
+    "invitation-thanks": (PUBLIC, "GET"),
+    "invitation-unsubscribe": (PUBLIC, "GET"),
+    "campaign-list": (VIEW, "GET"),
+    "campaign-create": (EDIT, "GET"),
+    "campaign-detail": (VIEW, "GET"),
     "survey-list": (VIEW, "GET"),
     "survey-create": (EDIT, "GET"),
     "survey-detail": (VIEW, "GET"),
@@ -166,6 +174,10 @@ API_POLICY: dict[tuple[str, str], Permission] = {
     ("POST", "/v1/webhooks"): Permission.WRITE_API,
     ("GET", "/v1/themes"): VIEW,
     ("GET", "/v1/comments/search"): VIEW,
+    ("POST", "/v1/campaigns"): Permission.WRITE_API,
+    ("GET", "/v1/campaigns/{campaign_id}"): VIEW,
+    ("POST", "/v1/campaigns/{campaign_id}/contacts"): Permission.WRITE_API,
+    ("POST", "/v1/bounces"): Permission.WRITE_API,
 }
 
 ROLES = ["owner", "admin", "manager", "frontline", "analyst", "viewer"]
@@ -288,6 +300,12 @@ def world(organisation, other_organisation, hotel, published_survey, make_member
         "case_id": case.pk,
         "rule_id": Rule.objects.get(organisation=organisation, system_key="detractor").pk,
         "job_id": job.pk,
+        "campaign_id": campaign_services.create_campaign(
+            organisation,
+            campaign_services.CampaignInput(
+                survey=published_survey, name="Matrix campaign", subject="Hi", body="Hello"
+            ),
+        )[0].pk,
     }
 
 
@@ -383,6 +401,11 @@ API_BODIES = {
     ("POST", "/v1/rules"): {"name": "Matrix rule", "conditions": [{"kind": "low_score"}]},
     ("PUT", "/v1/rules/{rule_id}"): {"name": "Matrix rule", "conditions": []},
     ("POST", "/v1/webhooks"): {"url": "https://93.184.216.34/matrix"},
+    ("POST", "/v1/campaigns"): {"survey": 0, "name": "Matrix", "subject": "Hi", "body": "Hello"},
+    ("POST", "/v1/campaigns/{campaign_id}/contacts"): {
+        "contacts": [{"email": "matrix@example.com"}]
+    },
+    ("POST", "/v1/bounces"): {"email": "matrix@example.com"},
 }
 
 
@@ -391,6 +414,8 @@ def call(client: ApiClient, method: str, path: str, world: dict, params: dict | 
     body = API_BODIES.get((method, path), {})
     if "unit" in body:
         body = {**body, "unit": world["unit_id"]}
+    if "survey" in body:
+        body = {**body, "survey": world["survey_id"]}
     if "items" in body:
         body = {"items": [{**item, "unit": world["unit_id"]} for item in body["items"]]}
     if method == "GET":

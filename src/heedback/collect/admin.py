@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from heedback.collect.models import Answer, ImportJob, ImportMapping, Response, SurveyLink
+from heedback.collect.models import (
+    Answer,
+    Campaign,
+    ImportJob,
+    ImportMapping,
+    Invitation,
+    InvitationPolicy,
+    Response,
+    Suppression,
+    SurveyLink,
+)
 
 
 @admin.register(SurveyLink)
@@ -50,3 +60,29 @@ class ImportJobAdmin(admin.ModelAdmin):
 class ImportMappingAdmin(admin.ModelAdmin):
     list_display = ["name", "organisation", "survey"]
     list_filter = ["organisation"]
+
+
+@admin.register(InvitationPolicy)
+class InvitationPolicyAdmin(admin.ModelAdmin):
+    list_display = ["organisation", "days_between_invitations"]
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ["name", "survey", "organisation", "send_at", "trigger_kind"]
+    list_filter = ["organisation"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "campaign", "status", "skip_reason", "sent_at", "completed_at"]
+    list_filter = ["status", "skip_reason"]
+    # The token is never stored; its hash and seed are not for display either.
+    exclude = ["nonce", "token_hash", "draft"]
+    readonly_fields = ["campaign", "customer", "response", "interaction"]
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(admin.ModelAdmin):
+    list_display = ["email", "organisation", "reason", "created_at"]
+    list_filter = ["organisation", "reason"]

@@ -6,3 +6,9 @@ class CollectConfig(AppConfig):
     label = "collect"
     # The customer's responses on their timeline, moved by merges, blanked by erasure.
     customer_data = "heedback.collect.customer_data"
+    # Automatic campaigns read new interactions first, then due invitations and reminders
+    # are written to the outbox (notify's deliver_due sends them in its next round).
+    periodic_jobs = [
+        "heedback.collect.campaigns.invite_from_interactions",
+        "heedback.collect.campaigns.send_due",
+    ]

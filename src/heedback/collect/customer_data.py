@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
-from heedback.collect.models import Answer, Response
+from heedback.collect.models import Answer, Invitation, Response
 from heedback.collect.selectors import response_as_dict
 from heedback.customers.models import Customer
 from heedback.customers.timeline import TimelineEntry, TimelineWindow
@@ -84,8 +84,9 @@ def _headline_score(response: Response) -> tuple[str, str]:
 
 
 def merge_customers(survivor: Customer, merged: Customer) -> int:
-    """Point the merged record's responses at the survivor; return how many moved."""
-    return Response.objects.filter(customer=merged).update(customer=survivor)
+    """Point the merged record's responses and invitations at the survivor; return how many."""
+    moved = Response.objects.filter(customer=merged).update(customer=survivor)
+    return moved + Invitation.objects.filter(customer=merged).update(customer=survivor)
 
 
 def erase_customer(organisation: Organisation, customer_ids: Sequence[int]) -> int:
@@ -97,6 +98,11 @@ def erase_customer(organisation: Organisation, customer_ids: Sequence[int]) -> i
     responses = Response.objects.filter(organisation=organisation, customer_id__in=customer_ids)
     changed = responses.update(comment="", external_id="")
     changed += Answer.objects.filter(response__in=responses, number__isnull=True).update(text="")
+    # Invitations keep their counts (sent, answered) but not the address or a draft's words.
+    # The suppression list keeps an unsubscribed address: forgetting it would email them again.
+    changed += Invitation.objects.filter(
+        organisation=organisation, customer_id__in=customer_ids
+    ).update(email="", draft={})
     return changed
 
 

@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from heedback.collect.choices import Channel
+from heedback.collect.choices import Channel, InvitationStatus
 from heedback.customers.models import Customer, Interaction
 from heedback.orgs.models import OrgOwned, Unit
 from heedback.surveys.models import Survey, SurveyVersion
@@ -239,3 +239,163 @@ class ImportMapping(OrgOwned):
 
     def __str__(self) -> str:
         return self.name
+
+
+class InvitationPolicy(OrgOwned):
+    """How often an organisation lets itself invite the same person, across all surveys.
+
+    One row per organisation, created on first use with the default below.
+    """
+
+    DEFAULT_DAYS_BETWEEN = 30
+
+    organisation = models.OneToOneField(
+        "orgs.Organisation", on_delete=models.CASCADE, related_name="invitation_policy"
+    )
+    days_between_invitations = models.PositiveIntegerField(
+        _("days between two invitations"),
+        default=DEFAULT_DAYS_BETWEEN,
+        help_text=_("A contact invited less than this many days ago is not invited again."),
+    )
+
+    def __str__(self) -> str:
+        return f"Invitation policy of {self.organisation_id}"
+
+
+class Campaign(OrgOwned):
+    """An email campaign of a survey: its text, send time, reminders, and its contacts.
+
+    With ``trigger_kind`` set it is an automatic campaign: each new interaction of that kind
+    invites its customer ``trigger_delay_minutes`` after it happened.
+    """
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="campaigns")
+    name = models.CharField(_("name"), max_length=200)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"))
+    send_at = models.DateTimeField(_("send at"), default=timezone.now)
+    reminder_count = models.PositiveSmallIntegerField(_("reminders"), default=1)
+    reminder_interval_days = models.PositiveSmallIntegerField(
+        _("days between reminders"), default=3
+    )
+    trigger_kind = models.CharField(_("interaction kind"), max_length=24, blank=True)
+    trigger_delay_minutes = models.PositiveIntegerField(_("delay in minutes"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["trigger_kind"],
+                name="campaign_trigger",
+                condition=~models.Q(trigger_kind=""),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Invitation(OrgOwned):
+    """One contact of a campaign: the emailed link, its reminders, the draft and the answer.
+
+    The link's token is never stored: it is derived from ``nonce`` and the secret key
+    (so reminders repeat the same link), and looked up by its SHA-256 (``token_hash``).
+    ``draft`` holds the answers given so far; ``draft_revision`` grows with each save and
+    a save naming an older revision is refused (an old tab cannot overwrite newer answers).
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="invitations")
+    # What invited this contact: "customer:<id>" for an uploaded contact, "interaction:<id>"
+    # for a trigger; unique per campaign so a repeated upload or a re-read interaction
+    # invites nobody twice.
+    source_key = models.CharField(max_length=64)
+    nonce = models.CharField(max_length=32)
+    token_hash = models.CharField(max_length=64, unique=True)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="invitations", db_index=False
+    )
+    email = models.EmailField(max_length=254)
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    interaction = models.ForeignKey(
+        Interaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(
+        max_length=20, choices=InvitationStatus, default=InvitationStatus.SCHEDULED
+    )
+    skip_reason = models.CharField(max_length=20, blank=True)
+    send_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    next_reminder_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    bounced_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    response = models.ForeignKey(
+        Response, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    draft = models.JSONField(default=dict, blank=True)
+    draft_revision = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "source_key"], name="invitation_unique_source"
+            )
+        ]
+        indexes = [
+            # The sender's two queues: first sends, then reminders.
+            models.Index(
+                fields=["send_at"],
+                name="invitation_due",
+                condition=models.Q(status="scheduled"),
+            ),
+            models.Index(
+                fields=["next_reminder_at"],
+                name="invitation_reminder_due",
+                condition=models.Q(status="sent", next_reminder_at__isnull=False),
+            ),
+            # The throttle: when was this address last invited in the organisation.
+            models.Index(fields=["organisation", "email", "sent_at"], name="invitation_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation {self.pk} of campaign {self.campaign_id}"
+
+
+class Suppression(OrgOwned):
+    """An address the organisation must not email again (unsubscribed or bounced)."""
+
+    email = models.EmailField(max_length=254)
+    reason = models.CharField(max_length=20)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "email"], name="suppression_unique_email"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class InteractionWatermark(models.Model):
+    """How far the trigger job has read the interactions (by id), with a lease."""
+
+    name = models.CharField(max_length=50, unique=True)
+    position = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.position}"

@@ -107,3 +107,76 @@ class ExportFilters(Schema):
     to: date | None = None
     unit: int | None = None
     channel: str | None = None
+
+
+class ContactIn(Schema):
+    email: str = Field(max_length=254)
+    name: str = Field(default="", max_length=200)
+    external_id: str = Field(default="", max_length=200)
+    unit: int | None = None
+    staff: str = Field(default="", max_length=254, description="Email of the member who served.")
+
+
+class CampaignIn(Schema):
+    survey: int
+    name: str = Field(max_length=200)
+    subject: str = Field(
+        max_length=200, description="Placeholders: {customer name}, {unit}, {staff member}."
+    )
+    body: str = Field(max_length=10000)
+    send_at: datetime | None = Field(default=None, description="Empty: now.")
+    reminder_count: int = 1
+    reminder_interval_days: int = 3
+    trigger_kind: str = Field(
+        default="",
+        description="An interaction kind: invite each customer after such an interaction.",
+    )
+    trigger_delay_minutes: int = 0
+    contacts: list[ContactIn] = Field(default_factory=list, max_length=10000)
+
+
+class ContactsIn(Schema):
+    contacts: list[ContactIn] = Field(min_length=1, max_length=10000)
+
+
+class ContactsOut(Schema):
+    created: int
+    already_invited: int
+    customers_created: int
+
+
+class CampaignCountsOut(Schema):
+    contacts: int
+    scheduled: int
+    sent: int
+    opened: int
+    started: int
+    completed: int
+    bounced: int
+    unsubscribed: int
+    reminders: int
+    skipped: dict[str, int]
+    response_rate: float | None
+
+
+class CampaignOut(Schema):
+    id: int
+    survey: int
+    name: str
+    subject: str
+    body: str
+    send_at: datetime
+    reminder_count: int
+    reminder_interval_days: int
+    trigger_kind: str
+    trigger_delay_minutes: int
+    counts: CampaignCountsOut
+
+
+class BounceIn(Schema):
+    email: str = Field(max_length=254)
+
+
+class BounceOut(Schema):
+    email: str
+    invitations: int

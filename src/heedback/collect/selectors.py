@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from heedback.collect.models import Response, SurveyLink
+from django.db.models import Count, Q, QuerySet, Sum
+
+from heedback.collect.choices import InvitationStatus, SkipReason
+from heedback.collect.invitations import hash_of
+from heedback.collect.models import Campaign, Invitation, Response, Suppression, SurveyLink
 from heedback.collect.services import answer_value
+from heedback.orgs.models import Organisation
+from heedback.surveys.models import Survey
 
 
 def link_by_token(token: str) -> SurveyLink | None:
@@ -47,3 +54,142 @@ def response_as_dict(response: Response) -> dict:
         "interaction": response.interaction_id,
         "answers": answers,
     }
+
+
+# --- invitations ---------------------------------------------------------------------------
+
+
+def invitation_by_token(token: str) -> Invitation | None:
+    """Return the open invitation of an emailed token, or None when unknown *or* answered.
+
+    One indexed query by the token's hash in both cases, and the same None, so whoever
+    tries tokens learns nothing from which ones were used.
+    """
+    if not token or len(token) > 100:
+        return None
+    invitation = (
+        Invitation.objects.select_related(
+            "campaign__survey__published_version", "unit", "organisation", "staff", "customer"
+        )
+        .filter(token_hash=hash_of(token))
+        .first()
+    )
+    if invitation is None or invitation.completed_at is not None:
+        return None
+    return invitation
+
+
+def may_email(organisation: Organisation, email: str) -> bool:
+    """Tell whether the organisation may email this address (not unsubscribed, not bounced).
+
+    Every campaign, reminder, re-survey and win-back asks this one function.
+    """
+    address = email.strip().lower()
+    return (
+        bool(address)
+        and not Suppression.objects.filter(organisation=organisation, email=address).exists()
+    )
+
+
+@dataclass(frozen=True)
+class CampaignCounts:
+    """A campaign's funnel: how many were invited, reached, opened, started, answered."""
+
+    contacts: int = 0
+    scheduled: int = 0
+    sent: int = 0
+    opened: int = 0
+    started: int = 0
+    completed: int = 0
+    bounced: int = 0
+    unsubscribed: int = 0
+    reminders: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def response_rate(self) -> float | None:
+        """Return completed ÷ sent (None before anything is sent)."""
+        return self.completed / self.sent if self.sent else None
+
+
+_COUNTS = {
+    "contacts": Count("id"),
+    "scheduled": Count("id", filter=Q(status=InvitationStatus.SCHEDULED)),
+    "sent": Count("id", filter=Q(sent_at__isnull=False)),
+    "opened": Count("id", filter=Q(opened_at__isnull=False)),
+    "started": Count("id", filter=Q(started_at__isnull=False)),
+    "completed": Count("id", filter=Q(completed_at__isnull=False)),
+    "bounced": Count("id", filter=Q(bounced_at__isnull=False)),
+    "unsubscribed": Count("id", filter=Q(unsubscribed_at__isnull=False)),
+    "reminders": Sum("reminders_sent"),
+    **{
+        f"skipped_{reason}": Count("id", filter=Q(skip_reason=reason))
+        for reason in SkipReason.values
+    },
+}
+
+
+def _counts_of(row: dict) -> CampaignCounts:
+    skipped = {reason: row.get(f"skipped_{reason}") or 0 for reason in SkipReason.values}
+    return CampaignCounts(
+        **{name: row.get(name) or 0 for name in _COUNTS if not name.startswith("skipped_")},
+        skipped={reason: count for reason, count in skipped.items() if count},
+    )
+
+
+def campaign_counts(campaign: Campaign) -> CampaignCounts:
+    """Return one campaign's counts (one query)."""
+    return _counts_of(Invitation.objects.filter(campaign=campaign).aggregate(**_COUNTS))
+
+
+def counts_by_campaign(campaigns: QuerySet[Campaign]) -> dict[int, CampaignCounts]:
+    """Return the counts of many campaigns at once (one grouped query)."""
+    rows = (
+        Invitation.objects.filter(campaign__in=campaigns)
+        .values("campaign_id")
+        .annotate(**_COUNTS)
+        .order_by()
+    )
+    return {row["campaign_id"]: _counts_of(row) for row in rows}
+
+
+@dataclass(frozen=True)
+class ResponseRate:
+    sent: int
+    completed: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.completed / self.sent if self.sent else None
+
+
+def response_rate(
+    organisation: Organisation,
+    *,
+    survey: Survey | None = None,
+    campaign: Campaign | None = None,
+    units: QuerySet | None = None,
+    sent_from: datetime | None = None,
+    sent_until: datetime | None = None,
+) -> ResponseRate:
+    """Return how many invitations were sent and answered, for the insights metric engine.
+
+    Counted by the time the invitation was sent (``sent_from`` inclusive, ``sent_until``
+    exclusive), so a period's rate does not change as late answers of older sends arrive
+    in it.
+    """
+    invitations = Invitation.objects.for_org(organisation).filter(sent_at__isnull=False)
+    if survey is not None:
+        invitations = invitations.filter(campaign__survey=survey)
+    if campaign is not None:
+        invitations = invitations.filter(campaign=campaign)
+    if units is not None:
+        invitations = invitations.filter(unit__in=units)
+    if sent_from is not None:
+        invitations = invitations.filter(sent_at__gte=sent_from)
+    if sent_until is not None:
+        invitations = invitations.filter(sent_at__lt=sent_until)
+    row = invitations.aggregate(
+        sent=Count("id"), completed=Count("id", filter=Q(completed_at__isnull=False))
+    )
+    return ResponseRate(sent=row["sent"], completed=row["completed"])

@@ -1,11 +1,19 @@
 from django.urls import path
 
-from heedback.collect.views import cards, exports, imports, paper
+from heedback.collect.views import campaigns, cards, exports, imports, invitation, paper
 from heedback.collect.views import respond as views
 
 urlpatterns = [
     path("s/<str:token>/", views.respond, name="respond"),
     path("s/<str:token>/thanks/", views.thanks, name="respond-thanks"),
+    path("i/", invitation.invitation_page, name="invitation-page"),
+    path("i/thanks/", invitation.invitation_thanks, name="invitation-thanks"),
+    path(
+        "i/unsubscribe/<str:code>/",
+        invitation.invitation_unsubscribe,
+        name="invitation-unsubscribe",
+    ),
+    path("i/<str:token>/", invitation.invitation_open, name="invitation-open"),
     path("c/", cards.short_code, name="short-code"),
     path("c/<str:code>/", cards.short_code, name="short-code-open"),
 ]
@@ -30,4 +38,7 @@ organisation_patterns = [
     path("imports/<int:job_id>/confirm/", imports.import_confirm, name="import-confirm"),
     path("imports/<int:job_id>/bad-rows/", imports.import_bad_rows, name="import-bad-rows"),
     path("surveys/<int:survey_id>/export/", exports.survey_export, name="survey-export"),
+    path("campaigns/", campaigns.campaign_list, name="campaign-list"),
+    path("campaigns/new/", campaigns.campaign_create, name="campaign-create"),
+    path("campaigns/<int:campaign_id>/", campaigns.campaign_detail, name="campaign-detail"),
 ]
