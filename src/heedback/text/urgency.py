@@ -63,7 +63,7 @@ RULES: dict[str, tuple[re.Pattern[str], ...]] = {
         rf"(?:\b(?:not|never|nor|doubt|cannot|no way)|n't)\b{_NO_TURN}{_USE}\b"
         r"[^.!?;]{0,80}?\bagain\b",
         rf"\b(?:long|cold) (?:\w+ )?(?:time|day) (?:\w+ )?before (?:I|we)\b{_NO_TURN}{_USE}\b",
-        rf"\brather\b[^.!?;]{{0,60}}\bthan\b[^.!?;]{{0,60}}\bever again\b",
+        r"\brather\b[^.!?;]{0,60}\bthan\b[^.!?;]{0,60}\bever again\b",
         r"\bonly (?:\w+ )?(?:them|it|this|\w+) again if\b",
         r"\b(?:as a|only as a|the) last resort\b",
         r"\blike the plague\b",
@@ -72,8 +72,8 @@ RULES: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\b(?:avoid|avoiding) (?:flying|using|booking|travell?ing|this \w+|these \w+)"
         r"(?:\W+\w+){0,6}? (?:at all costs|if (?:at all |you can|possible)|again)\b",
         r"^\W*(?:try to |best to )?avoid\W*$|\bif you can avoid\b",
-        rf"\b(?:I|we)(?:'d| would| will|'ll)? (?:actively |definitely |certainly )?"
-        rf"(?:be )?avoid(?:ing)?\b",
+        r"\b(?:I|we)(?:'d| would| will|'ll)? (?:actively |definitely |certainly )?"
+        r"(?:be )?avoid(?:ing)?\b",
         rf"(?:do not|don't|won't|will not|no longer) {_USE}(?:\W+\w+){{0,4}}? ?any ?more\b",
         r"\bin (?:the )?future,? (?:I|we) (?:will|'ll|shall|would) (?:not|never)\b",
         r"\bfly (?:with )?(?:either )?(?:another|a different|other) (?:airline|carrier)s?\b",
