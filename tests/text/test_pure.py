@@ -74,6 +74,15 @@ def test_a_language_vader_does_not_read_is_not_analysed():
         ("The manager shouted at me in front of everyone.", ["discrimination"]),
         ("We sat in the emergency exit row, lots of legroom.", []),
         ("Lovely stay, we will come again.", []),
+        # Rules added from reviews outside the labelled sample: negation … use … again.
+        ("We shall not be staying at this hotel again.", ["never_again"]),
+        ("I doubt I will ever book with them again!", ["never_again"]),
+        ("It will be a long time before we visit this place again.", ["never_again"]),
+        ("Avoid Grand Hotel like the plague.", ["never_again"]),
+        ("I am now looking for an alternative hotel chain.", ["leaving"]),
+        ("I would not hesitate to stay here again.", []),
+        ("The breakfast was not great. Staying here again would be fine.", []),
+        ("Try the window seat to avoid the draught.", []),
     ],
 )
 def test_urgency_rules(text, reasons):
