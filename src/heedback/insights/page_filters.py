@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from heedback.collect.exporting import neutralise_cell
 from heedback.orgs.forms import UnitChoiceField
-from heedback.orgs.models import Membership, Unit
+from heedback.orgs.models import Membership, Organisation, Unit
 from heedback.orgs.selectors import root_unit, visible_units
 from heedback.surveys.choices import SurveyStatus
 from heedback.surveys.models import Survey
@@ -78,6 +78,7 @@ class Filters:
     """The filters as the selectors take them: every field resolved, periods bounded."""
 
     form: DashboardFilterForm
+    organisation: Organisation
     survey: Survey | None
     unit: Unit  # the subtree shown: the chosen unit, else the reader's top unit
     date_from: date
@@ -118,7 +119,7 @@ def read_filters(request: HttpRequest, *, with_unit: bool = True, unit: Unit | N
     units = visible_units(membership)
     form = DashboardFilterForm(surveys, units, request.GET or None, with_unit=with_unit)
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    survey = data.get("survey") or default_survey(list(surveys))
+    survey = data.get("survey") or default_survey(list(surveys))  # read only when not chosen
     today = today_of(request.organisation)
     period = data.get("period") or DEFAULT_PERIOD
     if period == "custom" or data.get("date_from") or data.get("date_to"):
@@ -129,7 +130,14 @@ def read_filters(request: HttpRequest, *, with_unit: bool = True, unit: Unit | N
     chosen = unit or data.get("unit") or top_unit(membership)
     visible = (membership.unit.path,) if membership.is_unit_scoped else None
     return Filters(
-        form, survey, chosen, date_from, date_to, data.get("correction") or "bh", visible
+        form,
+        request.organisation,
+        survey,
+        chosen,
+        date_from,
+        date_to,
+        data.get("correction") or "bh",
+        visible,
     )
 
 

@@ -33,7 +33,7 @@ def scorecard_for(filters) -> Scorecard | None:
         return None
     return build_scorecard(
         ScorecardQuery(
-            organisation=filters.survey.organisation,
+            organisation=filters.organisation,
             survey=filters.survey,
             date_from=filters.date_from,
             date_to=filters.date_to,

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from heedback.core.errors import InvalidInput
 from heedback.orgs import services as org_services
 from heedback.orgs.access import member_view
+from heedback.orgs.forms import apply_service_error
 from heedback.orgs.permissions import Permission
 
 
@@ -39,9 +40,7 @@ def insights_settings(request: HttpRequest) -> HttpResponse:
                     organisation, form.cleaned_data["minimum_sample"], actor=request.user
                 )
             except InvalidInput as error:
-                for field, problems in error.errors.items():
-                    for problem in problems:
-                        form.add_error(field, problem)
+                apply_service_error(form, error)
             else:
                 messages.success(request, _("Insights settings saved."))
                 return redirect("insights-settings", organisation.slug)
