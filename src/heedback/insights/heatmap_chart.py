@@ -91,7 +91,8 @@ def heatmap(scorecard: Scorecard, *, title: str) -> str:
     """Return the heatmap of a scorecard as an SVG document fragment."""
     label_width, cell_width, cell_height, head = 170, 78, 34, 120
     columns = len(scorecard.domains)
-    width = label_width + cell_width * max(columns, 1) + 10
+    # Room on the right for the last rotated domain name.
+    width = label_width + cell_width * max(columns, 1) + 110
     height = head + cell_height * len(scorecard.rows) + 6
     marks = []
     for index, domain in enumerate(scorecard.domains):
@@ -123,7 +124,8 @@ def heatmap(scorecard: Scorecard, *, title: str) -> str:
                 f"{percent(cell.score)}{arrow}</text></g>"
             )
     return (
-        f'<svg class="heatmap" viewBox="0 0 {width} {height}" role="img" '
+        f'<svg class="heatmap" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" role="img" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">'
         f"<title>{escape(title)}</title>{''.join(marks)}</svg>"
     )
