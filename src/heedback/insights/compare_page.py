@@ -18,7 +18,7 @@ from heedback.collect.choices import Channel
 from heedback.insights import comparisons
 from heedback.insights.change_marks import change_mark
 from heedback.insights.metrics import format_value
-from heedback.insights.page_filters import csv_download, read_filters
+from heedback.insights.page_filters import csv_download, read_filters, top_unit
 from heedback.orgs.access import member_view
 from heedback.orgs.forms import UnitChoiceField
 from heedback.orgs.permissions import Permission
@@ -83,15 +83,16 @@ class ComparisonForm(forms.Form):
         return data
 
 
-def _sides(filters, data: dict) -> tuple[str, comparisons.Side, comparisons.Side, list[str]]:
+def _sides(
+    filters, data: dict, membership
+) -> tuple[str, comparisons.Side, comparisons.Side, list[str]]:
     """Return the mode, both sides and their names; the first side is the page's filters."""
     mode = data.get("mode") or "periods"
     first_from, first_to = filters.date_from, filters.date_to
     unit = filters.unit
     if mode == "units":
-        other = data.get("second_unit")
-        if other is None:
-            other = unit.parent or unit
+        # By default a unit is compared with everything the reader sees (the organisation).
+        other = data.get("second_unit") or top_unit(membership)
         return (
             mode,
             comparisons.Side(first_from, first_to, unit.path),
@@ -129,7 +130,7 @@ def compare(request: HttpRequest) -> HttpResponse:
     units = visible_units(request.membership)
     form = ComparisonForm(units, request.GET or None)
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    mode, first, second, names = _sides(filters, data)
+    mode, first, second, names = _sides(filters, data, request.membership)
     minimum = request.organisation.minimum_sample
     rows = []
     if filters.survey is not None:
