@@ -71,6 +71,13 @@ PAGE_POLICY: dict[str, tuple[str | Permission, str]] = {
     "survey-results": (VIEW, "GET"),
     "survey-drivers": (VIEW, "GET"),
     "perception-gap": (VIEW, "GET"),
+    "dashboard": (VIEW, "GET"),
+    "dashboard-pdf": (VIEW, "GET"),
+    "unit-dashboard": (VIEW, "GET"),
+    "front-line": (VIEW, "GET"),
+    "scorecards": (VIEW, "GET"),
+    "compare": (VIEW, "GET"),
+    "insights-settings": (EDIT, "GET"),
     "theme-list": (VIEW, "GET"),
     "theme-curate": (EDIT, "POST"),
     "comment-search": (VIEW, "GET"),
@@ -157,6 +164,7 @@ API_POLICY: dict[tuple[str, str], Permission] = {
     ("GET", "/v1/metrics"): VIEW,
     ("GET", "/v1/drivers"): VIEW,
     ("GET", "/v1/perception-gap"): VIEW,
+    ("GET", "/v1/scorecards"): VIEW,
     ("POST", "/v1/customers"): Permission.WRITE_API,
     ("GET", "/v1/customers"): Permission.VIEW_CUSTOMERS,
     ("GET", "/v1/customers/{customer_id}"): Permission.VIEW_CUSTOMERS,
@@ -409,6 +417,13 @@ API_BODIES = {
 }
 
 
+# Query parameters an operation needs (the survey whose figures it reads).
+API_PARAMS = {
+    "/v1/metrics": lambda world: {"survey": world["survey_id"], "metric": "nps"},
+    "/v1/scorecards": lambda world: {"survey": world["survey_id"]},
+}
+
+
 def call(client: ApiClient, method: str, path: str, world: dict, params: dict | None = None):
     url = api_url(path, world)
     body = API_BODIES.get((method, path), {})
@@ -438,6 +453,7 @@ def test_api_matrix_in_own_organisation(
 ):
     client = make_api_client(organisation, role=key_role)
     params = {"survey": world["survey_id"], "metric": "nps"} if path in SURVEY_QUERIES else None
+    params = API_PARAMS.get(path, lambda world: None)(world)
     response = call(client, method, path, world, params)
     allowed = API_POLICY[(method, path)] in {VIEW} or key_role == "admin"
     if allowed:
@@ -449,11 +465,14 @@ def test_api_matrix_in_own_organisation(
 @pytest.mark.parametrize(
     ("method", "path"),
     [key for key in API_POLICY if "{" in key[1]] + [("GET", path) for path in SURVEY_QUERIES],
+    [key for key in API_POLICY if "{" in key[1]]
+    + [("GET", "/v1/metrics"), ("GET", "/v1/scorecards")],
 )
 def test_api_matrix_from_a_foreign_organisation(
     method, path, world, other_organisation, make_api_client
 ):
     client = make_api_client(other_organisation, role="admin")
     params = {"survey": world["survey_id"], "metric": "nps"} if path in SURVEY_QUERIES else None
+    params = API_PARAMS.get(path, lambda world: None)(world)
     response = call(client, method, path, world, params)
     assert response.status_code == 404, (method, path, response.status_code)

@@ -71,7 +71,7 @@ def test_the_staff_pages_meet_wcag_aa(browser, live_server, site):
     page.fill("#id_username", "lead@example.com")
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/surveys/$"))
+    page.wait_for_url(re.compile(r"/dashboard/$"))
     survey = site["survey"].pk
     for path in [
         "/o/acme/surveys/",
@@ -85,6 +85,11 @@ def test_the_staff_pages_meet_wcag_aa(browser, live_server, site):
         "/o/acme/api-keys/",
         "/o/acme/domains/",
         "/o/acme/surveys/new/",
+        "/o/acme/dashboard/",
+        "/o/acme/scorecards/",
+        "/o/acme/compare/",
+        "/o/acme/front-line/",
+        "/o/acme/insights/settings/",
     ]:
         page.goto(f"{live_server.url}{path}")
         assert violations(page) == [], path

@@ -37,7 +37,7 @@ def test_build_publish_answer_and_see_the_result(browser, live_server, staff, sc
     page.fill("#id_username", "lead@example.com")
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/o/acme/surveys/$"))
+    page.wait_for_url(re.compile(r"/o/acme/dashboard/$"))
 
     page.goto(f"{base}/o/acme/surveys/new/")
     page.check("#template-hotel_stay", force=True)

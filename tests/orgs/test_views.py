@@ -19,7 +19,7 @@ def test_log_in_with_email_and_password(admin):
     client = Client()
     page = client.post("/login/", {"username": admin.user.email.upper(), "password": PASSWORD})
     assert page.status_code == 302
-    assert client.get("/").status_code == 302  # home sends the member to their surveys
+    assert client.get("/").status_code == 302  # home sends the member to the overview
 
 
 def test_login_is_throttled_after_repeated_failures(admin, settings):

@@ -19,7 +19,7 @@ mean of a single answer, or a plain count).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -389,31 +389,16 @@ def nps_variance(histogram: Histogram) -> float:
 
 
 def nps_difference_test(h1: Histogram, h2: Histogram, alpha: float = 0.05) -> SignificanceResult:
-    """Test whether two NPS values differ (two-sided z test on independent samples).
+    """Test whether two NPS values differ (``significance.nps_difference``), flagged at alpha."""
+    from heedback.insights import significance  # it builds on this module's distributions
 
-    z = (NPS₁ - NPS₂) / √(var₁ + var₂) with both NPS values and variances in proportion
-    units, so the units agree. Use it to flag a change between periods or segments only when
-    it is more than noise. With zero variance on both sides (everyone answered alike) the
-    statistic is 0 for equal scores and ±∞ otherwise.
-    """
-    p1, d1, n1 = _nps_counts(h1)
-    p2, d2, n2 = _nps_counts(h2)
-    if n1 == 0 or n2 == 0:
-        raise ValueError("both histograms need at least one answer")
-    diff = (p1 - d1) / n1 - (p2 - d2) / n2
-    se = math.sqrt(nps_variance(h1) + nps_variance(h2))
-    z = _ratio(diff, se)
-    p_value = normal_two_sided_p(z)
-    return SignificanceResult(z, p_value, p_value < alpha)
+    return _flagged(significance.nps_difference(h1, h2), alpha)
 
 
-def _ratio(diff: float, se: float) -> float:
-    """Divide a difference by its standard error, mapping 0/0 to 0 and x/0 to ±∞."""
-    if se > 0.0:
-        return diff / se
-    if diff == 0.0:
-        return 0.0
-    return math.copysign(math.inf, diff)
+def _flagged(comparison, alpha: float) -> SignificanceResult:
+    return SignificanceResult(
+        comparison.statistic, comparison.p_value, comparison.p_value < alpha, comparison.df
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -513,21 +498,10 @@ def count(histogram: Histogram) -> MetricValue:
 def two_proportion_test(
     successes1: int, n1: int, successes2: int, n2: int, alpha: float = 0.05
 ) -> SignificanceResult:
-    """Test whether two proportions differ (two-sided pooled z test).
+    """Test whether two proportions differ (``significance.two_proportions``), at alpha."""
+    from heedback.insights import significance
 
-    Pool the proportions for the standard error because under the null hypothesis both
-    samples share one proportion. Identical all-or-nothing samples give z = 0.
-    """
-    for successes, n in ((successes1, n1), (successes2, n2)):
-        if n <= 0:
-            raise ValueError("sample sizes must be positive")
-        if not 0 <= successes <= n:
-            raise ValueError(f"successes must be between 0 and n, got {successes} of {n}")
-    pooled = (successes1 + successes2) / (n1 + n2)
-    se = math.sqrt(pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2))
-    z = _ratio(successes1 / n1 - successes2 / n2, se)
-    p_value = normal_two_sided_p(z)
-    return SignificanceResult(z, p_value, p_value < alpha)
+    return _flagged(significance.two_proportions(successes1, n1, successes2, n2), alpha)
 
 
 def welch_test(
@@ -539,71 +513,32 @@ def welch_test(
     n2: int,
     alpha: float = 0.05,
 ) -> SignificanceResult:
-    """Test whether two means differ (two-sided Welch t test from summary statistics).
+    """Test whether two means differ (``significance.welch``), flagged at alpha."""
+    from heedback.insights import significance
 
-    Use Welch rather than Student's pooled test because segments rarely have equal
-    variances or sizes; df comes from the Welch-Satterthwaite equation and the p-value from
-    the incomplete-beta t distribution. ``var1``/``var2`` are sample variances. When both
-    variances are zero the statistic is 0 or ±∞ and df falls back to n1 + n2 - 2.
-    """
-    if n1 < 2 or n2 < 2:
-        raise ValueError("each sample needs at least two observations")
-    if var1 < 0 or var2 < 0:
-        raise ValueError("variances must not be negative")
-    a = var1 / n1
-    b = var2 / n2
-    se2 = a + b
-    # Welch-Satterthwaite; with no variance at all it is undefined, so use the pooled df.
-    df = se2 * se2 / (a * a / (n1 - 1) + b * b / (n2 - 1)) if se2 > 0.0 else float(n1 + n2 - 2)
-    t = _ratio(mean1 - mean2, math.sqrt(se2))
-    p_value = 2.0 * student_t_sf(abs(t), df)
-    return SignificanceResult(t, min(1.0, p_value), p_value < alpha, df)
-
-
-def _check_p_values(p_values: Sequence[float]) -> list[float]:
-    values = [float(p) for p in p_values]
-    for p in values:
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"p-values must lie in [0, 1], got {p}")
-    return values
+    return _flagged(significance.welch(mean1, var1, n1, mean2, var2, n2), alpha)
 
 
 def holm(p_values: Iterable[float], alpha: float = 0.05) -> list[bool]:
-    """Return which hypotheses to reject under Holm's step-down procedure (FWER ≤ alpha).
+    """Return which hypotheses Holm's step-down procedure rejects (FWER ≤ alpha), in order.
 
-    Use Holm instead of Bonferroni when a few comparisons must all be trusted (e.g. units
-    flagged for action): it controls the same family-wise error rate and is never less
-    powerful. The result is in the order of the input.
+    Use Holm instead of Bonferroni when a few comparisons must all be trusted: it controls
+    the same family-wise error rate and is never less powerful.
     """
-    values = _check_p_values(list(p_values))
-    m = len(values)
-    order = sorted(range(m), key=values.__getitem__)
-    reject = [False] * m
-    for rank, index in enumerate(order):
-        if values[index] > alpha / (m - rank):
-            break
-        reject[index] = True
-    return reject
+    from heedback.insights import significance
+
+    return [p <= alpha for p in significance.holm_adjust(p_values)]
 
 
 def benjamini_hochberg(p_values: Iterable[float], q: float = 0.05) -> list[bool]:
-    """Return which hypotheses to reject under Benjamini-Hochberg (FDR ≤ q).
+    """Return which hypotheses Benjamini–Hochberg rejects (FDR ≤ q), in order.
 
-    Use it when scanning many segments or drivers for something worth a look: it bounds the
-    expected share of false flags instead of the chance of any, so it keeps power as the
-    number of comparisons grows. The result is in the order of the input.
+    Use it when scanning many segments for something worth a look: it bounds the expected
+    share of false flags rather than the chance of any, so it keeps power as they grow.
     """
-    values = _check_p_values(list(p_values))
-    m = len(values)
-    order = sorted(range(m), key=values.__getitem__)
-    cutoff = 0  # number of smallest p-values to reject (step-up: largest k that passes)
-    for rank, index in enumerate(order, start=1):
-        if values[index] <= rank / m * q:
-            cutoff = rank
-    reject = [False] * m
-    for index in order[:cutoff]:
-        reject[index] = True
-    return reject
+    from heedback.insights import significance
+
+    return [p <= q for p in significance.benjamini_hochberg_adjust(p_values)]
 
 
 # --------------------------------------------------------------------------------------------

@@ -158,17 +158,9 @@ def compute_metric(query: MetricQuery) -> MetricResult:
     (``histograms.answer_counts``), so the cost follows days × units, not responses.
     """
     spec, question = resolve_question(query)
-    key = RESPONSES_KEY if question is None else question.key
-    counted = histograms.answer_counts(scope_of(query), [key], query.group_by)
-    is_numeric = question is not None and question.type in NUMERIC_TYPES
     scale = question.effective_scale() if question is not None else None
     scale_max = scale.max if scale else 1
-    by_group: dict[object, dict[int, int]] = {}
-    for group, by_key in counted.items():
-        counts = by_key.get(key)
-        histogram = (counts.histogram if is_numeric else {1: counts.answers}) if counts else {}
-        if histogram:
-            by_group[group] = histogram
+    by_group = histograms_by_group(query, question)
     labels = _labels(query, by_group.keys())
     rows = []
     for group in sorted(by_group, key=_sort_key):
@@ -194,6 +186,29 @@ def compute_metric(query: MetricQuery) -> MetricResult:
         empty = spec.compute({}, scale_max)
         rows.append(MetricRow(None, _("All"), empty.value, 0, empty.ci_low, empty.ci_high))
     return MetricResult(spec, question, rows)
+
+
+def histograms_by_group(query: MetricQuery, question: Question | None) -> dict[object, dict]:
+    """Return the value histogram of each non-empty group (answers as ``{1: n}`` for counts).
+
+    A count or a non-numeric question has no values, so its histogram holds the number of
+    answers under key 1, which is what the count metric reads.
+    """
+    key = RESPONSES_KEY if question is None else question.key
+    counted = histograms.answer_counts(scope_of(query), [key], query.group_by)
+    is_numeric = question is not None and question.type in NUMERIC_TYPES
+    by_group: dict[object, dict[int, int]] = {}
+    for group, by_key in counted.items():
+        counts = by_key.get(key)
+        histogram = (counts.histogram if is_numeric else {1: counts.answers}) if counts else {}
+        if histogram:
+            by_group[group] = histogram
+    return by_group
+
+
+def group_key(group: object) -> str:
+    """Return a group as the API and CSV name it (a date in ISO form, else its text)."""
+    return _group_key(group)
 
 
 def _group_key(group: object) -> str:

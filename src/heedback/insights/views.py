@@ -10,7 +10,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from heedback.insights import charts, selectors
+from heedback.insights import charts, comparisons, selectors
+from heedback.insights.change_marks import marks_by_metric
 from heedback.insights.forms import ResultsFilterForm
 from heedback.insights.metrics import METRICS, format_value
 from heedback.orgs.access import member_view
@@ -54,6 +55,7 @@ def survey_results(request: HttpRequest, survey_id: int) -> HttpResponse:
     withheld = is_withheld(survey, response_count)
     if survey.is_confidential:
         summaries = [] if withheld else _confidential_summaries(summaries)
+    changes, previous = _changes(query, summaries, minimum)
     page = CommentPage.of(_comment_rows(query, withheld), request.GET.get("page"))
     return render(
         request,
@@ -67,8 +69,11 @@ def survey_results(request: HttpRequest, survey_id: int) -> HttpResponse:
             "unit": unit,
             "response_count": response_count,
             "minimum_sample": minimum,
-            "headline": _headline(summaries, minimum),
-            "questions": [_question_view(summary, minimum, domains) for summary in summaries],
+            "previous_period": previous,
+            "headline": _headline(summaries, minimum, changes),
+            "questions": [
+                _question_view(summary, minimum, domains, changes) for summary in summaries
+            ],
             "trend": _nps_trend(query, summaries, minimum),
             "comments": _comment_views(page.object_list, survey),
             "is_confidential": survey.is_confidential,
@@ -99,13 +104,35 @@ def _comment_rows(query, withheld: bool):
     return selectors.comments(query).order_by("idempotency_key", "pk")
 
 
-def _headline(summaries, minimum: int) -> list[dict]:
+def _changes(query, summaries, minimum: int) -> tuple[dict, tuple | None]:
+    """Return each figure's change against the previous period of the same length.
+
+    Tested per metric (``comparisons``) and adjusted over every figure of the page, so
+    a page of twenty figures does not flag one by chance. An open period has no previous.
+    """
+    if query.date_from is None or query.date_to is None:
+        return {}, None
+    previous = comparisons.previous_period(query.date_from, query.date_to)
+    unit_path = query.unit.path if query.unit is not None else None
+    rows = comparisons.compare_sides(
+        query.survey,
+        comparisons.Side(query.date_from, query.date_to, unit_path),
+        comparisons.Side(*previous, unit_path),
+        minimum_sample=minimum,
+        visible_unit_paths=query.visible_unit_paths,
+        questions=[summary.question for summary in summaries],
+    )
+    return marks_by_metric(rows, minimum), previous
+
+
+def _headline(summaries, minimum: int, changes: dict) -> list[dict]:
     """Return the first NPS, CSAT and CES figures as the big numbers at the top."""
     wanted = {"nps": None, "csat": None, "ces": None}
     for summary in summaries:
         for spec, value in summary.metrics:
             if spec.key in wanted and wanted[spec.key] is None:
                 wanted[spec.key] = _figure(spec, value, minimum, summary.question.text)
+                wanted[spec.key]["change"] = changes.get((summary.question.key, spec.key))
                 if spec.key == "csat":
                     mean = next(v for s, v in summary.metrics if s.key == "mean")
                     wanted["csat"]["secondary"] = _("mean %s") % format_value(METRICS["mean"], mean)
@@ -126,7 +153,7 @@ def _figure(spec, value, minimum: int, question_text: str) -> dict:
     }
 
 
-def _question_view(summary, minimum: int, domains: dict[str, str]) -> dict:
+def _question_view(summary, minimum: int, domains: dict[str, str], changes: dict) -> dict:
     question = summary.question
     bands = NPS_BANDS if question.type == QuestionType.NPS else ()
     bars = [
@@ -139,7 +166,11 @@ def _question_view(summary, minimum: int, domains: dict[str, str]) -> dict:
         "is_small": summary.n < minimum,
         "domain": domains.get(question.domain or "", question.domain),
         "metrics": [
-            _figure(spec, value, minimum, question.text) for spec, value in summary.metrics
+            {
+                **_figure(spec, value, minimum, question.text),
+                "change": changes.get((question.key, spec.key)),
+            }
+            for spec, value in summary.metrics
         ],
         "chart": charts.distribution(bars, title=question.text) if bars else "",
     }

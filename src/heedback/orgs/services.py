@@ -82,6 +82,45 @@ def create_organisation(
     return organisation
 
 
+#: The bounds of the minimum sample: below 5 an interval means little; above 10,000 no cell
+#: of an ordinary organisation would ever be shown as confident.
+MINIMUM_SAMPLE_RANGE = (5, 10_000)
+
+
+@transaction.atomic
+def change_minimum_sample(
+    organisation: Organisation, minimum_sample: int, *, actor: AbstractBaseUser | None
+) -> Organisation:
+    """Set the answers a cell needs before it is ranked or tested, and audit the change."""
+    low, high = MINIMUM_SAMPLE_RANGE
+    if isinstance(minimum_sample, bool) or not isinstance(minimum_sample, int):
+        raise InvalidInput.from_pairs(
+            _("Invalid minimum sample."), [("minimum_sample", _("Give a whole number."))]
+        )
+    if not low <= minimum_sample <= high:
+        raise InvalidInput.from_pairs(
+            _("Invalid minimum sample."),
+            [
+                (
+                    "minimum_sample",
+                    _("Give a number from %(low)s to %(high)s.") % {"low": low, "high": high},
+                )
+            ],
+        )
+    previous = organisation.minimum_sample
+    Organisation.objects.filter(pk=organisation.pk).update(minimum_sample=minimum_sample)
+    organisation.minimum_sample = minimum_sample
+    record_audit(
+        organisation,
+        actor,
+        "organisation.minimum_sample",
+        organisation.slug,
+        previous=previous,
+        minimum_sample=minimum_sample,
+    )
+    return organisation
+
+
 @transaction.atomic
 def create_unit(
     organisation: Organisation,

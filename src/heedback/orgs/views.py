@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from heedback.core.errors import NotFound, ServiceError
 from heedback.orgs import selectors, services
 from heedback.orgs.access import member_view
+from heedback.orgs.choices import Role
 from heedback.orgs.forms import (
     AcceptInvitationForm,
     ApiKeyForm,
@@ -36,12 +37,16 @@ def client_address(request: HttpRequest) -> str | None:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """Send a member to their organisation's surveys (or let them choose among several)."""
+    """Send a member to their organisation's overview (or let them choose among several).
+
+    Front-line staff land on their own feedback, which is what their day is about.
+    """
     if not request.user.is_authenticated:
         return redirect("login")
     memberships = list(selectors.memberships_of_user(request.user))
     if len(memberships) == 1:
-        return redirect("survey-list", memberships[0].organisation.slug)
+        landing = "front-line" if memberships[0].role == Role.FRONTLINE else "dashboard"
+        return redirect(landing, memberships[0].organisation.slug)
     return render(request, "orgs/home.html", {"memberships": memberships})
 
 
