@@ -66,6 +66,8 @@ class EventKind(models.TextChoices):
     REOPENED = "reopened", _("Reopened")
     ESCALATED = "escalated", _("Escalated")
     ALERTED = "alerted", _("Alert sent")
+    # The customer's answer to "Is your problem solved?" after the case was resolved.
+    RESURVEY = "resurvey", _("Re-survey answer")
 
 
 class CodeKind(models.TextChoices):

@@ -15,6 +15,7 @@ from heedback.loop.services.cases import (
     change_status,
     mark_seen,
     open_case,
+    record_resurvey_answer,
     reopen_case,
     resolve_case,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "facts_of",
     "mark_seen",
     "open_case",
+    "record_resurvey_answer",
     "reopen_case",
     "resolve_case",
     "schedule_for",
