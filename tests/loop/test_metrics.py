@@ -125,7 +125,7 @@ def expected_counts(cases: list[Case], detractors: list[Response]) -> dict[str, 
     ]
     answers = list(CaseEvent.objects.filter(case__in=cases, kind=EventKind.RESURVEY))
     return {
-        "cases": float(len(cases)),
+        "cases": len(cases),
         "first_action_hours": mean_hours((case.first_action_at, case.opened_at) for case in cases),
         "resolution_hours": mean_hours(
             ((case.resolved_at or case.closed_at), case.opened_at) for case in cases
@@ -177,7 +177,7 @@ def test_the_week_in_total_matches_the_figures_worked_out_case_by_case(story, or
     # Spelled out, so that a mistake shared by both computations still shows.
     assert figures(result.total) == approx(
         {
-            "cases": 5.0,
+            "cases": 5,
             "first_action_hours": (1.5 + 2 + 10) / 3,
             "resolution_hours": (29.5 + 10) / 2,  # the second was reopened by its re-survey
             "within_deadline_share": 100 * 2 / 4,
@@ -245,3 +245,87 @@ def test_a_repeated_resurvey_answer_is_counted_once_and_no_reopens(story, organi
     case.refresh_from_db()
     assert case.status == "reopened"
     assert case.events.filter(kind=EventKind.RESURVEY).count() == 2
+
+
+# --- the dashboard and the API -----------------------------------------------------------
+
+
+def test_the_api_returns_the_figures_per_unit_and_names_bad_fields(story, api, other_hotel):
+    body = api.get(
+        "/api/v1/cases/metrics", {"from": "2025-01-06", "to": "2025-01-12", "group_by": "unit"}
+    ).json()
+    assert (body["from"], body["to"], body["unit"], body["group_by"]) == (
+        "2025-01-06",
+        "2025-01-12",
+        None,
+        "unit",
+    )
+    assert body["total"]["cases"] == 5
+    # Seen from today, the fourth case is past its deadline too.
+    assert body["total"]["within_deadline_share"] == 40.0
+    assert body["total"]["detractors_followed_share"] == 40.0
+    hill = next(row for row in body["rows"] if row["label"] == "Hill Hotel")
+    assert (hill["unit"], hill["figures"]["cases"], hill["figures"]["resolution_hours"]) == (
+        other_hotel.pk,
+        2,
+        10.0,
+    )
+    assert body["root_causes"] == [
+        {"key": "waiting_time", "label": "Waiting time", "count": 2},
+        {"key": "facilities", "label": "Facilities or equipment", "count": 1},
+    ]
+    by_owner = api.get(
+        "/api/v1/cases/metrics", {"from": "2025-01-06", "to": "2025-01-12", "group_by": "owner"}
+    ).json()
+    assert by_owner["rows"][-1]["key"] == "owner:none"
+    refused = api.get("/api/v1/cases/metrics", {"from": "2025-02-01", "to": "2025-01-01"})
+    assert refused.status_code == 422
+    assert list(refused.json()["errors"]) == ["from"]
+    unknown = api.get("/api/v1/cases/metrics", {"unit": 999999})
+    assert unknown.status_code == 422
+    assert list(unknown.json()["errors"]) == ["unit"]
+    assert api.get("/api/v1/cases/metrics", {"group_by": "week"}).status_code == 422
+
+
+def test_the_dashboard_shows_figures_charts_and_a_table_in_a_fixed_number_of_queries(
+    story, admin_client, django_assert_num_queries
+):
+    url = "/o/acme/cases/metrics/"
+    week = {"date_from": "2025-01-06", "date_to": "2025-01-12"}
+    admin_client.get(url, week)  # warm the session and the organisation
+    with django_assert_num_queries(10):
+        page = admin_client.get(url, week)
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert 'data-testid="figure-within_deadline_share">40%<' in body
+    assert 'data-testid="figure-detractors_followed_share">40%<' in body
+    assert body.count('<svg class="trend"') == 3
+    assert '<svg class="bars"' in body
+    assert '<tr data-row="unit:' in body
+    with django_assert_num_queries(11):  # and the owners' names
+        admin_client.get(url, {**week, "group_by": "owner"})
+
+
+def test_the_dashboard_downloads_the_table_as_csv(story, admin_client):
+    page = admin_client.get(
+        "/o/acme/cases/metrics/",
+        {"date_from": "2025-01-06", "date_to": "2025-01-12", "format": "csv"},
+    )
+    assert page["Content-Type"] == "text/csv; charset=utf-8"
+    assert page["Content-Disposition"] == 'attachment; filename="loop-20250106-20250112-unit.csv"'
+    lines = page.content.decode().splitlines()
+    assert lines[0].startswith("Unit or owner,Cases opened,Time to first action")
+    assert lines[2].startswith("Hill Hotel,2,10.0,10.0,50.0,0.0,,8.0,0.0")
+    assert lines[-1].startswith("Total,5,")
+
+
+def test_a_manager_sees_their_own_subtree_only(story, manager, client, other_hotel):
+    client.force_login(manager.user)
+    page = client.get(
+        "/o/acme/cases/metrics/", {"date_from": "2025-01-06", "date_to": "2025-01-12"}
+    )
+    body = page.content.decode()
+    assert "Hill Hotel" not in body
+    assert 'data-testid="figure-cases">3<' in body
+    refused = client.get("/o/acme/cases/metrics/", {"unit": other_hotel.pk})
+    assert "Hill Hotel</a>" not in refused.content.decode()

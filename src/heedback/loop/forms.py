@@ -331,3 +331,24 @@ def condition_formset(organisation: Organisation, *args, **kwargs):
         form_kwargs={"domains": list(domains_of(organisation))},
         **kwargs,
     )
+
+
+class MetricsForm(forms.Form):
+    """The loop dashboard's period, unit and grouping (default: the last 30 days, by unit)."""
+
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    group_by = forms.ChoiceField(
+        label=_("Per"), choices=[("unit", _("Unit")), ("owner", _("Person"))], required=False
+    )
+
+    def __init__(self, units, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"] = UnitChoiceField(
+            queryset=units, required=False, label=_("Unit"), empty_label=_("All my units")
+        )
+        self.order_fields(["date_from", "date_to", "unit", "group_by"])

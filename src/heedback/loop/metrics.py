@@ -109,7 +109,7 @@ def format_figure(figure: Figure, value: float | None) -> str:
 
 
 FIGURES: tuple[Figure, ...] = (
-    Figure("cases", _("Cases opened"), "count", lambda c: float(c.cases), lambda c: c.cases),
+    Figure("cases", _("Cases opened"), "count", lambda c: c.cases, lambda c: c.cases),
     Figure(
         "first_action_hours",
         _("Time to first action"),
@@ -440,3 +440,68 @@ def _owner_rows(
     if None in per_owner:
         rows.append(MetricsRow("owner:none", str(_("Nobody")), per_owner[None]))
     return rows
+
+
+# --- presentation shared by the page, its CSV and the API ------------------------------------
+
+DEFAULT_DAYS = 30
+LONGEST_PERIOD_DAYS = 3 * 366
+
+
+def default_period(organisation: Organisation, now: datetime) -> tuple[date, date]:
+    """Return the last 30 days, today included, in the organisation's time zone."""
+    today = now.astimezone(zoneinfo.ZoneInfo(organisation.time_zone)).date()
+    return today - timedelta(days=DEFAULT_DAYS - 1), today
+
+
+def period_errors(start: date, end: date) -> list[tuple[str, str]]:
+    """Return what is wrong with a period, as (field, message) pairs."""
+    if start > end:
+        return [("from", str(_("The first day must not be after the last.")))]
+    if (end - start).days >= LONGEST_PERIOD_DAYS:
+        return [("from", str(_("Choose at most three years.")))]
+    return []
+
+
+def figures_of(counts: LoopCounts) -> dict[str, float | None]:
+    """Return every declared figure of ``counts`` by key (None: nothing to measure)."""
+    return {figure.key: _rounded(figure.value(counts)) for figure in FIGURES}
+
+
+def _rounded(value: float | None) -> float | None:
+    return value if value is None or isinstance(value, int) else round(value, 2)
+
+
+def metrics_as_dict(result: LoopMetrics) -> dict:
+    """Return the figures as the API and the CSV speak them."""
+    return {
+        "from": result.query.start,
+        "to": result.query.end,
+        "unit": result.query.unit.pk if result.query.unit is not None else None,
+        "group_by": result.query.group_by,
+        "total": figures_of(result.total),
+        "rows": [
+            {
+                "key": row.key,
+                "label": row.label,
+                "unit": row.unit.pk if row.unit is not None else None,
+                "owner": row.owner.user.email if row.owner is not None else None,
+                "figures": figures_of(row.counts),
+            }
+            for row in result.rows
+        ],
+        "root_causes": [cause.__dict__ for cause in result.root_causes],
+    }
+
+
+def csv_rows(result: LoopMetrics) -> Iterable[list[object]]:
+    """Yield the CSV of the figures: a header, a row per unit or owner, the total last."""
+    yield [str(_("Unit or owner")), *(str(figure.label) for figure in FIGURES)]
+    body = metrics_as_dict(result)
+    for row in body["rows"]:
+        yield [row["label"], *_blank(row["figures"])]
+    yield [str(_("Total")), *_blank(body["total"])]
+
+
+def _blank(figures: dict[str, float | None]) -> list[object]:
+    return ["" if figures[figure.key] is None else figures[figure.key] for figure in FIGURES]

@@ -6,6 +6,7 @@ organisation_patterns = [
     path("inbox/", views.inbox, name="inbox"),
     path("cases/", views.case_list, name="case-list"),
     path("cases/bulk/", views.case_bulk, name="case-bulk"),
+    path("cases/metrics/", views.loop_dashboard, name="loop-dashboard"),
     path("cases/<int:case_id>/", views.case_detail, name="case-detail"),
     path("cases/<int:case_id>/follow-up/", views.case_follow_up, name="case-follow-up"),
     path("cases/<int:case_id>/status/", views.case_status, name="case-status"),

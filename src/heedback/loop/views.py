@@ -7,6 +7,8 @@ as filters change and the inbox every 30 seconds.
 
 from __future__ import annotations
 
+import csv
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,16 +17,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from heedback.collect.exporting import neutralise_cell
 from heedback.collect.selectors import response_as_dict
 from heedback.core.errors import ServiceError
 from heedback.core.htmx import render_page
-from heedback.loop import selectors, services
+from heedback.loop import dashboard, metrics, selectors, services
 from heedback.loop.choices import OPEN_STATUSES, CaseStatus
 from heedback.loop.forms import (
     AssignForm,
     BulkForm,
     CaseFilterForm,
     FollowUpForm,
+    MetricsForm,
     ReopenForm,
     ResolveForm,
     RuleForm,
@@ -401,3 +405,57 @@ def rule_toggle(request: HttpRequest, rule_id: int) -> HttpResponse:
     services.set_rule_enabled(rule, is_enabled, actor=_actor(request))
     messages.success(request, _("Rule switched on.") if is_enabled else _("Rule switched off."))
     return redirect("rule-list", request.organisation.slug)
+
+
+# --- the loop dashboard ---------------------------------------------------------------------
+
+
+@member_view(Permission.VIEW)
+def loop_dashboard(request: HttpRequest) -> HttpResponse:
+    """Show how the loop closes: speed, deadlines, follow-up, root causes; CSV on request."""
+    membership, now = request.membership, timezone.now()
+    units = visible_units(membership)
+    form = MetricsForm(units, request.GET or None)
+    start, end = metrics.default_period(request.organisation, now)
+    unit = membership.unit if membership.is_unit_scoped else None
+    group_by = "unit"
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        start, end = data.get("date_from") or start, data.get("date_to") or end
+        unit, group_by = data.get("unit") or unit, data.get("group_by") or "unit"
+        for field, message in metrics.period_errors(start, end):
+            form.add_error("date_from" if field == "from" else "date_to", message)
+    if form.errors:
+        start, end = metrics.default_period(request.organisation, now)
+    query = metrics.MetricsQuery(request.organisation, start, end, unit=unit, group_by=group_by)
+    result = metrics.loop_metrics(query, now=now)
+    if request.GET.get("format") == "csv":
+        return _metrics_csv(result)
+    context = {
+        "form": form,
+        "result": result,
+        "nav": "cases",
+        "headlines": dashboard.headlines(result),
+        "figures": metrics.FIGURES,
+        "rows": dashboard.table(result),
+        "share_charts": dashboard.share_charts(result),
+        "root_cause_chart": dashboard.root_cause_chart(result),
+        "csv_query": _with_csv(request),
+    }
+    return render(request, "loop/dashboard.html", context)
+
+
+def _with_csv(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    params["format"] = "csv"
+    return params.urlencode()
+
+
+def _metrics_csv(result: metrics.LoopMetrics) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = f"loop-{result.query.start:%Y%m%d}-{result.query.end:%Y%m%d}-{result.query.group_by}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    writer = csv.writer(response)
+    for row in metrics.csv_rows(result):
+        writer.writerow([neutralise_cell(cell) for cell in row])
+    return response

@@ -527,9 +527,10 @@ def record_resurvey_answer(
     actor = Actor(label=_("the customer"))
     with transaction.atomic():
         case = _locked(case)
-        if response is not None and case.events.filter(
-            kind=EventKind.RESURVEY, detail__response=response.pk
-        ).exists():
+        if (
+            response is not None
+            and case.events.filter(kind=EventKind.RESURVEY, detail__response=response.pk).exists()
+        ):
             return case
         _log(
             case,
