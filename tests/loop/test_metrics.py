@@ -172,7 +172,7 @@ def test_the_week_in_total_matches_the_figures_worked_out_case_by_case(story, or
     result = loop_metrics(MetricsQuery(organisation, *WEEK), now=NOW)
     cases = in_week(Case.objects.select_related("response"))
     detractors = week_detractors(Response.objects.all())
-    assert len(cases) == 5 and len(detractors) == 5
+    assert (len(cases), len(detractors)) == (5, 5)
     assert figures(result.total) == approx(expected_counts(cases, detractors))
     # Spelled out, so that a mistake shared by both computations still shows.
     assert figures(result.total) == approx(
