@@ -329,3 +329,55 @@ def test_a_manager_sees_their_own_subtree_only(story, manager, client, other_hot
     assert 'data-testid="figure-cases">3<' in body
     refused = client.get("/o/acme/cases/metrics/", {"unit": other_hotel.pk})
     assert "Hill Hotel</a>" not in refused.content.decode()
+
+
+# --- the continuum's evidence from the same counts ------------------------------------------
+
+
+def loop_evidence(organisation, units) -> list[dict]:
+    from heedback.continuum.selectors import evidence_for
+    from heedback.loop.indicators import INDICATORS
+
+    keys = {indicator.key for indicator in INDICATORS}
+    found = []
+    for placement in evidence_for(organisation, units, as_of=NOW):
+        found.append(
+            {
+                result.indicator.key: result.measurement
+                for factor in placement.factors
+                for result in factor.results
+                if result.indicator.key in keys
+            }
+        )
+    return found
+
+
+def test_the_loop_measures_the_continuums_indicators_from_its_metrics(
+    story, organisation, other_hotel
+):
+    from heedback.continuum.evidence import Status
+    from heedback.continuum.instrument import Level
+
+    organisation.minimum_sample = 1
+    organisation.save()
+    everywhere, hill = loop_evidence(organisation, [None, other_hotel])
+    # 90 days up to NOW: the week and the case of 14 January (a detractor nobody reached).
+    assert {key: (m.display, m.level, m.n) for key, m in everywhere.items()} == {
+        "case_closure_time": ("19.8 h", Level.CENTRIC, 2),
+        "resurvey_solved_rate": ("50%", Level.FRIENDLY, 2),
+        "time_to_front_line": ("4.0 h", Level.CENTRIC, 3),
+        "detractors_followed_up": ("33%", Level.AWARE, 6),
+    }
+    assert everywhere["detractors_followed_up"].detail == (
+        "2 of 6 detractors of the last 90 days reached by a call or sent a reply."
+    )
+    assert {key: (m.status, m.display, m.level) for key, m in hill.items()} == {
+        "case_closure_time": (Status.MEASURED, "10.0 h", Level.CENTRIC),
+        "resurvey_solved_rate": (Status.NO_DATA, "", None),
+        "time_to_front_line": (Status.MEASURED, "8.0 h", Level.CENTRIC),
+        "detractors_followed_up": (Status.MEASURED, "0%", Level.HOSTILE),
+    }
+    organisation.minimum_sample = 30
+    organisation.save()
+    (small,) = loop_evidence(organisation, [None])
+    assert {m.status for m in small.values()} == {Status.SMALL_SAMPLE}

@@ -12,3 +12,6 @@ class LoopConfig(AppConfig):
         "heedback.loop.services.evaluate_new_responses",
         "heedback.loop.services.escalate_overdue",
     ]
+    # Evidence for the continuum (see continuum/registry.py): these measure the continuum's
+    # placeholders for follow-up, time to the front line, time to close and solved rate.
+    continuum_indicators = ["heedback.loop.indicators.INDICATORS"]

@@ -247,7 +247,7 @@ def counts_by(
     group: str,
     unit_path: str = "",
 ) -> dict[int | None, LoopCounts]:
-    """Count the loop per ``group`` ("unit_id" or "owner_id") in three grouped queries.
+    """Count the loop per ``group`` ("unit_id", "owner_id" or "unit__path") in four queries.
 
     This is the one place the figures are counted; the continuum's indicators and the
     digest call it too.
@@ -366,10 +366,8 @@ def _detractor_counts(
     ).order_by()
     if unit_path:
         responses = responses.filter(unit__path__startswith=unit_path)
-    if group == "owner_id":
-        key = Subquery(cases.order_by("pk").values("owner_id")[:1])
-    else:
-        key = F("unit_id")
+    owner = Subquery(cases.order_by("pk").values("owner_id")[:1])
+    key = owner if group == "owner_id" else F(group)
     rows = (
         responses.annotate(group_key=key, is_followed=Exists(contacted))
         .values("group_key")
