@@ -108,6 +108,8 @@ PAGE_POLICY: dict[str, tuple[str | Permission, str]] = {
     "rule-edit": (Permission.MANAGE_RULES, "GET"),
     "rule-try": (Permission.MANAGE_RULES, "GET"),
     "rule-toggle": (Permission.MANAGE_RULES, "POST"),
+    "dead-letter-list": (Permission.MANAGE_RULES, "GET"),
+    "dead-letter-retry": (Permission.MANAGE_RULES, "POST"),
 }
 
 # (method, path under /api): permission of the key

@@ -18,4 +18,6 @@ organisation_patterns = [
     path("rules/<int:rule_id>/", views.rule_edit, name="rule-edit"),
     path("rules/<int:rule_id>/try/", views.rule_try, name="rule-try"),
     path("rules/<int:rule_id>/switch/", views.rule_toggle, name="rule-toggle"),
+    path("deliveries/failed/", views.dead_letter_list, name="dead-letter-list"),
+    path("deliveries/<int:message_id>/retry/", views.dead_letter_retry, name="dead-letter-retry"),
 ]

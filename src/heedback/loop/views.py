@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -37,6 +38,7 @@ from heedback.loop.forms import (
     rule_initial,
 )
 from heedback.loop.models import Case, Rule
+from heedback.notify import selectors as notify_selectors
 from heedback.orgs.access import member_view
 from heedback.orgs.forms import apply_service_error
 from heedback.orgs.permissions import Permission
@@ -459,3 +461,30 @@ def _metrics_csv(result: metrics.LoopMetrics) -> HttpResponse:
     for row in metrics.csv_rows(result):
         writer.writerow([neutralise_cell(cell) for cell in row])
     return response
+
+
+# --- deliveries that gave up ----------------------------------------------------------------
+
+DEAD_LETTERS_PER_PAGE = 50
+
+
+@member_view(Permission.MANAGE_RULES)
+def dead_letter_list(request: HttpRequest) -> HttpResponse:
+    """List the alerts and webhook calls that gave up after every retry, newest first."""
+    messages_page = Paginator(
+        notify_selectors.dead_messages(request.organisation), DEAD_LETTERS_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    letters = notify_selectors.describe(request.organisation, list(messages_page.object_list))
+    context = {"page": messages_page, "letters": letters, "nav": "rules"}
+    return render(request, "loop/dead_letters.html", context)
+
+
+@require_POST
+@member_view(Permission.MANAGE_RULES)
+def dead_letter_retry(request: HttpRequest, message_id: int) -> HttpResponse:
+    """Queue one message that gave up for one more try, now."""
+    if services.retry_delivery(request.organisation, message_id, actor=_actor(request)):
+        messages.success(request, _("Queued: the worker sends it within seconds."))
+    else:
+        messages.error(request, _("This message is no longer waiting to be sent again."))
+    return redirect("dead-letter-list", request.organisation.slug)

@@ -20,6 +20,7 @@ from heedback.loop.services.cases import (
     resolve_case,
 )
 from heedback.loop.services.common import SYSTEM, Actor, default_owner, schedule_for, settings_of
+from heedback.loop.services.deliveries import retry_delivery
 from heedback.loop.services.escalation import escalate_case, escalate_overdue
 from heedback.loop.services.evaluation import (
     TrialResult,
@@ -66,6 +67,7 @@ __all__ = [
     "record_resurvey_answer",
     "reopen_case",
     "resolve_case",
+    "retry_delivery",
     "schedule_for",
     "score_summary",
     "seed_loop_defaults",
