@@ -94,6 +94,7 @@ PAGE_POLICY: dict[str, tuple[str | Permission, str]] = {
     "customer-settings": (Permission.MANAGE_CUSTOMERS, "GET"),
     "customer-loyalty": (VIEW, "GET"),
     "inbox": (Permission.WORK_CASES, "GET"),
+    "digest-settings": (VIEW, "GET"),
     "case-list": (VIEW, "GET"),
     "case-bulk": (Permission.WORK_CASES, "POST"),
     "loop-dashboard": (VIEW, "GET"),

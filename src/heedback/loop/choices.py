@@ -80,3 +80,9 @@ class AlertTarget(models.TextChoices):
 
     OWNER = "owner", _("The case owner")
     MANAGERS = "managers", _("The unit's managers")
+
+
+class DigestFrequency(models.TextChoices):
+    OFF = "off", _("Never")
+    DAILY = "daily", _("Every day")
+    WEEKLY = "weekly", _("Every week")

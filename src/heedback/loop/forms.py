@@ -6,10 +6,16 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from heedback.collect.choices import Channel
-from heedback.loop.choices import AlertTarget, CasePriority, CaseStatus, EventKind
-from heedback.loop.models import Rule
+from heedback.loop.choices import (
+    AlertTarget,
+    CasePriority,
+    CaseStatus,
+    DigestFrequency,
+    EventKind,
+)
+from heedback.loop.models import DigestSubscription, Rule
 from heedback.loop.selectors import case_workers, resolution_codes, root_causes
-from heedback.loop.services import FollowUp, Resolution, RuleInput
+from heedback.loop.services import DigestPreference, FollowUp, Resolution, RuleInput
 from heedback.orgs.forms import UnitChoiceField, unit_field
 from heedback.orgs.models import Organisation
 from heedback.surveys.models import Survey
@@ -352,3 +358,32 @@ class MetricsForm(forms.Form):
             queryset=units, required=False, label=_("Unit"), empty_label=_("All my units")
         )
         self.order_fields(["date_from", "date_to", "unit", "group_by"])
+
+
+class DigestForm(forms.Form):
+    """How often and when a member gets their digest."""
+
+    frequency = forms.ChoiceField(label=_("Send me a digest"), choices=DigestFrequency.choices)
+    hour = forms.TypedChoiceField(
+        label=_("At"), coerce=int, choices=[(hour, f"{hour:02d}:00") for hour in range(24)]
+    )
+    weekday = forms.TypedChoiceField(
+        label=_("On (weekly)"),
+        coerce=int,
+        choices=DigestSubscription._meta.get_field("weekday").choices,
+    )
+    time_zone = forms.CharField(
+        label=_("Time zone"),
+        required=False,
+        max_length=64,
+        help_text=_("For example Europe/Paris. Empty: the organisation's."),
+    )
+
+    def preference(self) -> DigestPreference:
+        data = self.cleaned_data
+        return DigestPreference(
+            frequency=data["frequency"],
+            hour=data["hour"],
+            weekday=data["weekday"],
+            time_zone=data.get("time_zone", "").strip(),
+        )

@@ -4,6 +4,7 @@ from heedback.loop import views
 
 organisation_patterns = [
     path("inbox/", views.inbox, name="inbox"),
+    path("digest/", views.digest_settings, name="digest-settings"),
     path("cases/", views.case_list, name="case-list"),
     path("cases/bulk/", views.case_bulk, name="case-bulk"),
     path("cases/metrics/", views.loop_dashboard, name="loop-dashboard"),

@@ -28,6 +28,7 @@ from heedback.loop.forms import (
     AssignForm,
     BulkForm,
     CaseFilterForm,
+    DigestForm,
     FollowUpForm,
     MetricsForm,
     ReopenForm,
@@ -488,3 +489,37 @@ def dead_letter_retry(request: HttpRequest, message_id: int) -> HttpResponse:
     else:
         messages.error(request, _("This message is no longer waiting to be sent again."))
     return redirect("dead-letter-list", request.organisation.slug)
+
+
+# --- the member's digest ----------------------------------------------------------------------
+
+
+@member_view(Permission.VIEW)
+def digest_settings(request: HttpRequest) -> HttpResponse:
+    """Let a member choose a daily or weekly digest (or none), its hour and time zone."""
+    subscription = services.subscription_of(request.membership)
+    initial = {
+        "frequency": subscription.frequency,
+        "hour": subscription.hour,
+        "weekday": subscription.weekday,
+        "time_zone": subscription.time_zone,
+    }
+    form = DigestForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.set_digest_preference(request.membership, form.preference())
+            except ServiceError as error:
+                apply_service_error(form, error)
+            else:
+                messages.success(request, _("Digest settings saved."))
+                return redirect("digest-settings", request.organisation.slug)
+        status = 422
+    context = {
+        "form": form,
+        "subscription": subscription,
+        "zone": services.digest_zone(subscription),
+        "nav": "inbox",
+    }
+    return render(request, "loop/digest_settings.html", context, status=status)
