@@ -85,7 +85,7 @@ def test_each_person_gets_the_weeks_digest_once_through_smtp(
     assert '<svg class="trend"' in html  # the NPS trend inline …
     assert "<th>NPS</th>" in html  # … and the same numbers as a table
     # Three answers that week at the harbour: 9, 3, 10 → NPS (2 − 1) / 3 = 33.
-    assert "NPS · Stay card\n- 2025-01-06: 33 (n=3)\n" in text
+    assert "NPS · Stay card\r\n- 2025-01-06: 33 (n=3)\r\n" in text
     assert f"/o/acme/cases/{week['case'].pk}/" in text
 
 
