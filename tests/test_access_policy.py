@@ -20,6 +20,7 @@ from heedback.customers import services as customer_services
 from heedback.customers.inputs import CustomerInput, InteractionInput
 from heedback.loop import services as loop_services
 from heedback.loop.models import Rule
+from heedback.notify.models import OutboxMessage
 from heedback.orgs import services as org_services
 from heedback.orgs.permissions import Permission, role_allows
 from tests.conftest import ApiClient
@@ -41,6 +42,7 @@ PAGE_POLICY: dict[str, tuple[str | Permission, str]] = {
     "password_reset_complete": (PUBLIC, "GET"),
     "invitation-accept": (PUBLIC, "GET"),
     "respond": (PUBLIC, "GET"),
+    "customer-contact": (PUBLIC, "GET"),
     "respond-thanks": (PUBLIC, "GET"),
     "survey-list": (VIEW, "GET"),
     "survey-create": (EDIT, "GET"),
@@ -263,6 +265,9 @@ def world(organisation, other_organisation, hotel, published_survey, make_member
         "case_id": case.pk,
         "rule_id": Rule.objects.get(organisation=organisation, system_key="detractor").pk,
         "job_id": job.pk,
+        "message_id": OutboxMessage.objects.create(
+            organisation=organisation, idempotency_key="matrix-dead", payload={}, status="dead"
+        ).pk,
     }
 
 

@@ -387,3 +387,45 @@ class DigestForm(forms.Form):
             weekday=data["weekday"],
             time_zone=data.get("time_zone", "").strip(),
         )
+
+
+class ContactForm(forms.Form):
+    """A customer's message to the person responsible or their manager (public page)."""
+
+    recipient = forms.ChoiceField(
+        label=_("Whom do you want to reach?"),
+        choices=[("responsible", _("The person responsible")), ("manager", _("Their manager"))],
+        initial="responsible",
+        widget=forms.RadioSelect,
+    )
+    message = forms.CharField(
+        label=_("What went wrong?"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=5000,
+        error_messages={"required": _("Tell us what went wrong.")},
+    )
+    name = forms.CharField(label=_("Your name"), required=False, max_length=200)
+    email = forms.CharField(
+        label=_("Your email"),
+        required=False,
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    phone = forms.CharField(
+        label=_("Or your phone number"),
+        required=False,
+        max_length=50,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+    )
+    # The honeypot: hidden from people (and from screen readers), filled in by robots.
+    website = forms.CharField(
+        label=_("Leave this empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+    def request_fields(self) -> dict[str, str]:
+        data = self.cleaned_data
+        return {
+            key: data.get(key, "") for key in ("message", "recipient", "name", "email", "phone")
+        }

@@ -212,6 +212,8 @@ class Case(OrgOwned):
     resolution_note = models.TextField(_("resolution"), blank=True)
     gesture_total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     tags = models.JSONField(default=list, blank=True)
+    # Makes a repeated opening from outside (a customer's contact form posted twice) one case.
+    external_key = models.CharField(max_length=100, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
     objects = CaseQuerySet.as_manager()
@@ -225,7 +227,12 @@ class Case(OrgOwned):
                 fields=["response"],
                 condition=Q(source=CaseSource.RULE),
                 name="case_unique_rule_response",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "external_key"],
+                condition=~Q(external_key=""),
+                name="case_unique_external_key",
+            ),
         ]
         indexes = [
             # The case list's orders: open cases by deadline, others newest first.

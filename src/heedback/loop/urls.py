@@ -1,6 +1,11 @@
 from django.urls import path
 
-from heedback.loop import views
+from heedback.loop import public_views, views
+
+# Public pages, beside the respondent's (by the survey link's token).
+urlpatterns = [
+    path("s/<str:token>/contact/", public_views.contact, name="customer-contact"),
+]
 
 organisation_patterns = [
     path("inbox/", views.inbox, name="inbox"),

@@ -64,6 +64,7 @@ class CaseOpening:
     alert: Sequence[str] = ()
     note: str = ""
     actor: Actor = SYSTEM
+    external_key: str = ""
 
 
 def open_case(opening: CaseOpening, *, now: datetime | None = None) -> Case:
@@ -116,6 +117,7 @@ def _create_case(opening: CaseOpening, now: datetime) -> Case:
         next_escalation_at=due_at,
         opened_at=now,
         updated_at=now,
+        external_key=opening.external_key,
     )
     if opening.rules:
         case.rules.set(opening.rules)
