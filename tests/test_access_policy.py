@@ -22,6 +22,7 @@ from heedback.customers import services as customer_services
 from heedback.customers.inputs import CustomerInput, InteractionInput
 from heedback.loop import services as loop_services
 from heedback.loop.models import Rule
+from heedback.notify.models import OutboxMessage
 from heedback.orgs import services as org_services
 from heedback.orgs.permissions import Permission, role_allows
 from tests.conftest import ApiClient
@@ -43,6 +44,7 @@ PAGE_POLICY: dict[str, tuple[str | Permission, str]] = {
     "password_reset_complete": (PUBLIC, "GET"),
     "invitation-accept": (PUBLIC, "GET"),
     "respond": (PUBLIC, "GET"),
+    "customer-contact": (PUBLIC, "GET"),
     "respond-thanks": (PUBLIC, "GET"),
     "invitation-open": (PUBLIC, "GET"),
     "invitation-page": (PUBLIC, "GET"),
@@ -122,8 +124,10 @@ PAGE_POLICY: dict[str, tuple[str | Permission, str]] = {
     "customer-settings": (Permission.MANAGE_CUSTOMERS, "GET"),
     "customer-loyalty": (VIEW, "GET"),
     "inbox": (Permission.WORK_CASES, "GET"),
+    "digest-settings": (VIEW, "GET"),
     "case-list": (VIEW, "GET"),
     "case-bulk": (Permission.WORK_CASES, "POST"),
+    "loop-dashboard": (VIEW, "GET"),
     "case-detail": (VIEW, "GET"),
     "case-follow-up": (Permission.WORK_CASES, "POST"),
     "case-status": (Permission.WORK_CASES, "POST"),
@@ -135,6 +139,8 @@ PAGE_POLICY: dict[str, tuple[str | Permission, str]] = {
     "rule-edit": (Permission.MANAGE_RULES, "GET"),
     "rule-try": (Permission.MANAGE_RULES, "GET"),
     "rule-toggle": (Permission.MANAGE_RULES, "POST"),
+    "dead-letter-list": (Permission.MANAGE_RULES, "GET"),
+    "dead-letter-retry": (Permission.MANAGE_RULES, "POST"),
 }
 
 # (method, path under /api): permission of the key
@@ -170,6 +176,7 @@ API_POLICY: dict[tuple[str, str], Permission] = {
     ("GET", "/v1/customers/{customer_id}"): Permission.VIEW_CUSTOMERS,
     ("POST", "/v1/interactions"): Permission.WRITE_API,
     ("GET", "/v1/cases"): VIEW,
+    ("GET", "/v1/cases/metrics"): VIEW,
     ("GET", "/v1/cases/{case_id}"): VIEW,
     ("PATCH", "/v1/cases/{case_id}"): Permission.WRITE_API,
     ("POST", "/v1/cases/{case_id}/events"): Permission.WRITE_API,
@@ -314,6 +321,9 @@ def world(organisation, other_organisation, hotel, published_survey, make_member
                 survey=published_survey, name="Matrix campaign", subject="Hi", body="Hello"
             ),
         )[0].pk,
+        "message_id": OutboxMessage.objects.create(
+            organisation=organisation, idempotency_key="matrix-dead", payload={}, status="dead"
+        ).pk,
     }
 
 

@@ -116,7 +116,8 @@ def test_every_page_offers_the_manager_as_a_contact(link, organisation, hotel):
     add_member(organisation, manager, role="manager", unit=hotel)
     page = Client().get(f"/s/{link.token}/")
     assert b"Maria Lopez" in page.content
-    assert b"mailto:maria@example.com" in page.content
+    assert f'href="/s/{link.token}/contact/"'.encode() in page.content  # a case, not a mailto
+    assert b"maria@example.com" not in page.content
 
 
 def test_the_survey_language_sets_the_page_language(organisation, hotel, api):

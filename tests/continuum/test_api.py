@@ -170,7 +170,7 @@ def test_the_placement_has_self_assessed_and_evidence_levels_and_next_steps(api,
     indicators = {item["key"]: item for item in measurement["evidence"]["indicators"]}
     assert indicators["touchpoint_coverage"]["value"] == 0.0
     assert indicators["touchpoint_coverage"]["level"]["key"] == "hostile"
-    assert indicators["detractors_followed_up"]["status"] == "not_measured"
+    assert indicators["detractors_followed_up"]["status"] == "no_data"  # measured by the loop
     assert indicators["detractors_followed_up"]["value"] is None
     assert indicators["driver_analysis"]["status"] == "not_available"
     steps = measurement["next_steps"]

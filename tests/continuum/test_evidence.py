@@ -177,17 +177,18 @@ def test_an_organisation_without_data(organisation):
     assert found["customer_nps"].status == Status.NO_DATA
     assert found["enps"].status == Status.NO_DATA
     assert found["employee_pulse_run"].level == Level.FRIENDLY
-    assert found["detractors_followed_up"].status == Status.NOT_MEASURED
+    assert found["detractors_followed_up"].status == Status.NO_DATA  # measured by the loop
     assert found["driver_analysis"].status == Status.NOT_AVAILABLE
 
 
 def test_evidence_of_one_scope_costs_a_fixed_number_of_queries(
     organisation, seeded, hotel, other_hotel, lake, django_assert_num_queries
 ):
-    # The snapshot (8), interactions per unit (1), the customers' lapse counts (1).
-    with django_assert_num_queries(10):
+    # The snapshot (8), interactions per unit (1), the customers' lapse counts (1) and
+    # the loop's counts (4, loop/indicators.py).
+    with django_assert_num_queries(14):
         selectors.evidence_for(organisation, [None], as_of=timezone.now())
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(14):
         selectors.evidence_for(organisation, [None, hotel, other_hotel, lake], as_of=timezone.now())
 
 
@@ -255,6 +256,7 @@ def test_an_app_fills_a_placeholder_without_editing_the_continuum_app(organisati
     monkeypatch.setattr(
         config, "continuum_indicators", ["tests.continuum.test_evidence.PLUGGED"], raising=False
     )
+    monkeypatch.setattr(apps.get_app_config("loop"), "continuum_indicators", [])
     indicator = next(i for i in registered_indicators() if i.key == "detractors_followed_up")
     assert indicator.measure is _followed_up
     found = measurements(organisation, None)["detractors_followed_up"]

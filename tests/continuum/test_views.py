@@ -59,7 +59,7 @@ def test_a_new_organisation_is_placed_from_its_data_alone(admin_client):
     assert "Take the assessment" in text
     assert "No self-assessment of this scope in the last 12 months." in text
     assert "not measured yet" in text
-    assert "Not measured by Heedback yet; it will come from cases and follow-up." in text
+    assert "No detractor in the last 90 days." in text  # measured by the loop app
 
 
 def test_the_page_says_plainly_where_answers_and_data_disagree(admin_client, admin):
@@ -211,8 +211,8 @@ def test_the_placement_page_query_count_is_locked(
     respond(survey, hotel, {"nps": 9})
     submit_as(admin, Level.FRIENDLY)
     # Log-in (3), self-assessment (3), evidence snapshot (8), interactions (1), lapse
-    # counts (1), history (2), own answers (3).
-    with django_assert_num_queries(21):
+    # counts (1), the loop's counts (4, loop/indicators.py), history (2), own answers (3).
+    with django_assert_num_queries(25):
         assert admin_client.get(url("continuum")).status_code == 200
 
 
@@ -226,8 +226,9 @@ def test_the_units_page_withholds_small_pulse_cells(
         respond(pulse, other_hotel, {"enps": answer})
     # Log-in (3), units (1), is the root the organisation (1), self-assessments (1, none
     # yet), evidence snapshot (6: no customer or self-assessment answers to count),
-    # interactions (1), lapse counts (1) — the same for any number of units.
-    with django_assert_num_queries(14):
+    # interactions (1), lapse counts (1) — the same for any number of units — and the
+    # loop's counts (4).
+    with django_assert_num_queries(18):
         page = admin_client.get(url("continuum-units"))
     text = text_of(page)
     assert f'data-testid="enps-{hotel.pk}">+40 <span class="muted small">n=5</span>' in text

@@ -6,7 +6,7 @@ from ninja import Query, Router, Status
 
 from heedback.core.api_support import requires
 from heedback.core.errors import InvalidInput
-from heedback.loop import selectors, services
+from heedback.loop import metrics, selectors, services
 from heedback.loop.choices import CaseStatus, EventKind
 from heedback.loop.models import Case, Rule
 from heedback.loop.schemas import (
@@ -16,6 +16,8 @@ from heedback.loop.schemas import (
     CasePatchIn,
     EventIn,
     EventOut,
+    LoopMetricsIn,
+    LoopMetricsOut,
     RuleIn,
     RuleOut,
     TrialOut,
@@ -97,6 +99,30 @@ def list_cases(request: HttpRequest, filters: Query[CaseFiltersIn]):
         "offset": filters.offset,
         "results": [selectors.case_as_dict(case, now=now) for case in page],
     }
+
+
+@router.get("/cases/metrics", response=LoopMetricsOut, by_alias=True)
+@requires(Permission.VIEW)
+def case_metrics(request: HttpRequest, filters: Query[LoopMetricsIn]):
+    """Return the loop's figures for cases opened in a period, per unit or per owner.
+
+    ``from``/``to`` are days in the organisation's time zone (default: the last 30 days);
+    ``unit`` narrows to a subtree, whose children are the rows of ``group_by=unit``.
+    """
+    organisation = request.organisation
+    unit = None
+    if filters.unit is not None:
+        unit = get_scoped_or_invalid(Unit, organisation, "unit", pk=filters.unit)
+    now = timezone.now()
+    start, end = metrics.default_period(organisation, now)
+    start, end = filters.from_ or start, filters.to or end
+    if filters.from_ and not filters.to and start > end:
+        end = start
+    errors = metrics.period_errors(start, end)
+    if errors:
+        raise InvalidInput.from_pairs("The period is not valid.", errors)
+    query = metrics.MetricsQuery(organisation, start, end, unit=unit, group_by=filters.group_by)
+    return metrics.metrics_as_dict(metrics.loop_metrics(query, now=now))
 
 
 @router.get("/cases/{case_id}", response=CaseDetailOut)

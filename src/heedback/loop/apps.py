@@ -11,4 +11,8 @@ class LoopConfig(AppConfig):
     periodic_jobs = [
         "heedback.loop.services.evaluate_new_responses",
         "heedback.loop.services.escalate_overdue",
+        "heedback.loop.services.send_due_digests",
     ]
+    # Evidence for the continuum (see continuum/registry.py): these measure the continuum's
+    # placeholders for follow-up, time to the front line, time to close and solved rate.
+    continuum_indicators = ["heedback.loop.indicators.INDICATORS"]

@@ -66,6 +66,8 @@ class EventKind(models.TextChoices):
     REOPENED = "reopened", _("Reopened")
     ESCALATED = "escalated", _("Escalated")
     ALERTED = "alerted", _("Alert sent")
+    # The customer's answer to "Is your problem solved?" after the case was resolved.
+    RESURVEY = "resurvey", _("Re-survey answer")
 
 
 class CodeKind(models.TextChoices):
@@ -78,3 +80,9 @@ class AlertTarget(models.TextChoices):
 
     OWNER = "owner", _("The case owner")
     MANAGERS = "managers", _("The unit's managers")
+
+
+class DigestFrequency(models.TextChoices):
+    OFF = "off", _("Never")
+    DAILY = "daily", _("Every day")
+    WEEKLY = "weekly", _("Every week")

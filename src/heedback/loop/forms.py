@@ -6,10 +6,16 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from heedback.collect.choices import Channel
-from heedback.loop.choices import AlertTarget, CasePriority, CaseStatus, EventKind
-from heedback.loop.models import Rule
+from heedback.loop.choices import (
+    AlertTarget,
+    CasePriority,
+    CaseStatus,
+    DigestFrequency,
+    EventKind,
+)
+from heedback.loop.models import DigestSubscription, Rule
 from heedback.loop.selectors import case_workers, resolution_codes, root_causes
-from heedback.loop.services import FollowUp, Resolution, RuleInput
+from heedback.loop.services import DigestPreference, FollowUp, Resolution, RuleInput
 from heedback.orgs.forms import UnitChoiceField, unit_field
 from heedback.orgs.models import Organisation
 from heedback.surveys.models import Survey
@@ -331,3 +337,95 @@ def condition_formset(organisation: Organisation, *args, **kwargs):
         form_kwargs={"domains": list(domains_of(organisation))},
         **kwargs,
     )
+
+
+class MetricsForm(forms.Form):
+    """The loop dashboard's period, unit and grouping (default: the last 30 days, by unit)."""
+
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    group_by = forms.ChoiceField(
+        label=_("Per"), choices=[("unit", _("Unit")), ("owner", _("Person"))], required=False
+    )
+
+    def __init__(self, units, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"] = UnitChoiceField(
+            queryset=units, required=False, label=_("Unit"), empty_label=_("All my units")
+        )
+        self.order_fields(["date_from", "date_to", "unit", "group_by"])
+
+
+class DigestForm(forms.Form):
+    """How often and when a member gets their digest."""
+
+    frequency = forms.ChoiceField(label=_("Send me a digest"), choices=DigestFrequency.choices)
+    hour = forms.TypedChoiceField(
+        label=_("At"), coerce=int, choices=[(hour, f"{hour:02d}:00") for hour in range(24)]
+    )
+    weekday = forms.TypedChoiceField(
+        label=_("On (weekly)"),
+        coerce=int,
+        choices=DigestSubscription._meta.get_field("weekday").choices,
+    )
+    time_zone = forms.CharField(
+        label=_("Time zone"),
+        required=False,
+        max_length=64,
+        help_text=_("For example Europe/Paris. Empty: the organisation's."),
+    )
+
+    def preference(self) -> DigestPreference:
+        data = self.cleaned_data
+        return DigestPreference(
+            frequency=data["frequency"],
+            hour=data["hour"],
+            weekday=data["weekday"],
+            time_zone=data.get("time_zone", "").strip(),
+        )
+
+
+class ContactForm(forms.Form):
+    """A customer's message to the person responsible or their manager (public page)."""
+
+    recipient = forms.ChoiceField(
+        label=_("Whom do you want to reach?"),
+        choices=[("responsible", _("The person responsible")), ("manager", _("Their manager"))],
+        initial="responsible",
+        widget=forms.RadioSelect,
+    )
+    message = forms.CharField(
+        label=_("What went wrong?"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=5000,
+        error_messages={"required": _("Tell us what went wrong.")},
+    )
+    name = forms.CharField(label=_("Your name"), required=False, max_length=200)
+    email = forms.CharField(
+        label=_("Your email"),
+        required=False,
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    phone = forms.CharField(
+        label=_("Or your phone number"),
+        required=False,
+        max_length=50,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+    )
+    # The honeypot: hidden from people (and from screen readers), filled in by robots.
+    website = forms.CharField(
+        label=_("Leave this empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+    def request_fields(self) -> dict[str, str]:
+        data = self.cleaned_data
+        return {
+            key: data.get(key, "") for key in ("message", "recipient", "name", "email", "phone")
+        }

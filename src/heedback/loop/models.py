@@ -17,6 +17,7 @@ from heedback.loop.choices import (
     CaseSource,
     CaseStatus,
     CodeKind,
+    DigestFrequency,
     EventKind,
 )
 from heedback.orgs.models import Membership, OrgOwned, Unit
@@ -211,6 +212,8 @@ class Case(OrgOwned):
     resolution_note = models.TextField(_("resolution"), blank=True)
     gesture_total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     tags = models.JSONField(default=list, blank=True)
+    # Makes a repeated opening from outside (a customer's contact form posted twice) one case.
+    external_key = models.CharField(max_length=100, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
     objects = CaseQuerySet.as_manager()
@@ -224,7 +227,12 @@ class Case(OrgOwned):
                 fields=["response"],
                 condition=Q(source=CaseSource.RULE),
                 name="case_unique_rule_response",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "external_key"],
+                condition=~Q(external_key=""),
+                name="case_unique_external_key",
+            ),
         ]
         indexes = [
             # The case list's orders: open cases by deadline, others newest first.
@@ -340,3 +348,42 @@ class EvaluationCursor(models.Model):
 
     def __str__(self) -> str:
         return f"evaluated up to response {self.position}"
+
+
+class DigestSubscription(OrgOwned):
+    """A member's choice of digest, and when the next one is due.
+
+    Every member gets one (the digest job adds the missing ones): weekly for people who
+    work cases, off for the others. ``next_digest_at`` is the next sending moment in the
+    member's time zone (theirs, else the organisation's); the job takes the rows whose
+    moment has come.
+    """
+
+    membership = models.OneToOneField(
+        Membership, on_delete=models.CASCADE, related_name="digest_subscription"
+    )
+    frequency = models.CharField(
+        _("digest"), max_length=10, choices=DigestFrequency, default=DigestFrequency.WEEKLY
+    )
+    hour = models.PositiveSmallIntegerField(_("at (hour)"), default=7)
+    weekday = models.PositiveSmallIntegerField(
+        _("on (weekly)"),
+        default=0,
+        choices=[
+            (0, _("Monday")),
+            (1, _("Tuesday")),
+            (2, _("Wednesday")),
+            (3, _("Thursday")),
+            (4, _("Friday")),
+            (5, _("Saturday")),
+            (6, _("Sunday")),
+        ],
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, blank=True, help_text=_("Empty: the organisation's.")
+    )
+    next_digest_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_period = models.CharField(max_length=20, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.frequency} digest of {self.membership_id}"

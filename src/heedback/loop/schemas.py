@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -183,3 +183,57 @@ class WebhookOut(Schema):
 
 class WebhookCreatedOut(WebhookOut):
     secret: str = Field(description="The signing secret (Standard Webhooks); shown only once.")
+
+
+class LoopMetricsIn(Schema):
+    from_: date | None = Field(
+        default=None, alias="from", description="First day (organisation's time zone)."
+    )
+    to: date | None = Field(default=None, description="Last day, included; default today.")
+    unit: int | None = Field(default=None, description="A unit: its whole subtree.")
+    group_by: Literal["unit", "owner"] = "unit"
+
+
+class LoopFiguresOut(Schema):
+    cases: int = Field(description="Cases opened in the period.")
+    first_action_hours: float | None = Field(description="Mean hours to a person's first action.")
+    resolution_hours: float | None = Field(description="Mean hours to resolved or closed.")
+    within_deadline_share: float | None = Field(
+        description="% of cases done by their deadline, among those done or past it."
+    )
+    detractors_followed_share: float | None = Field(
+        description="% of the period's detractors reached by a call or sent a reply."
+    )
+    resurvey_solved_share: float | None = Field(
+        description="% of re-survey answers saying the problem is solved."
+    )
+    front_line_hours: float | None = Field(
+        description="Mean hours from the feedback stored to its owner first seeing the case."
+    )
+    acted_on_share: float | None = Field(
+        description="% of cases opened by feedback that someone acted on."
+    )
+
+
+class LoopMetricsRowOut(Schema):
+    key: str
+    label: str
+    unit: int | None
+    owner: str | None = Field(description="The owner's email (group_by=owner).")
+    figures: LoopFiguresOut
+
+
+class RootCauseOut(Schema):
+    key: str
+    label: str
+    count: int
+
+
+class LoopMetricsOut(Schema):
+    from_: date = Field(alias="from")
+    to: date
+    unit: int | None
+    group_by: str
+    total: LoopFiguresOut
+    rows: list[LoopMetricsRowOut]
+    root_causes: list[RootCauseOut]

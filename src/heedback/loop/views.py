@@ -7,7 +7,10 @@ as filters change and the inbox every 30 seconds.
 
 from __future__ import annotations
 
+import csv
+
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,16 +18,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from heedback.collect.exporting import neutralise_cell
 from heedback.collect.selectors import response_as_dict
 from heedback.core.errors import ServiceError
 from heedback.core.htmx import render_page
-from heedback.loop import selectors, services
+from heedback.loop import dashboard, metrics, selectors, services
 from heedback.loop.choices import OPEN_STATUSES, CaseStatus
 from heedback.loop.forms import (
     AssignForm,
     BulkForm,
     CaseFilterForm,
+    DigestForm,
     FollowUpForm,
+    MetricsForm,
     ReopenForm,
     ResolveForm,
     RuleForm,
@@ -33,6 +39,7 @@ from heedback.loop.forms import (
     rule_initial,
 )
 from heedback.loop.models import Case, Rule
+from heedback.notify import selectors as notify_selectors
 from heedback.orgs.access import member_view
 from heedback.orgs.forms import apply_service_error
 from heedback.orgs.permissions import Permission
@@ -401,3 +408,118 @@ def rule_toggle(request: HttpRequest, rule_id: int) -> HttpResponse:
     services.set_rule_enabled(rule, is_enabled, actor=_actor(request))
     messages.success(request, _("Rule switched on.") if is_enabled else _("Rule switched off."))
     return redirect("rule-list", request.organisation.slug)
+
+
+# --- the loop dashboard ---------------------------------------------------------------------
+
+
+@member_view(Permission.VIEW)
+def loop_dashboard(request: HttpRequest) -> HttpResponse:
+    """Show how the loop closes: speed, deadlines, follow-up, root causes; CSV on request."""
+    membership, now = request.membership, timezone.now()
+    units = visible_units(membership)
+    form = MetricsForm(units, request.GET or None)
+    start, end = metrics.default_period(request.organisation, now)
+    unit = membership.unit if membership.is_unit_scoped else None
+    group_by = "unit"
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        start, end = data.get("date_from") or start, data.get("date_to") or end
+        unit, group_by = data.get("unit") or unit, data.get("group_by") or "unit"
+        for field, message in metrics.period_errors(start, end):
+            form.add_error("date_from" if field == "from" else "date_to", message)
+    if form.errors:
+        start, end = metrics.default_period(request.organisation, now)
+    query = metrics.MetricsQuery(request.organisation, start, end, unit=unit, group_by=group_by)
+    result = metrics.loop_metrics(query, now=now)
+    if request.GET.get("format") == "csv":
+        return _metrics_csv(result)
+    context = {
+        "form": form,
+        "result": result,
+        "nav": "cases",
+        "headlines": dashboard.headlines(result),
+        "figures": metrics.FIGURES,
+        "rows": dashboard.table(result),
+        "share_charts": dashboard.share_charts(result),
+        "root_cause_chart": dashboard.root_cause_chart(result),
+        "csv_query": _with_csv(request),
+    }
+    return render(request, "loop/dashboard.html", context)
+
+
+def _with_csv(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    params["format"] = "csv"
+    return params.urlencode()
+
+
+def _metrics_csv(result: metrics.LoopMetrics) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = f"loop-{result.query.start:%Y%m%d}-{result.query.end:%Y%m%d}-{result.query.group_by}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    writer = csv.writer(response)
+    for row in metrics.csv_rows(result):
+        writer.writerow([neutralise_cell(cell) for cell in row])
+    return response
+
+
+# --- deliveries that gave up ----------------------------------------------------------------
+
+DEAD_LETTERS_PER_PAGE = 50
+
+
+@member_view(Permission.MANAGE_RULES)
+def dead_letter_list(request: HttpRequest) -> HttpResponse:
+    """List the alerts and webhook calls that gave up after every retry, newest first."""
+    messages_page = Paginator(
+        notify_selectors.dead_messages(request.organisation), DEAD_LETTERS_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    letters = notify_selectors.describe(request.organisation, list(messages_page.object_list))
+    context = {"page": messages_page, "letters": letters, "nav": "rules"}
+    return render(request, "loop/dead_letters.html", context)
+
+
+@require_POST
+@member_view(Permission.MANAGE_RULES)
+def dead_letter_retry(request: HttpRequest, message_id: int) -> HttpResponse:
+    """Queue one message that gave up for one more try, now."""
+    if services.retry_delivery(request.organisation, message_id, actor=_actor(request)):
+        messages.success(request, _("Queued: the worker sends it within seconds."))
+    else:
+        messages.error(request, _("This message is no longer waiting to be sent again."))
+    return redirect("dead-letter-list", request.organisation.slug)
+
+
+# --- the member's digest ----------------------------------------------------------------------
+
+
+@member_view(Permission.VIEW)
+def digest_settings(request: HttpRequest) -> HttpResponse:
+    """Let a member choose a daily or weekly digest (or none), its hour and time zone."""
+    subscription = services.subscription_of(request.membership)
+    initial = {
+        "frequency": subscription.frequency,
+        "hour": subscription.hour,
+        "weekday": subscription.weekday,
+        "time_zone": subscription.time_zone,
+    }
+    form = DigestForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.set_digest_preference(request.membership, form.preference())
+            except ServiceError as error:
+                apply_service_error(form, error)
+            else:
+                messages.success(request, _("Digest settings saved."))
+                return redirect("digest-settings", request.organisation.slug)
+        status = 422
+    context = {
+        "form": form,
+        "subscription": subscription,
+        "zone": services.digest_zone(subscription),
+        "nav": "inbox",
+    }
+    return render(request, "loop/digest_settings.html", context, status=status)

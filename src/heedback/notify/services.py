@@ -171,6 +171,19 @@ def retry_now(message: OutboxMessage) -> None:
     )
 
 
+def retry_dead_message(organisation: Organisation, message_id: int) -> bool:
+    """Queue one of the organisation's messages that gave up for one more try, due now.
+
+    Return False when there is no such message any more (sent, or queued already by
+    someone else): the status is checked in the update itself, so two clicks queue it once.
+    A message that fails again gives up again at once; it does not start a new series.
+    """
+    queued = OutboxMessage.objects.filter(
+        pk=message_id, organisation=organisation, status=MessageStatus.DEAD
+    ).update(status=MessageStatus.PENDING, next_attempt_at=timezone.now(), leased_until=None)
+    return bool(queued)
+
+
 # --- webhooks -----------------------------------------------------------------------------
 
 EVENT_PATTERN = re.compile(r"^[a-z]+\.[a-z_]+$")

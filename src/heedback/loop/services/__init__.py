@@ -15,10 +15,19 @@ from heedback.loop.services.cases import (
     change_status,
     mark_seen,
     open_case,
+    record_resurvey_answer,
     reopen_case,
     resolve_case,
 )
 from heedback.loop.services.common import SYSTEM, Actor, default_owner, schedule_for, settings_of
+from heedback.loop.services.deliveries import retry_delivery
+from heedback.loop.services.digests import (
+    DigestPreference,
+    digest_zone,
+    send_due_digests,
+    set_digest_preference,
+    subscription_of,
+)
 from heedback.loop.services.escalation import escalate_case, escalate_overdue
 from heedback.loop.services.evaluation import (
     TrialResult,
@@ -42,6 +51,7 @@ __all__ = [
     "SYSTEM",
     "Actor",
     "CaseOpening",
+    "DigestPreference",
     "FollowUp",
     "Resolution",
     "RuleInput",
@@ -54,6 +64,7 @@ __all__ = [
     "change_status",
     "create_rule",
     "default_owner",
+    "digest_zone",
     "draft_rule",
     "escalate_case",
     "escalate_overdue",
@@ -62,13 +73,18 @@ __all__ = [
     "facts_of",
     "mark_seen",
     "open_case",
+    "record_resurvey_answer",
     "reopen_case",
     "resolve_case",
+    "retry_delivery",
     "schedule_for",
     "score_summary",
     "seed_loop_defaults",
+    "send_due_digests",
+    "set_digest_preference",
     "set_rule_enabled",
     "settings_of",
+    "subscription_of",
     "try_rule",
     "update_rule",
 ]

@@ -64,6 +64,7 @@ class CaseOpening:
     alert: Sequence[str] = ()
     note: str = ""
     actor: Actor = SYSTEM
+    external_key: str = ""
 
 
 def open_case(opening: CaseOpening, *, now: datetime | None = None) -> Case:
@@ -116,6 +117,7 @@ def _create_case(opening: CaseOpening, now: datetime) -> Case:
         next_escalation_at=due_at,
         opened_at=now,
         updated_at=now,
+        external_key=opening.external_key,
     )
     if opening.rules:
         case.rules.set(opening.rules)
@@ -508,3 +510,40 @@ def mark_seen(case: Case, membership: Membership, *, now: datetime | None = None
         Case.objects.filter(pk=case.pk, first_seen_at__isnull=True).update(
             first_seen_at=now_or(now)
         )
+
+
+def record_resurvey_answer(
+    case: Case,
+    *,
+    is_solved: bool,
+    response: Response | None = None,
+    now: datetime | None = None,
+) -> Case:
+    """Log the customer's answer to "Is your problem solved?"; a "no" reopens the case.
+
+    The re-survey that asks it is sent on resolution (invitation campaigns); its answer
+    is logged once per re-survey response, so a repeat changes nothing. The solved rate
+    of the loop metrics counts these entries.
+    """
+    now = now_or(now)
+    actor = Actor(label=_("the customer"))
+    with transaction.atomic():
+        case = _locked(case)
+        if (
+            response is not None
+            and case.events.filter(kind=EventKind.RESURVEY, detail__response=response.pk).exists()
+        ):
+            return case
+        _log(
+            case,
+            EventKind.RESURVEY,
+            actor,
+            now,
+            solved=is_solved,
+            detail={"response": response.pk if response is not None else None},
+        )
+        if not is_solved and case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
+            return reopen_case(
+                case, reason=_("The customer says the problem is not solved."), actor=actor, now=now
+            )
+    return case
