@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.db import transaction
 
-from heedback.customers import privacy, timeline
+from heedback.customers import privacy, services, timeline
 from heedback.loop import services as loop
 from heedback.loop.services import Actor, CaseOpening, Resolution
 from heedback.text import services as text_services
@@ -75,8 +75,6 @@ def test_the_churn_page_query_count_is_locked(
             unit=hotel,
         )
         answer(customer, NOW - timedelta(days=330), index * 4, comment=f"Visit {index}")
-    from heedback.customers import services
-
     services.refresh_lapse()
     # session, user, membership, survey versions (twice: bands, domains), domains, the
     # figures, the last feedback (customers, responses, versions, scores), themes (two)
