@@ -9,7 +9,8 @@ a clockwork regular, a low one an irregular visitor). Visits are busier in summe
 December (seasonality multiplies the visit rate). Some customers only ever come once or
 twice. Some *churn*: they stop for good at a random moment, and a third of churners stop
 right after a bad experience (their last interaction is marked). Ground truth: who churned
-and when they last came.
+and when they last came. ``answers_of`` adds the surveys they answered (NPS scores that
+lean low for churners), for the churn analysis's lapse-after-score figures.
 """
 
 from __future__ import annotations
@@ -127,6 +128,43 @@ def interactions_of(customers: list[SyntheticCustomer]) -> Iterator[tuple]:
                 when,
                 value,
             )
+
+
+#: Chance that a customer answers the survey after a visit.
+ANSWER_SHARE = 0.3
+#: Chance that a customer who left after a bad experience said so on that visit's survey.
+BAD_EXPERIENCE_ANSWER_SHARE = 0.8
+#: Weights of detractor, passive and promoter answers, for churners and for loyal customers.
+CHURNER_BANDS = (0.45, 0.35, 0.20)
+LOYAL_BANDS = (0.15, 0.35, 0.50)
+BAND_SCORES = ((0, 6), (7, 8), (9, 10))
+
+
+def answers_of(
+    customers: list[SyntheticCustomer], *, seed: int = SEED
+) -> Iterator[tuple[str, datetime, int]]:
+    """Yield (customer external id, time, NPS score) of the surveys customers answered.
+
+    Some customers answer after some visits (an hour after). Detractors lapse more often,
+    by construction: a churner's answers lean low, a loyal customer's high, and most who
+    left after a bad experience gave that visit a detractor score (0–4). Customers
+    without a rhythm (fewer than three visits) never answer, so every answer belongs to
+    someone the lapse rule can judge.
+    """
+    rng = random.Random(seed + 1)
+    for customer in customers:
+        if len(customer.times) < 3:
+            continue
+        weights = CHURNER_BANDS if customer.churned else LOYAL_BANDS
+        for index, when in enumerate(customer.times):
+            answered_at = when + timedelta(hours=1)
+            if customer.bad_experience and index == len(customer.times) - 1:
+                if rng.random() < BAD_EXPERIENCE_ANSWER_SHARE:
+                    yield customer.external_id, answered_at, rng.randint(0, 4)
+                continue
+            if rng.random() < ANSWER_SHARE:
+                low, high = rng.choices(BAND_SCORES, weights=weights)[0]
+                yield customer.external_id, answered_at, rng.randint(low, high)
 
 
 def detectable_truth(customer: SyntheticCustomer, now: datetime) -> bool | None:

@@ -31,6 +31,7 @@ BENCHMARKS = [
     "insights",
     "drivers",
     "loop_latency",
+    "churn",
 ]
 HEADER = """# Performance
 

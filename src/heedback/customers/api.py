@@ -9,10 +9,11 @@ from pydantic import BaseModel, ValidationError
 
 from heedback.core.api_support import requires
 from heedback.core.errors import InvalidInput, ServiceError
-from heedback.customers import explain, lapse, selectors, services
+from heedback.customers import at_risk, explain, lapse, selectors, services
 from heedback.customers.inputs import CUSTOMER_FIELDS, CustomerInput, InteractionInput
 from heedback.customers.models import Customer, Interaction
 from heedback.customers.schemas import (
+    AtRiskPage,
     CustomerBatchOut,
     CustomerFiltersIn,
     CustomerIn,
@@ -225,6 +226,43 @@ def list_customers(request: HttpRequest, filters: Query[CustomerFiltersIn]):
     }
 
 
+@router.get("/customers/at-risk", response=AtRiskPage)
+@requires(Permission.VIEW_CUSTOMERS)
+def list_at_risk(request: HttpRequest, unit: int | None = None):
+    """List whom to call this week: the at-risk customers, most urgent first, with reasons.
+
+    Reasons come from every app: an unresolved case about their feedback, a falling
+    score, a visit overdue by their own rhythm. ``unit`` narrows to customers served in
+    that unit's subtree. At most ``LIST_LIMIT`` customers.
+    """
+    organisation = request.organisation
+    customers = selectors.live_customers(organisation)
+    if unit is not None:
+        found = get_scoped_or_invalid(Unit, organisation, "unit", pk=unit)
+        customers = selectors.filter_customers(
+            customers, selectors.CustomerFilters(unit=found), timezone.now()
+        )
+    ranked = at_risk.at_risk_list(organisation, customers, timezone.now())
+    return {
+        "count": len(ranked),
+        "results": [
+            {
+                "id": item.customer.pk,
+                "external_id": item.customer.external_id,
+                "name": item.customer.name,
+                "email": item.customer.email,
+                "phone": item.customer.phone,
+                "score": item.score,
+                "reasons": [
+                    {"code": signal.code, "message": signal.message, "since": signal.since}
+                    for signal in item.signals
+                ],
+            }
+            for item in ranked
+        ],
+    }
+
+
 @router.get("/customers/{customer_id}", response=CustomerOut)
 @requires(Permission.VIEW_CUSTOMERS)
 def get_customer(request: HttpRequest, customer_id: int):
@@ -234,7 +272,14 @@ def get_customer(request: HttpRequest, customer_id: int):
     """
     queryset = Customer.objects.filter(erased_at__isnull=True).select_related("temperament_set_by")
     customer = get_scoped_or_404(queryset, request.organisation, pk=customer_id)
-    return _customer_body(customer, request.organisation)
+    body = _customer_body(customer, request.organisation)
+    if customer.merged_into_id is None:
+        # The other apps' reasons (open cases, falling scores) join the lapse ones; a
+        # customer with any of them is at risk unless lapsed already.
+        signals = at_risk.signals_of(customer, timezone.now())
+        body["reasons"] += [{"code": s.code, "message": s.message} for s in signals]
+        body["at_risk"] = body["at_risk"] or (bool(signals) and not body["lapsed"])
+    return body
 
 
 def _customer_body(

@@ -21,6 +21,15 @@ The module may define any of these functions (a missing one is skipped):
     (the person's record and the records merged into it) in the app's tables, keeping
     anonymous scores and facts; return how many rows changed. Runs inside the erasure's
     transaction: raising aborts the whole erasure, so nothing is half-erased.
+``erase_identifiers(organisation, identifiers) -> int``
+    For tables that know no customer ids (the outbox): remove what concerns the person
+    found by ``identifiers`` (an ``Identifiers``: their emails, names, phone numbers,
+    read before any app blanked them). Runs in the erasure's transaction, after every
+    ``erase_customer``.
+``risk_signals(organisation, customers, now) -> dict[int, list[RiskSignal]]``
+    Why customers of the queryset ``customers`` may be about to leave, by customer id
+    (see ``at_risk.py``): at most ``at_risk.SIGNALS_PER_SOURCE`` customers, the most
+    urgent first, in one or two set-based queries.
 ``export_customer(customer) -> object``
     The app's data of ``customer`` as JSON-serialisable values, for a subject access request.
 
@@ -37,6 +46,15 @@ from types import ModuleType
 
 from django.apps import apps
 from django.utils.module_loading import import_module
+
+
+@dataclass(frozen=True)
+class Identifiers:
+    """What identifies a person outside the tables that hold their customer id."""
+
+    emails: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    phones: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

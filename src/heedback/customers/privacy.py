@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from heedback.core.errors import Conflict, InvalidInput, NotFound
-from heedback.customers.hooks import providers_with
+from heedback.customers.hooks import Identifiers, providers_with
 from heedback.customers.models import Customer, CustomerMerge
 from heedback.customers.services import mark_stale
 from heedback.orgs.services import record_audit
@@ -147,10 +147,13 @@ def erase_customer(customer: Customer, *, actor: AbstractBaseUser | None) -> Era
     if root.erased_at is not None:
         raise NotFound(_("This customer is erased already."))
     ids = [root.pk, *Customer.objects.filter(merged_into=root).values_list("pk", flat=True)]
+    identifiers = _identifiers(ids)
     rows = {
         provider.name: function(root.organisation, ids)
         for provider, function in providers_with("erase_customer")
     }
+    for provider, function in providers_with("erase_identifiers"):
+        rows[provider.name] = rows.get(provider.name, 0) + function(root.organisation, identifiers)
     record_audit(
         root.organisation,
         actor,
@@ -160,6 +163,25 @@ def erase_customer(customer: Customer, *, actor: AbstractBaseUser | None) -> Era
         rows=rows,
     )
     return ErasureSummary(root.pk, rows)
+
+
+#: Shorter names are too common to look for in free text (an outbox message "to Al").
+MIN_NAME_LENGTH = 5
+
+
+def _identifiers(customer_ids: list[int]) -> Identifiers:
+    """Return the emails, names and phones of these records, before anything is blanked."""
+    records = Customer.objects.filter(pk__in=customer_ids).values_list("email", "name", "phone")
+    emails, names, phones = set(), set(), set()
+    for email, name, phone in records:
+        emails.add(email.strip().lower())
+        names.add(name.strip())
+        phones.add(phone.strip())
+    return Identifiers(
+        emails=tuple(sorted(email for email in emails if email)),
+        names=tuple(sorted(name for name in names if len(name) >= MIN_NAME_LENGTH)),
+        phones=tuple(sorted(phone for phone in phones if phone)),
+    )
 
 
 @transaction.atomic

@@ -145,3 +145,24 @@ class InteractionOut(Schema):
     staff: str | None
     value: Decimal | None
     recorded_at: datetime
+
+
+class RiskReasonOut(Schema):
+    code: str
+    message: str
+    since: datetime | None = None
+
+
+class AtRiskOut(Schema):
+    id: int
+    external_id: str
+    name: str
+    email: str
+    phone: str
+    score: int = Field(description="Sum of the reasons' weights: the rank of the list.")
+    reasons: list[RiskReasonOut]
+
+
+class AtRiskPage(Schema):
+    count: int
+    results: list[AtRiskOut]

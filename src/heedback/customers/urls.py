@@ -1,11 +1,14 @@
 from django.urls import path
 
-from heedback.customers import views
+from heedback.customers import at_risk_page, views
 
 organisation_patterns = [
     path("customers/", views.customer_list, name="customer-list"),
     path("customers/settings/", views.customer_settings, name="customer-settings"),
     path("customers/loyalty/", views.loyalty, name="customer-loyalty"),
+    path("customers/at-risk/", at_risk_page.at_risk_customers, name="customer-at-risk"),
+    path("customers/at-risk.csv", at_risk_page.at_risk_csv, name="customer-at-risk-csv"),
+    path("customers/lapsed.csv", at_risk_page.lapsed_csv, name="customer-lapsed-csv"),
     path("customers/<int:customer_id>/", views.customer_detail, name="customer-detail"),
     path(
         "customers/<int:customer_id>/temperament/",

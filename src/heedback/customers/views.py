@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from heedback.core.errors import ServiceError
 from heedback.core.htmx import render_page
-from heedback.customers import explain, lapse, privacy, selectors, services, timeline
+from heedback.customers import at_risk, explain, lapse, privacy, selectors, services, timeline
 from heedback.customers.forms import (
     CustomerFilterForm,
     EraseForm,
@@ -124,7 +124,12 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         "customer": customer,
         "rhythm": rhythm,
         "status": status,
-        "reasons": explain.explain_status(status, rule),
+        # The lapse rule's reasons, then the other apps' (open cases, falling scores).
+        "reasons": explain.explain_status(status, rule)
+        + [
+            {"code": signal.code, "message": signal.message}
+            for signal in at_risk.signals_of(customer, now)
+        ],
         "typical_days": explain.days(rhythm.typical_gap / 86400) if rhythm.typical_gap else "",
         "timeline": history,
         "guidance": guidance.get(customer.temperament),

@@ -6,3 +6,4 @@ class InsightsConfig(AppConfig):
     label = "insights"
     # Run by `heedback worker` every few seconds (see ops/management/commands/worker.py).
     periodic_jobs = ["heedback.insights.services.refresh_rollups"]
+    customer_data = "heedback.insights.customer_data"  # falling scores on the at-risk list

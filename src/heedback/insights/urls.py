@@ -1,6 +1,7 @@
 from django.urls import path
 
 from heedback.insights import (
+    churn_page,
     compare_page,
     dashboard_pages,
     drivers_page,
@@ -22,4 +23,5 @@ organisation_patterns = [
     path("scorecards/", scorecard_page.scorecard, name="scorecards"),
     path("compare/", compare_page.compare, name="compare"),
     path("insights/settings/", settings_page.insights_settings, name="insights-settings"),
+    path("customers/churn/", churn_page.churn_analysis, name="churn-analysis"),
 ]

@@ -6,6 +6,7 @@ class LoopConfig(AppConfig):
 
     name = "heedback.loop"
     label = "loop"
+    customer_data = "heedback.loop.customer_data"  # cases on the timeline, erased with them
     # Run by `heedback worker` every few seconds (see ops/management/commands/worker.py):
     # new responses are checked against the rules, then overdue cases are escalated.
     periodic_jobs = [

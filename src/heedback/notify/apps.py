@@ -7,3 +7,4 @@ class NotifyConfig(AppConfig):
     name = "heedback.notify"
     label = "notify"
     periodic_jobs = ["heedback.notify.services.deliver_due"]
+    customer_data = "heedback.notify.customer_data"  # erasure reaches the outbox

@@ -289,3 +289,39 @@ def _send_webhook(message: OutboxMessage) -> None:
         ),
     }
     webhooks.post(webhook.url, body, headers)
+
+
+#: What an emptied message says in place of its content, so operators see why.
+WITHDRAWN = "withdrawn: it concerned a person whose data was erased"
+
+
+def blank_messages(
+    organisation: Organisation,
+    *,
+    addresses: Sequence[str] = (),
+    mentions: Sequence[str] = (),
+    key_fragments: Sequence[str] = (),
+) -> int:
+    """Empty the organisation's outbox messages that concern a person; return how many.
+
+    A message concerns them when it is addressed to one of ``addresses``, mentions one of
+    ``mentions`` (a name, an email, a phone number) anywhere in its payload, or its
+    idempotency key contains one of ``key_fragments`` (an app's own keys for the person's
+    cases and responses). Its payload is replaced and a message not sent yet is given up
+    on, so that nothing goes out and nothing stays in the table. Run it inside the
+    erasure's transaction.
+    """
+    wanted = Q(pk__in=[])
+    for text in {value.strip() for value in [*addresses, *mentions] if value.strip()}:
+        wanted |= Q(payload__icontains=text)
+    for fragment in key_fragments:
+        wanted |= Q(idempotency_key__contains=fragment)
+    messages = OutboxMessage.objects.filter(organisation=organisation).filter(wanted)
+    ids = list(messages.values_list("pk", flat=True))
+    blank = {"to": [], "subject": "", "body": "", "html": "", "reply_to": [], "headers": {}}
+    OutboxMessage.objects.filter(pk__in=ids, status=MessageStatus.PENDING).update(
+        status=MessageStatus.DEAD, leased_until=None
+    )
+    return OutboxMessage.objects.filter(pk__in=ids).update(
+        payload={**blank, "withdrawn": True}, last_error=WITHDRAWN
+    )

@@ -127,10 +127,39 @@ def store_analyses(analyses: list[TextAnalysis]) -> int:
             "response_id", "question_key"
         )
     )
-    new = [a for a in analyses if (a.response_id, a.question_key) not in existing]
+    current = _current_texts(response_ids)
+    # The texts were read before this transaction: keep only those still as they were
+    # read, so that a comment erased (or edited) meanwhile is not written back.
+    new = [
+        a
+        for a in analyses
+        if (a.response_id, a.question_key) not in existing
+        and current.get((a.response_id, a.question_key)) == a.body
+    ]
     created = TextAnalysis.objects.bulk_create(new)
     search.index_texts([(analysis.pk, analysis.body) for analysis in created])
     return len(created)
+
+
+def _current_texts(response_ids: set[int]) -> dict[tuple[int, str], str]:
+    """Return the texts of these responses as committed now, locking the responses.
+
+    The lock orders this write with an erasure of the same responses: an erasure that
+    committed first is seen here (its blanked texts no longer match what was read), and
+    one that comes later waits for this commit, then blanks the analyses stored by it.
+    """
+    comments = (
+        Response.objects.filter(pk__in=response_ids)
+        .order_by("pk")
+        .select_for_update(no_key=True)
+        .values_list("pk", "comment")
+    )
+    texts = {(pk, ""): comment for pk, comment in comments}
+    answers = Answer.objects.filter(
+        response_id__in=response_ids, number__isnull=True, choices__isnull=True
+    ).values_list("response_id", "question_key", "text")
+    texts.update(((response_id, key), text) for response_id, key, text in answers)
+    return texts
 
 
 @dataclass
