@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
 
-from heedback.collect.models import Response, SurveyLink
+from heedback.collect.models import Answer, Response, SurveyLink
 from heedback.collect.services import answer_value
 
 
@@ -23,13 +25,20 @@ def responses_with_answers(responses: QuerySet[Response]) -> QuerySet[Response]:
     return responses.select_related("version", "staff").prefetch_related("answers")
 
 
-def response_as_dict(response: Response) -> dict:
-    """Return a response as the API speaks it: answers keyed by question, typed back."""
+def response_as_dict(response: Response, answers: Iterable[Answer] | None = None) -> dict:
+    """Return a response as the API speaks it: answers keyed by question, typed back.
+
+    ``answers`` are the response's rows when the caller holds them already (it has just
+    stored them), which spares reading them back.
+    """
     questions = {question.key: question for question in response.version.parsed().questions}
-    answers = {}
-    for answer in response.answers.all():
+    rows = response.answers.all() if answers is None else answers
+    answers_by_key = {}
+    for answer in rows:
         question = questions.get(answer.question_key)
-        answers[answer.question_key] = answer_value(question, answer) if question else answer.value
+        answers_by_key[answer.question_key] = (
+            answer_value(question, answer) if question else answer.value
+        )
     return {
         "id": response.pk,
         "survey": response.survey_id,
@@ -43,5 +52,5 @@ def response_as_dict(response: Response) -> dict:
         "comment": response.comment,
         "staff": response.staff.email if response.staff_id else None,
         "external_id": response.external_id,
-        "answers": answers,
+        "answers": answers_by_key,
     }

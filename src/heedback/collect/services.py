@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from heedback.collect import group_commit, storage
 from heedback.collect.choices import Channel
 from heedback.collect.models import Answer, Response, SurveyLink
 from heedback.core.errors import Conflict, InvalidInput, ServiceError
@@ -109,16 +110,23 @@ class Submission:
 
 @dataclass(frozen=True)
 class SubmissionResult:
+    """The stored response; when ``created``, ``answers`` holds its new answer rows."""
+
     response: Response
     created: bool
+    answers: tuple[Answer, ...] = ()
 
 
-def submit_response(submission: Submission) -> SubmissionResult:
+def submit_response(submission: Submission, *, grouped: bool = False) -> SubmissionResult:
     """Validate and store a response once; a repeat of the same key returns the first response.
 
     The response is acknowledged only once its transaction has committed: the caller gets
-    the stored row back from this function after ``atomic`` has exited.
+    the stored row back from this function after ``atomic`` has exited. ``grouped`` lets
+    concurrent calls in this process share that transaction (``group_commit``), which is
+    what a busy ingest endpoint wants; the call still returns only after the commit.
     """
+    if grouped:
+        return _submit_grouped(submission)
     survey = submission.survey
     existing = _find_existing(survey, submission.idempotency_key)
     if existing is not None:
@@ -126,17 +134,34 @@ def submit_response(submission: Submission) -> SubmissionResult:
     response, answers = build_response(submission)
     try:
         with transaction.atomic():
-            response.save(force_insert=True)
-            for answer in answers:
-                answer.response = response
-            Answer.objects.bulk_create(answers)
+            storage.insert_responses([(response, answers)])
     except IntegrityError:
         # Two identical submissions raced; the other one won and holds the answer.
         existing = _find_existing(survey, submission.idempotency_key)
         if existing is None:
             raise
         return SubmissionResult(existing, created=False)
-    return SubmissionResult(response, created=True)
+    return SubmissionResult(response, created=True, answers=tuple(answers))
+
+
+def _submit_grouped(submission: Submission) -> SubmissionResult:
+    """Store through the group committer; the stored response wins over a now-invalid repeat.
+
+    Validation comes first, so a new response costs no look-up of its own (the group looks
+    up all its keys at once); only a refused submission checks whether its key is stored,
+    to answer a repeat exactly as ``submit_response`` does.
+    """
+    try:
+        response, answers = build_response(submission)
+    except ServiceError:
+        existing = _find_existing(submission.survey, submission.idempotency_key)
+        if existing is None:
+            raise
+        return SubmissionResult(existing, created=False)
+    stored = group_commit.committer().store(response, answers)
+    if stored.created:
+        return SubmissionResult(response, created=True, answers=tuple(answers))
+    return SubmissionResult(Response.objects.get(pk=stored.response_id), created=False)
 
 
 def _find_existing(survey: Survey, key: str) -> Response | None:
@@ -272,11 +297,7 @@ def _store_batch(
     with a fresh look-up (it can lose that race only a bounded number of times).
     """
     for _attempt in range(5):
-        existing = dict(
-            Response.objects.filter(survey=survey, idempotency_key__in=list(built)).values_list(
-                "idempotency_key", "pk"
-            )
-        )
+        existing = storage.stored_keys(survey.pk, built)
         new = [
             (response, answers)
             for key, (_i, response, answers) in built.items()
@@ -284,16 +305,9 @@ def _store_batch(
         ]
         try:
             with transaction.atomic():
-                Response.objects.bulk_create([response for response, _answers in new])
-                for response, answers in new:
-                    for answer in answers:
-                        answer.response = response
-                Answer.objects.bulk_create(
-                    [answer for _response, answers in new for answer in answers]
-                )
+                storage.insert_responses(new)
         except IntegrityError:
-            for response, _answers in new:
-                response.pk = None
+            storage.forget_ids(new)
             continue
         return existing
     raise Conflict(_("The batch kept colliding with concurrent writes; send it again."))
