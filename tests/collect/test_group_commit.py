@@ -141,10 +141,19 @@ def test_a_replay_to_a_closed_survey_still_returns_the_stored_response(
 def test_inside_a_transaction_the_rows_belong_to_the_callers_transaction(
     committer, published_survey, hotel
 ):
-    with pytest.raises(RuntimeError), transaction.atomic():
-        result = services.submit_response(submission(published_survey, hotel, "t"), grouped=True)
-        assert Response.objects.filter(pk=result.response.pk).exists()
-        raise RuntimeError("the caller rolls back")
+    seen_inside = []
+
+    def submit_then_roll_back() -> None:
+        with transaction.atomic():
+            result = services.submit_response(
+                submission(published_survey, hotel, "t"), grouped=True
+            )
+            seen_inside.append(Response.objects.filter(pk=result.response.pk).exists())
+            raise RuntimeError("the caller rolls back")
+
+    with pytest.raises(RuntimeError):
+        submit_then_roll_back()
+    assert seen_inside == [True]
     assert Response.objects.count() == 0
     assert committer.groups_committed == 0
 
