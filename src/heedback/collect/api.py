@@ -2,7 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.db.models.functions import Lower
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import Http404, HttpRequest, StreamingHttpResponse
 from django.urls import reverse
 from ninja import Query, Router, Status
 from pydantic import ValidationError
@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from heedback.collect import exporting, selectors, services
 from heedback.collect.models import Response
 from heedback.collect.schemas import (
+    MAX_ID,
     BatchIn,
     BatchOut,
     ExportFilters,
@@ -41,6 +42,7 @@ class Directory:
     def __init__(self, organisation: Organisation, payloads: list[ResponseIn]) -> None:
         unit_ids = {payload.unit for payload in payloads}
         emails = {payload.staff.strip().lower() for payload in payloads if payload.staff}
+        emails = {email for email in emails if "\x00" not in email}  # matches nobody
         units = Unit.objects.for_org(organisation).filter(pk__in=unit_ids)
         self.units = {unit.pk: unit for unit in units}
         self.staff = {}
@@ -112,6 +114,8 @@ def _stored(response_id: int) -> dict:
 
 
 def _survey_for_writing(request: HttpRequest, survey_id: int) -> Survey:
+    if not 0 < survey_id <= MAX_ID:
+        raise Http404("Not found")
     queryset = Survey.objects.select_related("published_version")
     survey = get_scoped_or_404(queryset, request.organisation, pk=survey_id)
     survey.organisation = request.organisation  # the same row, already read by the key

@@ -6,7 +6,7 @@ import secrets
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -26,6 +26,8 @@ from heedback.surveys.models import Survey, SurveyVersion
 
 # A clock a little fast on the sender's side must not reject a response.
 CLOCK_SKEW = timedelta(minutes=5)
+# Older than any feedback kept digitally, and early enough for every time zone's arithmetic.
+EARLIEST_SUBMISSION = datetime(1900, 1, 1, tzinfo=UTC)
 MAX_COMMENT_LENGTH = 5000
 MAX_IDEMPOTENCY_KEY_LENGTH = 128
 MAX_EXTERNAL_ID_LENGTH = 200
@@ -227,6 +229,12 @@ def _envelope_errors(submission: Submission) -> list[tuple[str, str]]:
     when = submission.submitted_at
     if when is not None and (timezone.is_naive(when) or when > timezone.now() + CLOCK_SKEW):
         errors.append(("submitted_at", _("Give a time with its time zone, not in the future.")))
+    elif when is not None and when < EARLIEST_SUBMISSION:
+        errors.append(("submitted_at", _("Give a time after 1900.")))
+    for name in ("comment", "external_id", "language"):
+        if "\x00" in getattr(submission, name):
+            # PostgreSQL cannot store it, and no honest sender has one to send.
+            errors.append((name, _("Remove the NUL character.")))
     if len(submission.comment) > MAX_COMMENT_LENGTH:
         errors.append(("comment", _("At most %d characters.") % MAX_COMMENT_LENGTH))
     if len(submission.external_id) > MAX_EXTERNAL_ID_LENGTH:
