@@ -32,6 +32,7 @@ BENCHMARKS = [
     "drivers",
     "loop_latency",
     "churn",
+    "ingest",
 ]
 HEADER = """# Performance
 

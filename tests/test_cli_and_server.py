@@ -5,39 +5,16 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.servers import Server, clean_env, heedback, request
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("HEEDBACK_DATABASE_URL", "").startswith("postgres"),
     reason="the command-line tests run on their own SQLite file; the rest covers PostgreSQL",
 )
-
-
-def heedback(data_dir: Path, *arguments: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("HEEDBACK_", "DJANGO_"))
-    }
-    env["HEEDBACK_DATA_DIR"] = str(data_dir)
-    result = subprocess.run(
-        [sys.executable, "-m", "heedback.cli", *arguments],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
 
 
 @pytest.fixture(scope="module")
@@ -92,51 +69,13 @@ def test_seed_demo_refuses_a_database_with_other_organisations(installed):
     assert "--force" in result.stderr
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def request(url: str, *, key: str | None = None, body: dict | None = None) -> tuple[int, bytes]:
-    headers = {"Content-Type": "application/json"}
-    if key:
-        headers["Authorization"] = f"Bearer {key}"
-    data = json.dumps(body).encode() if body is not None else None
-    try:
-        with urllib.request.urlopen(
-            urllib.request.Request(url, data=data, headers=headers), timeout=10
-        ) as reply:
-            return reply.status, reply.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-
-
 @pytest.fixture(scope="module")
 def server(installed):
     """Run `heedback serve` (granian, production settings but for TLS) on a free port."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HEEDBACK_", "DJANGO_"))}
-    env["HEEDBACK_DATA_DIR"] = str(installed)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "heedback.cli", "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            request(f"{base}/healthz")
-            break
-        except (urllib.error.URLError, ConnectionError):
-            assert process.poll() is None, process.stdout.read().decode()
-            assert time.monotonic() < deadline, "the server did not start within 60 s"
-            time.sleep(0.3)
-    yield base
-    process.terminate()
-    process.wait(timeout=20)
+    running = Server(clean_env(installed))
+    running.start()
+    yield running.base
+    running.stop()
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
@@ -81,6 +83,13 @@ def on_authentication_error(request: HttpRequest, error: AuthenticationError) ->
     )
     response["WWW-Authenticate"] = "Bearer"
     return response
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_body_too_large(request: HttpRequest, error: RequestDataTooBig) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    message = f"The request body is larger than {limit:,} bytes; send it in smaller batches."
+    return api.create_response(request, error_body(message), status=413)
 
 
 @api.exception_handler(Http404)

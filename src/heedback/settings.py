@@ -159,6 +159,9 @@ if IS_PRODUCTION:
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 NINJA_PAGINATION_PER_PAGE = 50
+# The largest request body read, in bytes: a full batch of 1,000 responses with comments
+# fits; a larger body is refused (the API answers 413) before any of it is parsed.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 CACHES = {"default": config.cache()}
 # Networks webhooks may reach although they are private (CIDRs); empty refuses them all.

@@ -1,7 +1,8 @@
 """The collect router: responses in (one or a batch) and out, and the public links of a survey."""
 
 from django.contrib.auth import get_user_model
-from django.http import HttpRequest, StreamingHttpResponse
+from django.db.models.functions import Lower
+from django.http import Http404, HttpRequest, StreamingHttpResponse
 from django.urls import reverse
 from ninja import Query, Router, Status
 from pydantic import ValidationError
@@ -9,6 +10,7 @@ from pydantic import ValidationError
 from heedback.collect import exporting, selectors, services
 from heedback.collect.models import Response
 from heedback.collect.schemas import (
+    MAX_ID,
     BatchIn,
     BatchOut,
     ExportFilters,
@@ -34,31 +36,36 @@ router = Router(tags=["responses"])
 
 
 class Directory:
-    """The organisation's units, staff, customers and interactions, looked up once a request.
+    """The units, staff, customers and interactions a request names, looked up once.
 
-    ``know`` loads the customers and interactions a set of payloads names, so that a batch
-    costs two queries for them rather than two per item.
+    Only the referenced rows are read, so a request costs the same in an organisation of
+    ten units as in one of ten thousand, and a batch costs one query per kind, not per item.
     """
 
-    def __init__(self, organisation: Organisation) -> None:
-        self.organisation = organisation
-        self.units = {unit.pk: unit for unit in Unit.objects.for_org(organisation)}
-        self.staff = {
-            user.email.lower(): user
-            for user in get_user_model().objects.filter(memberships__organisation=organisation)
-        }
-        self.customers: dict[str, Customer] = {}
-        self.interactions: dict[str, Interaction] = {}
-
-    def know(self, payloads: list[ResponseIn]) -> None:
+    def __init__(self, organisation: Organisation, payloads: list[ResponseIn]) -> None:
+        unit_ids = {payload.unit for payload in payloads}
+        emails = {payload.staff.strip().lower() for payload in payloads if payload.staff}
+        emails = {email for email in emails if "\x00" not in email}  # matches nobody
+        units = Unit.objects.for_org(organisation).filter(pk__in=unit_ids)
+        self.units = {unit.pk: unit for unit in units}
+        self.staff = {}
+        if emails:
+            members = (
+                get_user_model()
+                .objects.annotate(email_lower=Lower("email"))
+                .filter(memberships__organisation=organisation, email_lower__in=emails)
+            )
+            self.staff = {user.email.lower(): user for user in members}
         customer_ids = {p.customer.strip() for p in payloads if p.customer and p.customer.strip()}
         interaction_ids = {
             p.interaction.strip() for p in payloads if p.interaction and p.interaction.strip()
         }
+        self.customers: dict[str, Customer] = {}
+        self.interactions: dict[str, Interaction] = {}
         if customer_ids:
-            self.customers = customers_by_external_id(self.organisation, customer_ids)
+            self.customers = customers_by_external_id(organisation, customer_ids)
         if interaction_ids:
-            self.interactions = interactions_by_external_id(self.organisation, interaction_ids)
+            self.interactions = interactions_by_external_id(organisation, interaction_ids)
 
     def submission(self, survey: Survey, payload: ResponseIn) -> services.Submission:
         """Turn one validated payload into a Submission, noting unknown references as errors."""
@@ -130,16 +137,29 @@ def _stored(response_id: int) -> dict:
     return stored
 
 
+def _survey_for_writing(request: HttpRequest, survey_id: int) -> Survey:
+    if not 0 < survey_id <= MAX_ID:
+        raise Http404("Not found")
+    queryset = Survey.objects.select_related("published_version")
+    survey = get_scoped_or_404(queryset, request.organisation, pk=survey_id)
+    survey.organisation = request.organisation  # the same row, already read by the key
+    return survey
+
+
 @router.post("/surveys/{survey_id}/responses", response={200: ResponseOut, 201: ResponseOut})
 @requires(Permission.WRITE_API)
 def submit_response(request: HttpRequest, survey_id: int, payload: ResponseIn):
-    """Store a response; a repeat of the same ``idempotency_key`` returns the first one (200)."""
-    survey = get_scoped_or_404(Survey, request.organisation, pk=survey_id)
-    directory = Directory(request.organisation)
-    directory.know([payload])
-    submission = directory.submission(survey, payload)
-    result = services.submit_response(submission)
-    return Status(201 if result.created else 200, _stored(result.response.pk))
+    """Store a response; a repeat of the same ``idempotency_key`` returns the first one (200).
+
+    201 means the response is committed. Concurrent requests share a commit (group commit).
+    """
+    survey = _survey_for_writing(request, survey_id)
+    submission = Directory(request.organisation, [payload]).submission(survey, payload)
+    result = services.submit_response(submission, grouped=True)
+    if result.created:
+        body = selectors.response_as_dict(result.response, result.answers)
+        return Status(201, {**body, "text_analysis": None})  # the worker has not read it yet
+    return Status(200, _stored(result.response.pk))
 
 
 @router.post("/surveys/{survey_id}/responses/batch", response=BatchOut)
@@ -151,22 +171,22 @@ def submit_batch(request: HttpRequest, survey_id: int, payload: BatchIn):
     whole or not at all. Send the batch again after a network failure: items already
     stored come back as duplicates.
     """
-    survey = get_scoped_or_404(Survey, request.organisation, pk=survey_id)
-    directory = Directory(request.organisation)
-    parsed: list = []
+    survey = _survey_for_writing(request, survey_id)
+    parsed: list[ResponseIn | InvalidInput] = []
     for raw in payload.items:
         try:
             parsed.append(_parse_item(raw))
         except InvalidInput as error:
             parsed.append(error)
-    directory.know([item for item in parsed if isinstance(item, ResponseIn)])
+    directory = Directory(
+        request.organisation, [item for item in parsed if isinstance(item, ResponseIn)]
+    )
     items: list = []
     for item in parsed:
-        if isinstance(item, InvalidInput):
-            items.append(item)
-            continue
         try:
-            items.append(directory.submission(survey, item))
+            items.append(
+                item if isinstance(item, InvalidInput) else directory.submission(survey, item)
+            )
         except InvalidInput as error:
             items.append(error)
     results = services.submit_batch(survey, items)

@@ -35,14 +35,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from heedback.collect import services
+from heedback.collect import services, storage
 from heedback.collect.choices import Channel
-from heedback.collect.models import ImportJob, ImportMapping, ImportStatus, Response
+from heedback.collect.models import ImportJob, ImportMapping, ImportStatus
 from heedback.core.errors import Conflict, InvalidInput, ServiceError
 from heedback.orgs import services as org_services
 from heedback.orgs.models import Organisation, Unit
@@ -863,36 +863,13 @@ def _check_batch(
         for item, result in zip(items, results, strict=True)
         if result.status == services.ItemStatus.CREATED and isinstance(item, services.Submission)
     ]
-    stored = stored_keys(survey, new_keys)
+    stored = storage.stored_keys(survey.pk, new_keys)
     return [
         services.ItemResult(result.index, services.ItemStatus.DUPLICATE)
         if isinstance(item, services.Submission) and item.idempotency_key in stored
         else result
         for item, result in zip(items, results, strict=True)
     ]
-
-
-def stored_keys(survey: Survey, keys: list[str]) -> set[str]:
-    """Return which of ``keys`` the survey already holds, in time independent of its size.
-
-    Given a thousand values in ``IN (…)`` and no statistics, SQLite's planner scans every
-    response of the survey through the (survey, submitted_at) index instead of looking up
-    each key in the unique (survey, idempotency_key) index, so each chunk would cost more
-    than the last. Reading the keys from ``json_each`` makes it search the unique index.
-    """
-    if not keys:
-        return set()
-    if connection.vendor != "sqlite":
-        found = Response.objects.filter(survey=survey, idempotency_key__in=keys)
-        return set(found.values_list("idempotency_key", flat=True))
-    table = Response._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT idempotency_key FROM {table} WHERE survey_id = %s "  # noqa: S608
-            "AND idempotency_key IN (SELECT value FROM json_each(%s))",
-            [survey.pk, json.dumps(keys)],
-        )
-        return {row[0] for row in cursor.fetchall()}
 
 
 def _tally(

@@ -8,11 +8,14 @@ from pydantic import Field
 
 from heedback.text.schemas import TextAnalysisOut
 
+# The largest id a database row can have (a signed 64-bit integer): a larger one names nothing.
+MAX_ID = 2**63 - 1
+
 
 class ResponseIn(Schema):
     idempotency_key: str = Field(min_length=1, max_length=128)
     answers: dict[str, Any] = Field(default_factory=dict)
-    unit: int
+    unit: int = Field(ge=1, le=MAX_ID)
     channel: str = "api"
     submitted_at: datetime | None = None
     comment: str = Field(default="", max_length=5000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -9,7 +10,14 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from heedback.collect.choices import InvitationStatus, SkipReason
 from heedback.collect.invitations import hash_of
-from heedback.collect.models import Campaign, Invitation, Response, Suppression, SurveyLink
+from heedback.collect.models import (
+    Answer,
+    Campaign,
+    Invitation,
+    Response,
+    Suppression,
+    SurveyLink,
+)
 from heedback.collect.services import answer_value
 from heedback.orgs.models import Organisation
 from heedback.surveys.models import Survey
@@ -30,13 +38,20 @@ def responses_with_answers(responses: QuerySet[Response]) -> QuerySet[Response]:
     return responses.select_related("version", "staff").prefetch_related("answers")
 
 
-def response_as_dict(response: Response) -> dict:
-    """Return a response as the API speaks it: answers keyed by question, typed back."""
+def response_as_dict(response: Response, answers: Iterable[Answer] | None = None) -> dict:
+    """Return a response as the API speaks it: answers keyed by question, typed back.
+
+    ``answers`` are the response's rows when the caller holds them already (it has just
+    stored them), which spares reading them back.
+    """
     questions = {question.key: question for question in response.version.parsed().questions}
-    answers = {}
-    for answer in response.answers.all():
+    rows = response.answers.all() if answers is None else answers
+    answers_by_key = {}
+    for answer in rows:
         question = questions.get(answer.question_key)
-        answers[answer.question_key] = answer_value(question, answer) if question else answer.value
+        answers_by_key[answer.question_key] = (
+            answer_value(question, answer) if question else answer.value
+        )
     return {
         "id": response.pk,
         "survey": response.survey_id,
@@ -52,7 +67,7 @@ def response_as_dict(response: Response) -> dict:
         "external_id": response.external_id,
         "customer": response.customer_id,
         "interaction": response.interaction_id,
-        "answers": answers,
+        "answers": answers_by_key,
     }
 
 

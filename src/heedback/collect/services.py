@@ -6,13 +6,14 @@ import secrets
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from heedback.collect import group_commit, storage
 from heedback.collect.choices import Channel
 from heedback.collect.models import Answer, Response, SurveyLink
 from heedback.core.errors import Conflict, InvalidInput, ServiceError
@@ -26,6 +27,8 @@ from heedback.surveys.models import Survey, SurveyVersion
 
 # A clock a little fast on the sender's side must not reject a response.
 CLOCK_SKEW = timedelta(minutes=5)
+# Older than any feedback kept digitally, and early enough for every time zone's arithmetic.
+EARLIEST_SUBMISSION = datetime(1900, 1, 1, tzinfo=UTC)
 MAX_COMMENT_LENGTH = 5000
 MAX_IDEMPOTENCY_KEY_LENGTH = 128
 MAX_EXTERNAL_ID_LENGTH = 200
@@ -121,16 +124,23 @@ class Submission:
 
 @dataclass(frozen=True)
 class SubmissionResult:
+    """The stored response; when ``created``, ``answers`` holds its new answer rows."""
+
     response: Response
     created: bool
+    answers: tuple[Answer, ...] = ()
 
 
-def submit_response(submission: Submission) -> SubmissionResult:
+def submit_response(submission: Submission, *, grouped: bool = False) -> SubmissionResult:
     """Validate and store a response once; a repeat of the same key returns the first response.
 
     The response is acknowledged only once its transaction has committed: the caller gets
-    the stored row back from this function after ``atomic`` has exited.
+    the stored row back from this function after ``atomic`` has exited. ``grouped`` lets
+    concurrent calls in this process share that transaction (``group_commit``), which is
+    what a busy ingest endpoint wants; the call still returns only after the commit.
     """
+    if grouped:
+        return _submit_grouped(submission)
     survey = submission.survey
     existing = _find_existing(survey, submission.idempotency_key)
     if existing is not None:
@@ -138,17 +148,34 @@ def submit_response(submission: Submission) -> SubmissionResult:
     response, answers = build_response(submission)
     try:
         with transaction.atomic():
-            response.save(force_insert=True)
-            for answer in answers:
-                answer.response = response
-            Answer.objects.bulk_create(answers)
+            storage.insert_responses([(response, answers)])
     except IntegrityError:
         # Two identical submissions raced; the other one won and holds the answer.
         existing = _find_existing(survey, submission.idempotency_key)
         if existing is None:
             raise
         return SubmissionResult(existing, created=False)
-    return SubmissionResult(response, created=True)
+    return SubmissionResult(response, created=True, answers=tuple(answers))
+
+
+def _submit_grouped(submission: Submission) -> SubmissionResult:
+    """Store through the group committer; the stored response wins over a now-invalid repeat.
+
+    Validation comes first, so a new response costs no look-up of its own (the group looks
+    up all its keys at once); only a refused submission checks whether its key is stored,
+    to answer a repeat exactly as ``submit_response`` does.
+    """
+    try:
+        response, answers = build_response(submission)
+    except ServiceError:
+        existing = _find_existing(submission.survey, submission.idempotency_key)
+        if existing is None:
+            raise
+        return SubmissionResult(existing, created=False)
+    stored = group_commit.committer().store(response, answers)
+    if stored.created:
+        return SubmissionResult(response, created=True, answers=tuple(answers))
+    return SubmissionResult(Response.objects.get(pk=stored.response_id), created=False)
 
 
 def _find_existing(survey: Survey, key: str) -> Response | None:
@@ -216,6 +243,12 @@ def _envelope_errors(submission: Submission) -> list[tuple[str, str]]:
     when = submission.submitted_at
     if when is not None and (timezone.is_naive(when) or when > timezone.now() + CLOCK_SKEW):
         errors.append(("submitted_at", _("Give a time with its time zone, not in the future.")))
+    elif when is not None and when < EARLIEST_SUBMISSION:
+        errors.append(("submitted_at", _("Give a time after 1900.")))
+    for name in ("comment", "external_id", "language"):
+        if "\x00" in getattr(submission, name):
+            # PostgreSQL cannot store it, and no honest sender has one to send.
+            errors.append((name, _("Remove the NUL character.")))
     if len(submission.comment) > MAX_COMMENT_LENGTH:
         errors.append(("comment", _("At most %d characters.") % MAX_COMMENT_LENGTH))
     if len(submission.external_id) > MAX_EXTERNAL_ID_LENGTH:
@@ -303,11 +336,7 @@ def _store_batch(
     with a fresh look-up (it can lose that race only a bounded number of times).
     """
     for _attempt in range(5):
-        existing = dict(
-            Response.objects.filter(survey=survey, idempotency_key__in=list(built)).values_list(
-                "idempotency_key", "pk"
-            )
-        )
+        existing = storage.stored_keys(survey.pk, built)
         new = [
             (response, answers)
             for key, (_i, response, answers) in built.items()
@@ -315,16 +344,9 @@ def _store_batch(
         ]
         try:
             with transaction.atomic():
-                Response.objects.bulk_create([response for response, _answers in new])
-                for response, answers in new:
-                    for answer in answers:
-                        answer.response = response
-                Answer.objects.bulk_create(
-                    [answer for _response, answers in new for answer in answers]
-                )
+                storage.insert_responses(new)
         except IntegrityError:
-            for response, _answers in new:
-                response.pk = None
+            storage.forget_ids(new)
             continue
         return existing
     raise Conflict(_("The batch kept colliding with concurrent writes; send it again."))

@@ -584,6 +584,8 @@ def _clean_text(question: Question, value: object) -> str | None:
     if not isinstance(value, str):
         raise _InvalidAnswer("must be text")
     text = value.strip()
+    if "\x00" in text:  # PostgreSQL cannot store it, and no honest sender has one to send
+        raise _InvalidAnswer("must not contain a NUL character")
     if len(text) > TEXT_ANSWER_MAX_LENGTH:
         raise _InvalidAnswer(f"must be at most {TEXT_ANSWER_MAX_LENGTH} characters")
     return text or None

@@ -1,0 +1,464 @@
+"""Ingest: single responses through the real server against a bare Ninja endpoint; batches.
+
+Everything runs as an operator runs it: ``heedback serve`` (granian, WSGI, 2 workers,
+bounded concurrency) with production settings, on SQLite (``synchronous=FULL``) and on
+PostgreSQL, loaded over loopback by ``wrk`` with unique idempotency keys. The baseline, a
+Ninja endpoint that stores nothing (``bare_ninja.py``), is served the same way in the
+same run. Then the latency at 80% of the measured rate, sent at a constant rate (an open
+loop: a late answer does not delay the next request, so queueing shows in the figure),
+and batches of 1,000 through the batch endpoint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+TITLE = "Ingest: single responses through the real server, and batches"
+
+WORKERS = 2
+WARM_UP_SECONDS = 3
+LOAD_SECONDS = 10
+CONNECTIONS = 32
+RATE_SHARE = 0.8
+BATCH_SIZE = 1000
+BATCHES = 40
+BATCH_CLIENTS = 4
+POSTGRES_URL = os.environ.get(
+    "HEEDBACK_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/heedback_bench_ingest"
+)
+BENCH_DIR = Path(__file__).resolve().parent
+
+LUA = """
+local counter = 0
+local threads = {}
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("thread_number", #threads)
+end
+function init(args)
+  path = os.getenv("BENCH_PATH")
+  auth = os.getenv("BENCH_AUTH")
+  unit = os.getenv("BENCH_UNIT")
+  prefix = os.getenv("BENCH_PREFIX")
+  headers = {["Content-Type"] = "application/json", ["Authorization"] = auth}
+end
+function request()
+  counter = counter + 1
+  local body = '{"idempotency_key":"' .. prefix .. '-' .. thread_number .. '-' .. counter
+    .. '","unit":' .. unit .. ',"answers":{"nps":' .. (counter % 11) .. ',"staff":4}}'
+  return wrk.format("POST", path, headers, body)
+end
+"""
+
+SETUP_SCRIPT = """
+import json
+from heedback.collect.services import publish_and_open_links
+from heedback.onboarding import create_organisation
+from heedback.orgs import services as org_services
+from heedback.orgs.models import Unit
+from heedback.surveys import services as survey_services
+organisation = create_organisation(name="Bench Hotels", slug="bench")
+root = Unit.objects.get(organisation=organisation, parent__isnull=True)
+unit = org_services.create_unit(organisation, name="Harbour Hotel", parent=root)
+key = org_services.create_api_key(organisation, name="bench")
+survey = survey_services.create_survey_from_template(
+    organisation, template_key="hotel_stay", name="Stay card"
+)
+publish_and_open_links(survey)
+print(json.dumps({"key": key.secret, "survey": survey.pk, "unit": unit.pk}))
+"""
+
+
+def run() -> tuple[list[tuple[str, str, str]], list[str]]:
+    """Return the rows of this section and its notes (called in a prepared Django process)."""
+    wrk, wrk_note = find_wrk()
+    if wrk is None:
+        return [("Ingest", "not measured", "—")], [wrk_note]
+    data_dir = Path(os.environ["HEEDBACK_DATA_DIR"])
+    databases = {"SQLite (synchronous=FULL)": f"sqlite:///{data_dir / 'ingest.sqlite3'}"}
+    postgres_note = ensure_postgres_database(POSTGRES_URL)
+    if postgres_note is None:
+        databases["PostgreSQL"] = POSTGRES_URL
+    rows: list[tuple[str, str, str]] = []
+    notes = [wrk_note] if wrk_note else []
+    if postgres_note:
+        notes.append(postgres_note)
+    bare = measure_bare(wrk, data_dir)
+    rows.append(
+        (
+            "Bare Ninja endpoint (stores nothing), baseline",
+            f"{bare['rate']:,.0f} requests/s, p99 {bare['p99']:.1f} ms",
+            "1.00×",
+        )
+    )
+    for label, url in databases.items():
+        env = server_env(url, data_dir)
+        target = prepare(env)
+        with serving(heedback_serve_command(), env) as base:
+            single = measure_single(wrk, base, target, url)
+            rate = RATE_SHARE * single["stored"]
+            paced = constant_rate(base, target, rate, LOAD_SECONDS)
+            batch = measure_batches(base, target, url)
+        rows.append(
+            (
+                f"{label}: single `POST`s, stored",
+                f"{single['stored']:,.0f} responses/s ({single['errors']} errors), "
+                f"p99 {single['p99']:.1f} ms under saturation",
+                f"{single['stored'] / bare['rate']:.2f}× the bare endpoint (goal ≥ 0.50)",
+            )
+        )
+        rows.append(
+            (
+                f"{label}: at {RATE_SHARE:.0%} of that rate, constant",
+                f"{paced['rate']:,.0f} requests/s sent, p50 {paced['p50']:.1f} ms, "
+                f"p99 {paced['p99']:.1f} ms, {paced['errors']} errors",
+                f"p99 {'under' if paced['p99'] < 100 else 'OVER'} the 100 ms goal",
+            )
+        )
+        rows.append(
+            (
+                f"{label}: batches of {BATCH_SIZE:,}, {BATCH_CLIENTS} clients",
+                f"{batch['rate']:,.0f} responses/s ({batch['created']:,} stored)",
+                f"{batch['rate'] / 20000:.2f}× the 20,000/s goal" if "PostgreSQL" in label else "—",
+            )
+        )
+    notes += [
+        f"Server: `heedback serve --workers {WORKERS}` with its default threads and",
+        "backpressure, `HEEDBACK_ENV=production`, the API key's rate limit switched off",
+        "(`HEEDBACK_RATE_LIMIT_API_KEY=0/60`) because the benchmark is one key at full speed.",
+        f"Load: `wrk -t1 -c{CONNECTIONS} -d{LOAD_SECONDS}s` after a {WARM_UP_SECONDS} s warm-up,",
+        "a Lua script POSTing JSON with a unique idempotency key per request; stored",
+        "responses/s is rows counted in the database after the run over its duration.",
+        "The constant-rate line uses a Python load generator (wrk2 is not packaged in",
+        f"Debian): {CONNECTIONS} keep-alive connections, each request due at a fixed time,",
+        "latency measured from when it was due, so a stall delays the figures it causes.",
+        "The load generator shares the 2 cores with the server (and, on this machine, with",
+        "other work): the absolute figures are lower bounds, the ratios the point.",
+    ]
+    return rows, notes
+
+
+def find_wrk() -> tuple[str | None, str]:
+    """Return the path of wrk, installing Debian's package when root may; else a reason."""
+    found = shutil.which("wrk")
+    if found:
+        return found, ""
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        subprocess.run(["apt-get", "install", "-y", "wrk"], capture_output=True, check=False)
+        found = shutil.which("wrk")
+        if found:
+            return found, "wrk was installed from Debian's package for this run."
+    return None, "Not measured: wrk is missing and could not be installed (apt-get install wrk)."
+
+
+def ensure_postgres_database(url: str) -> str | None:
+    """Create the benchmark's own PostgreSQL database afresh; return why not, if it fails."""
+    try:
+        import psycopg
+    except ImportError:
+        return "PostgreSQL not measured: psycopg is not installed."
+    name = url.rsplit("/", 1)[1]
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    try:
+        with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.Error as error:
+        return f"PostgreSQL not measured: {error}".strip()
+    return None
+
+
+def server_env(database_url: str, data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HEEDBACK_", "DJANGO_"))}
+    env.update(
+        {
+            "HEEDBACK_DATA_DIR": str(data_dir),
+            "HEEDBACK_DATABASE_URL": database_url,
+            "HEEDBACK_ENV": "production",
+            "HEEDBACK_SECRET_KEY": "ingest-benchmark-" + "x" * 60,
+            "HEEDBACK_ALLOWED_HOSTS": "127.0.0.1",
+            "HEEDBACK_SSL_REDIRECT": "0",
+            "HEEDBACK_RATE_LIMIT_API_KEY": "0/60",
+        }
+    )
+    return env
+
+
+def heedback(env: dict[str, str], *arguments: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "heedback.cli", *arguments],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"heedback {arguments[0]} failed: {result.stderr[-2000:]}")
+    return result.stdout
+
+
+def prepare(env: dict[str, str]) -> dict:
+    """Migrate the database and make an organisation, a key and a published survey."""
+    heedback(env, "migrate", "-v", "0")
+    return json.loads(heedback(env, "shell", "-c", SETUP_SCRIPT).strip().splitlines()[-1])
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def heedback_serve_command() -> list[str]:
+    return [sys.executable, "-m", "heedback.cli", "serve", "--workers", str(WORKERS)]
+
+
+def bare_command() -> list[str]:
+    """The granian command line of ``heedback serve``, pointed at the bare endpoint."""
+    from heedback.ops.management.commands.serve import granian_arguments
+
+    arguments = granian_arguments("127.0.0.1", 0, WORKERS, *serve_defaults())
+    arguments[arguments.index("heedback.wsgi:application")] = "bare_ninja:application"
+    return arguments[: arguments.index("--port")] + arguments[arguments.index("--port") + 2 :]
+
+
+def serve_defaults() -> tuple[int, int]:
+    """Return the threads and backpressure ``heedback serve`` uses when not told otherwise."""
+    from heedback.ops.management.commands.serve import Command
+
+    parser = Command().create_parser("heedback", "serve")
+    defaults = parser.parse_args([])
+    return defaults.threads, defaults.backpressure
+
+
+@contextlib.contextmanager
+def serving(command: list[str], env: dict[str, str]) -> Iterator[str]:
+    """Run a server on a free port until the block ends; yield its base URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [*command, "--port", str(port)],
+        env=env,
+        cwd=BENCH_DIR,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{command[:4]} did not start") from None
+                time.sleep(0.3)
+        time.sleep(1.5)  # every worker up, not only the first
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def run_wrk(wrk: str, base: str, path: str, auth: str, unit: int, prefix: str, seconds: int):
+    """Run wrk with the POST script; return its rate, latencies (ms) and error count."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(LUA)
+    env = {
+        **os.environ,
+        "BENCH_PATH": path,
+        "BENCH_AUTH": auth,
+        "BENCH_UNIT": str(unit),
+        "BENCH_PREFIX": prefix,
+    }
+    command = [wrk, "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", script.name]
+    completed = subprocess.run(
+        [*command, base + path], env=env, capture_output=True, text=True, check=True
+    )
+    output = completed.stdout
+    if os.environ.get("BENCH_VERBOSE"):
+        print(output, completed.stderr, file=sys.stderr)
+    os.unlink(script.name)
+    total = re.search(r"(\d+) requests in", output).group(1)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {
+        "rate": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "total": int(total),
+        "errors": int(errors.group(1)) if errors else 0,
+        "p50": wrk_milliseconds(output, "50%"),
+        "p99": wrk_milliseconds(output, "99%"),
+    }
+
+
+def wrk_milliseconds(output: str, percentile: str) -> float:
+    value, unit = re.search(rf"{percentile}\s+([\d.]+)(us|ms|s)\b", output).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def measure_bare(wrk: str, data_dir: Path) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(BENCH_DIR)}
+    with serving(bare_command(), env) as base:
+        path = "/api/v1/surveys/1/responses"
+        run_wrk(wrk, base, path, "", 1, "warm", WARM_UP_SECONDS)
+        return run_wrk(wrk, base, path, "", 1, "bare", LOAD_SECONDS)
+
+
+def measure_single(wrk: str, base: str, target: dict, database_url: str) -> dict:
+    path = f"/api/v1/surveys/{target['survey']}/responses"
+    auth = f"Bearer {target['key']}"
+    run_wrk(wrk, base, path, auth, target["unit"], "warm", WARM_UP_SECONDS)
+    before = count_responses(database_url)
+    started = time.monotonic()
+    result = run_wrk(wrk, base, path, auth, target["unit"], "load", LOAD_SECONDS)
+    elapsed = time.monotonic() - started
+    result["stored"] = (count_responses(database_url) - before) / elapsed
+    return result
+
+
+def count_responses(database_url: str) -> int:
+    if database_url.startswith("sqlite:///"):
+        with contextlib.closing(sqlite3.connect(database_url.removeprefix("sqlite:///"))) as db:
+            return db.execute("SELECT count(*) FROM collect_response").fetchone()[0]
+    import psycopg
+
+    with psycopg.connect(database_url) as db:
+        return db.execute("SELECT count(*) FROM collect_response").fetchone()[0]
+
+
+def post(connection: http.client.HTTPConnection, path: str, key: str, body: dict) -> int:
+    connection.request(
+        "POST",
+        path,
+        body=json.dumps(body),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+    )
+    reply = connection.getresponse()
+    reply.read()
+    return reply.status
+
+
+def constant_rate(base: str, target: dict, rate: float, seconds: int) -> dict:
+    """Send requests due at a constant rate; return p50/p99 from when each was due (ms)."""
+    host, port = base.removeprefix("http://").split(":")
+    path = f"/api/v1/surveys/{target['survey']}/responses"
+    total = int(rate * seconds)
+    start = time.monotonic() + 0.5
+    next_index = iter(range(total))
+    lock = threading.Lock()
+    latencies: list[float] = []
+    errors = [0]
+
+    def client() -> None:
+        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        while True:
+            with lock:
+                index = next(next_index, None)
+            if index is None:
+                break
+            due = start + index / rate
+            pause = due - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            body = {
+                "idempotency_key": f"paced-{index}",
+                "unit": target["unit"],
+                "answers": {"nps": index % 11, "staff": 4},
+            }
+            try:
+                status = post(connection, path, target["key"], body)
+            except (OSError, http.client.HTTPException):
+                connection.close()
+                connection = http.client.HTTPConnection(host, int(port), timeout=30)
+                status = 0
+            finished = time.monotonic()
+            with lock:
+                latencies.append((finished - due) * 1000)
+                errors[0] += status != 201
+        connection.close()
+
+    threads = [threading.Thread(target=client) for _ in range(CONNECTIONS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    latencies.sort()
+    sent_seconds = max(time.monotonic() - start, seconds)
+    return {
+        "rate": total / sent_seconds,
+        "p50": statistics.median(latencies),
+        "p99": latencies[int(len(latencies) * 0.99) - 1],
+        "errors": errors[0],
+    }
+
+
+def measure_batches(base: str, target: dict, database_url: str) -> dict:
+    """Post BATCHES batches of new responses from BATCH_CLIENTS clients; return responses/s."""
+    host, port = base.removeprefix("http://").split(":")
+    path = f"/api/v1/surveys/{target['survey']}/responses/batch"
+    numbers = iter(range(BATCHES))
+    lock = threading.Lock()
+    created = [0]
+
+    def client() -> None:
+        connection = http.client.HTTPConnection(host, int(port), timeout=120)
+        while True:
+            with lock:
+                number = next(numbers, None)
+            if number is None:
+                break
+            items = [
+                {
+                    "idempotency_key": f"batch-{number}-{index}",
+                    "unit": target["unit"],
+                    "answers": {"nps": index % 11, "staff": 1 + index % 5},
+                    "comment": "Breakfast was cold" if index % 7 == 0 else "",
+                }
+                for index in range(BATCH_SIZE)
+            ]
+            connection.request(
+                "POST",
+                path,
+                body=json.dumps({"items": items}),
+                headers={
+                    "Content-Type": "application/json",
+                    "Authorization": f"Bearer {target['key']}",
+                },
+            )
+            reply = connection.getresponse()
+            body = json.loads(reply.read())
+            with lock:
+                created[0] += body.get("created", 0)
+        connection.close()
+
+    before = count_responses(database_url)
+    started = time.monotonic()
+    threads = [threading.Thread(target=client) for _ in range(BATCH_CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    stored = count_responses(database_url) - before
+    assert stored == created[0] == BATCHES * BATCH_SIZE, (stored, created[0])
+    return {"rate": stored / elapsed, "created": stored}

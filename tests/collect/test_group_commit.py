@@ -1,0 +1,177 @@
+"""Group commit: threads of one process share a transaction, and nobody pays for a neighbour.
+
+These run outside a test transaction (``transactional_db``), because the point is what
+commits: the leader's commit must hold the followers' rows.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from heedback.collect import group_commit, services
+from heedback.collect.models import Answer, Response
+from heedback.core.errors import Conflict
+from heedback.surveys.choices import SurveyStatus
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def submission(survey, unit, key: str, nps: int = 9) -> services.Submission:
+    return services.Submission(
+        survey=survey, unit=unit, answers={"nps": nps, "staff": 4}, idempotency_key=key
+    )
+
+
+@pytest.fixture
+def committer(monkeypatch):
+    """A fresh committer in place of the process's, which waits up to 5 s for a full group.
+
+    Telling it the last group held ``size`` items makes the next leader wait for that
+    many, so a test decides exactly which items share a transaction.
+    """
+    fresh = group_commit.GroupCommitter(max_wait=5.0)
+    monkeypatch.setattr(group_commit, "_committer", fresh)
+    return fresh
+
+
+def run_together(function, arguments: list) -> list:
+    """Call ``function`` on every argument at once, each in its own thread, closing connections."""
+
+    def call(argument):
+        try:
+            return function(argument)
+        except Exception as error:  # the outcome under test, returned to compare exactly
+            return error
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=len(arguments)) as pool:
+        return list(pool.map(call, arguments))
+
+
+def expect_group(committer, size: int) -> None:
+    committer._last_group_size = size
+
+
+def test_concurrent_submissions_share_one_commit(committer, published_survey, hotel):
+    expect_group(committer, 8)
+    keys = [f"k{number}" for number in range(8)]
+    results = run_together(
+        lambda key: services.submit_response(
+            submission(published_survey, hotel, key), grouped=True
+        ),
+        keys,
+    )
+    assert [result.created for result in results] == [True] * 8
+    assert (committer.groups_committed, committer.items_committed) == (1, 8)
+    stored = dict(Response.objects.values_list("idempotency_key", "pk"))
+    assert {result.response.idempotency_key: result.response.pk for result in results} == stored
+    assert Answer.objects.count() == 16
+
+
+def test_a_lone_submission_is_committed_at_once(committer, published_survey, hotel):
+    result = services.submit_response(submission(published_survey, hotel, "alone"), grouped=True)
+    assert result.created
+    assert (committer.groups_committed, committer.items_committed) == (1, 1)
+    assert Response.objects.get().pk == result.response.pk
+
+
+def test_one_key_sent_by_many_threads_in_one_group_is_stored_once(
+    committer, published_survey, hotel
+):
+    expect_group(committer, 10)
+    results = run_together(
+        lambda _n: services.submit_response(
+            submission(published_survey, hotel, "same"), grouped=True
+        ),
+        range(10),
+    )
+    assert sorted(result.created for result in results) == [False] * 9 + [True]
+    assert len({result.response.pk for result in results}) == 1
+    assert Response.objects.count() == 1
+    assert committer.groups_committed == 1
+
+
+def test_a_key_stored_earlier_comes_back_as_the_first_response(committer, published_survey, hotel):
+    first = services.submit_response(submission(published_survey, hotel, "again", nps=2))
+    expect_group(committer, 3)
+    results = run_together(
+        lambda key: services.submit_response(
+            submission(published_survey, hotel, key, nps=10), grouped=True
+        ),
+        ["again", "fresh-1", "fresh-2"],
+    )
+    assert [result.created for result in results] == [False, True, True]
+    assert results[0].response.pk == first.response.pk
+    assert Answer.objects.get(response=first.response, question_key="nps").number == 2
+
+
+def test_a_failing_item_never_fails_its_neighbours(committer, published_survey, hotel):
+    """A row the database refuses at commit fails the group, which is then stored one by one."""
+    expect_group(committer, 4)
+    built = [
+        services.build_response(submission(published_survey, hotel, f"n{n}")) for n in range(4)
+    ]
+    built[2][0].unit_id = 987654  # no such unit: the foreign key fails at commit
+    results = run_together(lambda pair: committer.store(*pair), built)
+    assert isinstance(results[2], IntegrityError)
+    assert [results[n].created for n in (0, 1, 3)] == [True, True, True]
+    assert sorted(Response.objects.values_list("idempotency_key", flat=True)) == ["n0", "n1", "n3"]
+    assert Answer.objects.count() == 6
+    assert committer.groups_committed == 0  # the group's transaction never committed
+
+
+def test_a_replay_to_a_closed_survey_still_returns_the_stored_response(
+    committer, published_survey, hotel
+):
+    first = services.submit_response(submission(published_survey, hotel, "kept"), grouped=True)
+    published_survey.status = SurveyStatus.CLOSED
+    published_survey.save(update_fields=["status"])
+    again = services.submit_response(submission(published_survey, hotel, "kept"), grouped=True)
+    assert (again.created, again.response.pk) == (False, first.response.pk)
+    with pytest.raises(Conflict):
+        services.submit_response(submission(published_survey, hotel, "new"), grouped=True)
+    assert Response.objects.count() == 1
+
+
+def test_inside_a_transaction_the_rows_belong_to_the_callers_transaction(
+    committer, published_survey, hotel
+):
+    seen_inside = []
+
+    def submit_then_roll_back() -> None:
+        with transaction.atomic():
+            result = services.submit_response(
+                submission(published_survey, hotel, "t"), grouped=True
+            )
+            seen_inside.append(Response.objects.filter(pk=result.response.pk).exists())
+            raise RuntimeError("the caller rolls back")
+
+    with pytest.raises(RuntimeError):
+        submit_then_roll_back()
+    assert seen_inside == [True]
+    assert Response.objects.count() == 0
+    assert committer.groups_committed == 0
+
+
+def test_groups_follow_one_another_without_losing_anyone(published_survey, hotel, monkeypatch):
+    """Many threads, many rounds, the real waiting time: every response stored exactly once."""
+    fresh = group_commit.GroupCommitter(max_group=5)
+    monkeypatch.setattr(group_commit, "_committer", fresh)
+    keys = [f"r{number}" for number in range(60)]
+    barrier = threading.Barrier(12)
+
+    def send(key: str):
+        if int(key[1:]) < 12:
+            barrier.wait()  # the first dozen arrive at once
+        return services.submit_response(submission(published_survey, hotel, key), grouped=True)
+
+    results = run_together(send, keys)
+    assert all(result.created for result in results)
+    assert fresh.items_committed == 60
+    assert Response.objects.count() == 60
+    assert len({result.response.pk for result in results}) == 60
