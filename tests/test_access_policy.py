@@ -436,6 +436,7 @@ API_BODIES = {
 API_PARAMS = {
     "/v1/metrics": lambda world: {"survey": world["survey_id"], "metric": "nps"},
     "/v1/scorecards": lambda world: {"survey": world["survey_id"]},
+    "/v1/drivers": lambda world: {"survey": world["survey_id"]},
 }
 
 
@@ -457,17 +458,12 @@ def call(client: ApiClient, method: str, path: str, world: dict, params: dict | 
     return client.post(url, body)
 
 
-#: Read endpoints naming their survey in the query string rather than the path.
-SURVEY_QUERIES = ("/v1/metrics", "/v1/drivers")
-
-
 @pytest.mark.parametrize("key_role", ["admin", "analyst"])
 @pytest.mark.parametrize(("method", "path"), list(API_POLICY))
 def test_api_matrix_in_own_organisation(
     method, path, key_role, world, organisation, make_api_client
 ):
     client = make_api_client(organisation, role=key_role)
-    params = {"survey": world["survey_id"], "metric": "nps"} if path in SURVEY_QUERIES else None
     params = API_PARAMS.get(path, lambda world: None)(world)
     response = call(client, method, path, world, params)
     allowed = API_POLICY[(method, path)] in {VIEW} or key_role == "admin"
@@ -479,15 +475,12 @@ def test_api_matrix_in_own_organisation(
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [key for key in API_POLICY if "{" in key[1]] + [("GET", path) for path in SURVEY_QUERIES],
-    [key for key in API_POLICY if "{" in key[1]]
-    + [("GET", "/v1/metrics"), ("GET", "/v1/scorecards")],
+    [key for key in API_POLICY if "{" in key[1]] + [("GET", path) for path in API_PARAMS],
 )
 def test_api_matrix_from_a_foreign_organisation(
     method, path, world, other_organisation, make_api_client
 ):
     client = make_api_client(other_organisation, role="admin")
-    params = {"survey": world["survey_id"], "metric": "nps"} if path in SURVEY_QUERIES else None
     params = API_PARAMS.get(path, lambda world: None)(world)
     response = call(client, method, path, world, params)
     assert response.status_code == 404, (method, path, response.status_code)
