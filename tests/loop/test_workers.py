@@ -96,6 +96,14 @@ def test_workers_killed_and_racing_leave_one_case_and_one_alert_per_detractor(tm
     for racer in racers:
         racer.wait(timeout=300)
         assert racer.returncode == 0, racer.stderr.read()
+    # A round stops at its time budget; on a loaded machine the racers may leave some
+    # responses for later rounds, which is allowed: what must hold is "exactly once".
+    for _round in range(10):
+        if count(database, "loop_evaluatedresponse") == DETRACTORS:
+            break
+        finisher = worker(tmp_path)
+        finisher.wait(timeout=300)
+        assert finisher.returncode == 0, finisher.stderr.read()
 
     checks = (
         "from heedback.loop.models import Case, EvaluatedResponse;"
