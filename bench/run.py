@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT = ROOT / "docs" / "performance.md"
-BENCHMARKS = ["foundation", "imports", "text", "customers", "insights", "drivers"]
+BENCHMARKS = ["foundation", "imports", "text", "customers", "insights"]
 HEADER = """# Performance
 
 Figures written by `make bench` (`bench/run.py`); each section says when and where it was
