@@ -29,7 +29,6 @@ BENCHMARKS = [
     "text",
     "customers",
     "insights",
-    "drivers",
     "loop_latency",
     "churn",
     "ingest",
