@@ -15,7 +15,17 @@ def migrate(target: tuple[str, str]) -> None:
     executor.migrate([target])
 
 
+@pytest.fixture
+def back_to_the_latest_schema():
+    """Migrate the loop forward again afterwards: later tests need its newest tables."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes("loop"))
+
+
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("back_to_the_latest_schema")
 def test_existing_organisations_get_the_defaults_and_old_feedback_is_left_alone(
     submit, organisation
 ):
