@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT.parent / "shared" / "data" / "skytrax"
+DATA = Path(os.environ.get("HEEDBACK_SKYTRAX_DIR") or ROOT.parent / "shared" / "data" / "skytrax")
 
 
 @pytest.fixture(scope="module")
