@@ -268,6 +268,7 @@ def report(
         "",
         f"- reviews with a text: {len(reviews):,}",
         f"- date: {time.strftime('%Y-%m-%d', time.gmtime())}; Python {sys.version.split()[0]}",
+        f"- command: `{' '.join(['python bench/text_quality.py', *sys.argv[1:]])}`",
         "",
         "## Sentiment",
         "",
@@ -312,7 +313,9 @@ def report(
         "The sentiment rows above, timed: one process on this machine (2 cores shared with",
         "other work: the load average says how busy it was), language, sentences, sentiment",
         "and urgency together, in batches of 256 as the enrichment job reads them. Both",
-        "embedding models cost the same: encoding the sentences is almost all of it.",
+        "embedding models cost the same: encoding the sentences is almost all of it. Above a",
+        "load average of 2 the figures measure the machine's queue more than the model",
+        "(`python bench/run.py text` measures the text path for `docs/performance.md`).",
         "",
         "## Urgency",
         "",
@@ -415,6 +418,14 @@ NOTES = """
   cars, brands and news, and film critics' sentences make up the other corpus: the head
   has seen airline complaints, but no review of this set. On other feedback it may do
   less well than here; the held-out films column is the out-of-domain figure.
+- **Where the head goes wrong.** It reads a sentence as tweets and film critics say
+  things: "The room was awful." −0.90 and "The staff were lovely and helpful." +0.98, but
+  "Never again." +0.62 and "The room was filthy and noisy." +0.12 (VADER: 0.00 and −0.18).
+  Ranking reviews by "recommended", it does barely better than VADER on the same sample
+  and worse than `vader+minilm`; on the clearest cases it is the best of the three. Reaching
+  0.90 would need a head that saw customer reviews (not Skytrax's: another shipped corpus
+  of reviews was not found) or one trained on Skytrax and measured by cross-validation,
+  which this run could not afford on two shared cores.
 - **Why urgency recall is what it is.** Rules catch explicit phrases ("never again", "I
   will avoid X in future", "we shall not be travelling with them again"); reviewers also
   say it in their own words ("this was the last straw"). A person reads what is flagged,
