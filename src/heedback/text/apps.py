@@ -13,3 +13,6 @@ class TextConfig(AppConfig):
         "heedback.text.services.discover_themes_where_due",
         "heedback.text.services.assign_pending_themes",
     ]
+
+    def ready(self) -> None:
+        from heedback.text import checks  # noqa: F401  (registers the check)

