@@ -58,7 +58,7 @@ def test_a_new_organisation_is_placed_from_its_data_alone(admin_client):
     assert "Your data says aware. Take the assessment to compare." in text
     assert "Take the assessment" in text
     assert "No self-assessment of this scope in the last 12 months." in text
-    assert "not measured yet" in text
+    assert "not available yet" in text  # driver analysis: no indicator measures its use yet
     assert "No detractor in the last 90 days." in text  # measured by the loop app
 
 

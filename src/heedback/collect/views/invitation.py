@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods
 
 from heedback.collect import invitation_emails, invitations, selectors
 from heedback.collect.forms import display_conditions, question_fields, read_answers
-from heedback.collect.models import Invitation, Response
+from heedback.collect.models import Invitation, Response, SurveyLink
 from heedback.core import ratelimit
 from heedback.core.errors import Conflict, InvalidInput
 from heedback.orgs.selectors import managers_of
@@ -199,11 +199,16 @@ def _form(request, invitation, definition, values, errors, status, *, saved=Fals
                     "saved": saved,
                     "staff": invitation.staff,
                     "contacts": managers_of(invitation.unit),
-                    "link": {"unit": invitation.unit},
+                    "link": _unit_link(invitation.campaign.survey_id, invitation.unit),
                 },
                 status=status,
             )
         )
+
+
+def _unit_link(survey_id: int, unit) -> SurveyLink | None:
+    """Return the survey's public link of the unit: the way to the "not satisfied?" page."""
+    return SurveyLink.objects.filter(survey_id=survey_id, unit=unit, is_active=True).first()
 
 
 @never_cache
@@ -236,7 +241,7 @@ def invitation_thanks(request: HttpRequest) -> HttpResponse:
                 {
                     "definition": definition,
                     "contacts": managers_of(answered.unit) if answered else [],
-                    "link": {"unit": answered.unit} if answered else None,
+                    "link": _unit_link(answered.survey_id, answered.unit) if answered else None,
                 },
             )
         )
