@@ -294,7 +294,8 @@ def run_wrk(wrk: str, base: str, path: str, auth: str, unit: int, prefix: str, s
         "BENCH_UNIT": str(unit),
         "BENCH_PREFIX": prefix,
     }
-    command = [wrk, "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", script.name]
+    command = [wrk, "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s", "--latency"]
+    command += ["-s", script.name]
     completed = subprocess.run(
         [*command, base + path], env=env, capture_output=True, text=True, check=True
     )
