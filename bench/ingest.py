@@ -135,11 +135,10 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
             (
                 f"{label}: batches of {BATCH_SIZE:,}, {BATCH_CLIENTS} clients",
                 f"{batch['rate']:,.0f} responses/s ({batch['created']:,} stored)",
-                f"{batch['rate'] / 20000:.2f}× the 20,000/s goal"
-                if "PostgreSQL" in label
-                else "—",
+                f"{batch['rate'] / 20000:.2f}× the 20,000/s goal" if "PostgreSQL" in label else "—",
             )
         )
+    rows += writers_queue_rows(data_dir)
     notes += [
         f"Server: `heedback serve --workers {WORKERS}` with its default threads and",
         "backpressure, `HEEDBACK_ENV=production`, the API key's rate limit switched off",
@@ -152,8 +151,86 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
         "latency measured from when it was due, so a stall delays the figures it causes.",
         "The load generator shares the 2 cores with the server (and, on this machine, with",
         "other work): the absolute figures are lower bounds, the ratios the point.",
+        f"Writers' queue: {QUEUE_PROCESSES} processes committing one-row transactions to one",
+        "SQLite file (WAL, synchronous=FULL) for a few seconds, waiting in SQLite's busy",
+        "handler (it polls with sleeps growing to 100 ms) against queueing on an `flock` first",
+        "(`collect.storage.writers_queue`, what the group committer and batches do).",
     ]
     return rows, notes
+
+
+QUEUE_PROCESSES = 4
+QUEUE_SECONDS = 4
+
+
+def _commit_in_a_loop(path: str, use_file_lock: bool, results) -> None:
+    """Commit one-row transactions for QUEUE_SECONDS; put each commit's wait (s) in results."""
+    import fcntl
+
+    connection = sqlite3.connect(path, timeout=20, isolation_level=None)
+    connection.execute("PRAGMA synchronous=FULL")
+    waits = []
+    stop_at = time.monotonic() + QUEUE_SECONDS
+    while time.monotonic() < stop_at:
+        started = time.perf_counter()
+        handle = open(f"{path}-writers.lock", "a") if use_file_lock else None  # noqa: SIM115
+        if handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute("INSERT INTO row VALUES (1)")
+        connection.execute("COMMIT")
+        if handle:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
+        waits.append(time.perf_counter() - started)
+    results.put(waits)
+
+
+def writers_queue_rows(data_dir: Path) -> list[tuple[str, str, str]]:
+    """SQLite writers of several processes: the busy handler's polling against an flock queue."""
+    import multiprocessing
+
+    figures = {}
+    for use_file_lock in (False, True):
+        path = str(data_dir / f"queue-{int(use_file_lock)}.sqlite3")
+        with contextlib.closing(sqlite3.connect(path)) as setup:
+            setup.execute("PRAGMA journal_mode=WAL")
+            setup.execute("CREATE TABLE row (value)")
+        results = multiprocessing.Queue()
+        processes = [
+            multiprocessing.Process(target=_commit_in_a_loop, args=(path, use_file_lock, results))
+            for _ in range(QUEUE_PROCESSES)
+        ]
+        for process in processes:
+            process.start()
+        per_process = [results.get() for _ in processes]
+        for process in processes:
+            process.join()
+        waits = sorted(wait for waits in per_process for wait in waits)
+        figures[use_file_lock] = {
+            "rate": len(waits) / QUEUE_SECONDS,
+            "p99": waits[int(len(waits) * 0.99)] * 1000,
+            "max": waits[-1] * 1000,
+            "fewest": min(len(waits) for waits in per_process),
+            "most": max(len(waits) for waits in per_process),
+        }
+    busy, queued = figures[False], figures[True]
+
+    def describe(figure: dict) -> str:
+        return (
+            f"{figure['rate']:,.0f} commits/s, p99 wait {figure['p99']:.0f} ms, "
+            f"longest {figure['max']:,.0f} ms, {figure['fewest']:,}–{figure['most']:,} "
+            "commits per process"
+        )
+
+    return [
+        (f"SQLite, {QUEUE_PROCESSES} writer processes, busy handler", describe(busy), "—"),
+        (
+            f"SQLite, {QUEUE_PROCESSES} writer processes, queued on a file lock",
+            describe(queued),
+            f"longest wait {busy['max'] / queued['max']:.0f}× shorter",
+        ),
+    ]
 
 
 def find_wrk() -> tuple[str | None, str]:
