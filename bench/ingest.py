@@ -143,7 +143,8 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
         f"Server: `heedback serve --workers {WORKERS}` with its default threads and",
         "backpressure, `HEEDBACK_ENV=production`, the API key's rate limit switched off",
         "(`HEEDBACK_RATE_LIMIT_API_KEY=0/60`) because the benchmark is one key at full speed.",
-        f"Load: `wrk -t1 -c{CONNECTIONS} -d{LOAD_SECONDS}s` after a {WARM_UP_SECONDS} s warm-up,",
+        f"Load: `wrk -t1 -c{CONNECTIONS} -d{LOAD_SECONDS}s` after every connection had five",
+        f"answers and a {WARM_UP_SECONDS} s wrk warm-up,",
         "a Lua script POSTing JSON with a unique idempotency key per request; stored",
         "responses/s is rows counted in the database after the run over its duration.",
         "The constant-rate line uses a Python load generator (wrk2 is not packaged in",
@@ -396,10 +397,37 @@ def wrk_milliseconds(output: str, percentile: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
+def warm_up(base: str, path: str, target: dict, requests_each: int = 5) -> None:
+    """Make every worker thread answer a few requests: the first ones import and compile.
+
+    Warming for a fixed time is not enough on a busy machine, where the first answers
+    of a fresh worker can take longer than the whole warm-up.
+    """
+    host, port = base.removeprefix("http://").split(":")
+
+    def client(number: int) -> None:
+        connection = http.client.HTTPConnection(host, int(port), timeout=120)
+        for index in range(requests_each):
+            body = {
+                "idempotency_key": f"warm-{number}-{index}",
+                "unit": target["unit"],
+                "answers": {"nps": 9, "staff": 4},
+            }
+            post(connection, path, target["key"], body)
+        connection.close()
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(CONNECTIONS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def measure_bare(wrk: str, data_dir: Path) -> dict:
     env = {**os.environ, "PYTHONPATH": str(BENCH_DIR)}
     with serving(bare_command(), env) as base:
         path = "/api/v1/surveys/1/responses"
+        warm_up(base, path, {"unit": 1, "key": ""})
         run_wrk(wrk, base, path, "", 1, "warm", WARM_UP_SECONDS)
         return run_wrk(wrk, base, path, "", 1, "bare", LOAD_SECONDS)
 
@@ -407,6 +435,7 @@ def measure_bare(wrk: str, data_dir: Path) -> dict:
 def measure_single(wrk: str, base: str, target: dict, database_url: str) -> dict:
     path = f"/api/v1/surveys/{target['survey']}/responses"
     auth = f"Bearer {target['key']}"
+    warm_up(base, path, target)
     run_wrk(wrk, base, path, auth, target["unit"], "warm", WARM_UP_SECONDS)
     before = count_responses(database_url)
     started = time.monotonic()
