@@ -87,6 +87,7 @@ print(json.dumps({"key": key.secret, "survey": survey.pk, "unit": unit.pk}))
 
 def run() -> tuple[list[tuple[str, str, str]], list[str]]:
     """Return the rows of this section and its notes (called in a prepared Django process)."""
+    load_at_start = os.getloadavg()[0]
     wrk, wrk_note = find_wrk()
     if wrk is None:
         return [("Ingest", "not measured", "—")], [wrk_note]
@@ -152,6 +153,7 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
         "latency measured from when it was due, so a stall delays the figures it causes.",
         "The load generator shares the 2 cores with the server (and, on this machine, with",
         "other work): the absolute figures are lower bounds, the ratios the point.",
+        f"Load average when this run began: {load_at_start:.1f} on {os.cpu_count()} cores.",
         f"Writers' queue: {QUEUE_PROCESSES} processes committing one-row transactions to one",
         "SQLite file (WAL, synchronous=FULL) for a few seconds, waiting in SQLite's busy",
         "handler (it polls with sleeps growing to 100 ms) against queueing on an `flock` first",
