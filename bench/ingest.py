@@ -87,6 +87,7 @@ print(json.dumps({"key": key.secret, "survey": survey.pk, "unit": unit.pk}))
 
 def run() -> tuple[list[tuple[str, str, str]], list[str]]:
     """Return the rows of this section and its notes (called in a prepared Django process)."""
+    load_at_start = os.getloadavg()[0]
     wrk, wrk_note = find_wrk()
     if wrk is None:
         return [("Ingest", "not measured", "—")], [wrk_note]
@@ -138,11 +139,13 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
                 f"{batch['rate'] / 20000:.2f}× the 20,000/s goal" if "PostgreSQL" in label else "—",
             )
         )
+    rows += writers_queue_rows(data_dir)
     notes += [
         f"Server: `heedback serve --workers {WORKERS}` with its default threads and",
         "backpressure, `HEEDBACK_ENV=production`, the API key's rate limit switched off",
         "(`HEEDBACK_RATE_LIMIT_API_KEY=0/60`) because the benchmark is one key at full speed.",
-        f"Load: `wrk -t1 -c{CONNECTIONS} -d{LOAD_SECONDS}s` after a {WARM_UP_SECONDS} s warm-up,",
+        f"Load: `wrk -t1 -c{CONNECTIONS} -d{LOAD_SECONDS}s` after every connection had five",
+        f"answers and a {WARM_UP_SECONDS} s wrk warm-up,",
         "a Lua script POSTing JSON with a unique idempotency key per request; stored",
         "responses/s is rows counted in the database after the run over its duration.",
         "The constant-rate line uses a Python load generator (wrk2 is not packaged in",
@@ -150,8 +153,87 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
         "latency measured from when it was due, so a stall delays the figures it causes.",
         "The load generator shares the 2 cores with the server (and, on this machine, with",
         "other work): the absolute figures are lower bounds, the ratios the point.",
+        f"Load average when this run began: {load_at_start:.1f} on {os.cpu_count()} cores.",
+        f"Writers' queue: {QUEUE_PROCESSES} processes committing one-row transactions to one",
+        "SQLite file (WAL, synchronous=FULL) for a few seconds, waiting in SQLite's busy",
+        "handler (it polls with sleeps growing to 100 ms) against queueing on an `flock` first",
+        "(`collect.storage.writers_queue`, what the group committer and batches do).",
     ]
     return rows, notes
+
+
+QUEUE_PROCESSES = 4
+QUEUE_SECONDS = 4
+
+
+def _commit_in_a_loop(path: str, use_file_lock: bool, results) -> None:
+    """Commit one-row transactions for QUEUE_SECONDS; put each commit's wait (s) in results."""
+    import fcntl
+
+    connection = sqlite3.connect(path, timeout=20, isolation_level=None)
+    connection.execute("PRAGMA synchronous=FULL")
+    waits = []
+    stop_at = time.monotonic() + QUEUE_SECONDS
+    while time.monotonic() < stop_at:
+        started = time.perf_counter()
+        handle = open(f"{path}-writers.lock", "a") if use_file_lock else None  # noqa: SIM115
+        if handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute("INSERT INTO row VALUES (1)")
+        connection.execute("COMMIT")
+        if handle:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
+        waits.append(time.perf_counter() - started)
+    results.put(waits)
+
+
+def writers_queue_rows(data_dir: Path) -> list[tuple[str, str, str]]:
+    """SQLite writers of several processes: the busy handler's polling against an flock queue."""
+    import multiprocessing
+
+    figures = {}
+    for use_file_lock in (False, True):
+        path = str(data_dir / f"queue-{int(use_file_lock)}.sqlite3")
+        with contextlib.closing(sqlite3.connect(path)) as setup:
+            setup.execute("PRAGMA journal_mode=WAL")
+            setup.execute("CREATE TABLE row (value)")
+        results = multiprocessing.Queue()
+        processes = [
+            multiprocessing.Process(target=_commit_in_a_loop, args=(path, use_file_lock, results))
+            for _ in range(QUEUE_PROCESSES)
+        ]
+        for process in processes:
+            process.start()
+        per_process = [results.get() for _ in processes]
+        for process in processes:
+            process.join()
+        waits = sorted(wait for waits in per_process for wait in waits)
+        figures[use_file_lock] = {
+            "rate": len(waits) / QUEUE_SECONDS,
+            "p99": waits[int(len(waits) * 0.99)] * 1000,
+            "max": waits[-1] * 1000,
+            "fewest": min(len(waits) for waits in per_process),
+            "most": max(len(waits) for waits in per_process),
+        }
+    busy, queued = figures[False], figures[True]
+
+    def describe(figure: dict) -> str:
+        return (
+            f"{figure['rate']:,.0f} commits/s, p99 wait {figure['p99']:.0f} ms, "
+            f"longest {figure['max']:,.0f} ms, {figure['fewest']:,}–{figure['most']:,} "
+            "commits per process"
+        )
+
+    return [
+        (f"SQLite, {QUEUE_PROCESSES} writer processes, busy handler", describe(busy), "—"),
+        (
+            f"SQLite, {QUEUE_PROCESSES} writer processes, queued on a file lock",
+            describe(queued),
+            f"longest wait {busy['max'] / queued['max']:.0f}× shorter",
+        ),
+    ]
 
 
 def find_wrk() -> tuple[str | None, str]:
@@ -292,7 +374,8 @@ def run_wrk(wrk: str, base: str, path: str, auth: str, unit: int, prefix: str, s
         "BENCH_UNIT": str(unit),
         "BENCH_PREFIX": prefix,
     }
-    command = [wrk, "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", script.name]
+    command = [wrk, "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s", "--latency"]
+    command += ["-s", script.name]
     completed = subprocess.run(
         [*command, base + path], env=env, capture_output=True, text=True, check=True
     )
@@ -316,10 +399,37 @@ def wrk_milliseconds(output: str, percentile: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
+def warm_up(base: str, path: str, target: dict, requests_each: int = 5) -> None:
+    """Make every worker thread answer a few requests: the first ones import and compile.
+
+    Warming for a fixed time is not enough on a busy machine, where the first answers
+    of a fresh worker can take longer than the whole warm-up.
+    """
+    host, port = base.removeprefix("http://").split(":")
+
+    def client(number: int) -> None:
+        connection = http.client.HTTPConnection(host, int(port), timeout=120)
+        for index in range(requests_each):
+            body = {
+                "idempotency_key": f"warm-{number}-{index}",
+                "unit": target["unit"],
+                "answers": {"nps": 9, "staff": 4},
+            }
+            post(connection, path, target["key"], body)
+        connection.close()
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(CONNECTIONS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def measure_bare(wrk: str, data_dir: Path) -> dict:
     env = {**os.environ, "PYTHONPATH": str(BENCH_DIR)}
     with serving(bare_command(), env) as base:
         path = "/api/v1/surveys/1/responses"
+        warm_up(base, path, {"unit": 1, "key": ""})
         run_wrk(wrk, base, path, "", 1, "warm", WARM_UP_SECONDS)
         return run_wrk(wrk, base, path, "", 1, "bare", LOAD_SECONDS)
 
@@ -327,6 +437,7 @@ def measure_bare(wrk: str, data_dir: Path) -> dict:
 def measure_single(wrk: str, base: str, target: dict, database_url: str) -> dict:
     path = f"/api/v1/surveys/{target['survey']}/responses"
     auth = f"Bearer {target['key']}"
+    warm_up(base, path, target)
     run_wrk(wrk, base, path, auth, target["unit"], "warm", WARM_UP_SECONDS)
     before = count_responses(database_url)
     started = time.monotonic()

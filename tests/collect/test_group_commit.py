@@ -6,13 +6,16 @@ commits: the leader's commit must hold the followers' rows.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from heedback.collect import group_commit, services
+from heedback.collect import group_commit, services, storage
 from heedback.collect.models import Answer, Response
 from heedback.core.errors import Conflict
 from heedback.surveys.choices import SurveyStatus
@@ -175,3 +178,31 @@ def test_groups_follow_one_another_without_losing_anyone(published_survey, hotel
     assert fresh.items_committed == 60
     assert Response.objects.count() == 60
     assert len({result.response.pk for result in results}) == 60
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL has row locks, no queue")
+def test_sqlite_writers_of_all_processes_queue_on_a_file_lock(tmp_path, monkeypatch):
+    """While one writer holds the queue, another process cannot take it; inside a caller's
+    transaction no queue is taken at all (it may hold SQLite's lock already)."""
+    database = tmp_path / "heedback.sqlite3"
+    monkeypatch.setitem(connection.settings_dict, "NAME", str(database))
+    probe = (
+        "import fcntl, sys\n"
+        "handle = open(sys.argv[1], 'a')\n"
+        "try:\n    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
+        "except BlockingIOError:\n    print('taken')\nelse:\n    print('free')\n"
+    )
+    lock_file = f"{database}-writers.lock"
+
+    def other_process_sees() -> str:
+        result = subprocess.run(
+            [sys.executable, "-c", probe, lock_file], capture_output=True, text=True, check=True
+        )
+        return result.stdout.strip()
+
+    with storage.writers_queue():
+        assert other_process_sees() == "taken"
+    assert other_process_sees() == "free"
+    Path(lock_file).unlink()
+    with transaction.atomic(), storage.writers_queue():
+        assert not Path(lock_file).exists()

@@ -142,7 +142,7 @@ class GroupCommitter:
 
     def _store_group(self, group: list[_Item]) -> None:
         try:
-            with transaction.atomic():
+            with storage.writers_queue(), transaction.atomic():
                 outcomes = _store_together(group)
         except DatabaseError:
             storage.forget_ids((item.response, item.answers) for item in group)
@@ -158,7 +158,7 @@ class GroupCommitter:
         """Store one item in its own transaction, retrying a lost race on its key."""
         for attempt in range(ALONE_ATTEMPTS):
             try:
-                with transaction.atomic():
+                with storage.writers_queue(), transaction.atomic():
                     [outcome] = _store_together([item])
             except IntegrityError as error:
                 # A concurrent writer stored the key: the next look-up finds its response.

@@ -343,7 +343,7 @@ def _store_batch(
             if key not in existing
         ]
         try:
-            with transaction.atomic():
+            with storage.writers_queue(), transaction.atomic():
                 storage.insert_responses(new)
         except IntegrityError:
             storage.forget_ids(new)

@@ -6,10 +6,16 @@ the look-up that decides "duplicate" is one function with one query plan on each
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
-from django.db import connection
+from django.db import connection, transaction
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: SQLite's own busy handler is the only queue
+    fcntl = None
 
 from heedback.collect.models import Answer, Response
 
@@ -68,3 +74,33 @@ def forget_ids(new: Iterable[tuple[Response, list[Answer]]]) -> None:
         response._state.adding = True
         for answer in answers:
             answer.pk = None
+
+
+@contextlib.contextmanager
+def writers_queue() -> Iterator[None]:
+    """Queue for the SQLite file's write lock in the kernel, before ``BEGIN IMMEDIATE``.
+
+    SQLite lets one writer at a time in and makes the others poll with growing sleeps (up
+    to 100 ms each), so a web worker whose neighbour process commits group after group
+    keeps losing the lock and waits for seconds. An exclusive ``flock`` on a file beside
+    the database is granted the moment its holder lets go, so writers of all processes
+    take turns without sleeping. Nothing to do on PostgreSQL (row locks), for an
+    in-memory database, or inside a caller's transaction (which may hold the write lock
+    already: waiting for the file then could deadlock with a process holding the file).
+    """
+    name = str(connection.settings_dict.get("NAME") or "")
+    in_memory = name == ":memory:" or name.startswith("file:") or "mode=memory" in name
+    if (
+        fcntl is None
+        or connection.vendor != "sqlite"
+        or in_memory
+        or transaction.get_connection().in_atomic_block
+    ):
+        yield
+        return
+    with open(f"{name}-writers.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
