@@ -137,7 +137,8 @@ def report_csv(data: dict[str, Any]) -> str:
     """Return the report's table as CSV: one row per unit, then the total; withheld stays so."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    header = [_("unit_id"), _("unit"), _("pulse_respondents")]
+    # Column names are identifiers, like the measures' keys: the same in every language.
+    header = ["unit_id", "unit", "pulse_respondents"]
     for measure in data["measures"]:
         header += [measure["key"], f"{measure['key']}_n", f"{measure['key']}_ci_low"]
         header += [f"{measure['key']}_ci_high"]

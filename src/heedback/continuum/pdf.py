@@ -124,6 +124,7 @@ def plan_pdf(plan: dict[str, Any], organisation_name: str) -> bytes:
         _("Measure"),
         _("Target"),
         _("Actual"),
+        # xgettext:no-python-format
         _("95% interval"),
         _("n"),
         _("Standing"),

@@ -78,9 +78,12 @@ def _chart(bands: list[churn.Band]) -> str:
     ]
     if len(points) < 2:
         return ""
-    # xgettext:no-python-format
     return charts.trend(
-        points, title=_("Lapse rate by NPS band, with 95% interval"), lowest=0, highest=100
+        # xgettext:no-python-format
+        points,
+        title=_("Lapse rate by NPS band, with 95% interval"),
+        lowest=0,
+        highest=100,
     )
 
 

@@ -85,6 +85,7 @@ def overview_report(overview: Overview, organisation_name: str, comments: list) 
     for trend in overview.trends:
         report.heading(_("%s by period") % trend.metric.label)
         report.table(
+            # xgettext:no-python-format
             [_("Period"), trend.metric.label, _("95% interval"), "n"],
             [
                 [
