@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import math
+from datetime import date
 
 import pytest
 from django.test import Client
 from scipy import stats
 
+from heedback.insights.driver_selectors import DriverQuery, analyse_drivers
 from heedback.orgs.models import AuditEvent, Organisation
 from heedback.text.services import enrich_organisation
 from tests.conftest import PASSWORD
@@ -75,8 +77,9 @@ def test_the_overview_lists_critical_comments(api, admin_client, two_months, hot
 
 def test_the_overview_query_count_is_locked(admin_client, two_months, django_assert_num_queries):
     # Session, user, membership, the chosen survey; headline histograms (2 × 2), trends and
-    # volume (3 × 2), scorecard (domains, units, 2 × 2); comments; form choices.
-    with django_assert_num_queries(25):
+    # volume (3 × 2), scorecard (domains, units, 2 × 2); comments; form choices; top
+    # drivers (the survey's questions, the driver sums with their tail, the domains).
+    with django_assert_num_queries(28):
         admin_client.get("/o/acme/dashboard/", {"survey": two_months.pk, **PERIOD})
 
 
@@ -240,3 +243,27 @@ def test_the_results_page_marks_a_significant_change(admin_client, two_months):
     headline = headline[: headline.index("</section>")]
     assert "sig-up" in headline
     assert "▲ +40.0" in headline
+
+
+def test_the_overview_names_the_top_drivers_as_the_drivers_page_ranks_them(
+    admin_client, two_months, organisation
+):
+    text = admin_client.get(
+        "/o/acme/dashboard/", {"survey": two_months.pk, **PERIOD}
+    ).content.decode()
+    slot = text[text.index('data-slot="top-drivers"') :]
+    slot = slot[: slot.index("</section>")]
+    result = analyse_drivers(
+        DriverQuery(
+            organisation=organisation,
+            survey=two_months,
+            date_from=date.fromisoformat(PERIOD["date_from"]),
+            date_to=date.fromisoformat(PERIOD["date_to"]),
+        )
+    )
+    assert result.rows, "the fixture's ratings explain its NPS"
+    ranked = sorted(result.rows, key=lambda row: row.share, reverse=True)[:3]
+    shown = [slot.index(f"{round(row.share * 100)}% of what the ratings explain") for row in ranked]
+    assert shown == sorted(shown)
+    assert f"(n={result.n})" in slot
+    assert f"/o/acme/surveys/{two_months.pk}/drivers/?period=custom" in slot

@@ -15,6 +15,7 @@ from heedback.collect.models import Response
 from heedback.core.htmx import render_page
 from heedback.insights import charts
 from heedback.insights.dashboards import Overview, OverviewQuery, build_overview
+from heedback.insights.drivers_page import top_drivers
 from heedback.insights.metrics import format_value
 from heedback.insights.page_filters import csv_download, read_filters
 from heedback.insights.scorecard_page import CSV_HEADER, scorecard_context, scorecard_rows
@@ -61,6 +62,7 @@ def _overview_page(request: HttpRequest, unit=None) -> HttpResponse:
         "trends": [_trend_view(trend, minimum) for trend in overview.trends],
         "volume": _volume_view(overview),
         "critical": critical_comments(request.organisation, filters),
+        "drivers": top_drivers(request.organisation, filters),
         "is_unit_page": unit is not None,
         **scorecard_context(overview.scorecard),
     }

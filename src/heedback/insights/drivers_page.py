@@ -108,6 +108,39 @@ def survey_drivers(request: HttpRequest, survey_id: int) -> HttpResponse:
     )
 
 
+#: How many drivers the overview shows; the drivers page has them all.
+TOP_DRIVERS = 3
+
+
+def top_drivers(organisation, filters) -> dict:
+    """Return the overview's top drivers: the most important predictors of the first outcome.
+
+    Ranked by their share of R² (general dominance), the same importance the drivers page
+    charts; a driver whose coefficient is not significant says so rather than being hidden.
+    """
+    result = analyse_drivers(
+        DriverQuery(
+            organisation=organisation,
+            survey=filters.survey,
+            unit=filters.unit,
+            date_from=filters.date_from,
+            date_to=filters.date_to,
+            visible_unit_paths=filters.visible_unit_paths,
+        )
+    )
+    domains = dict(domains_of(organisation).values_list("key", "name"))
+    ranked = sorted(
+        result.rows,
+        key=lambda row: row.share if row.share is not None else abs(row.beta),
+        reverse=True,
+    )
+    return {
+        "result": result,
+        "rows": [_row_view(row, domains) for row in ranked[:TOP_DRIVERS]],
+        "problem": _problem(result),
+    }
+
+
 def _row_view(row, domains: dict[str, str]) -> dict:
     return {
         "row": row,
