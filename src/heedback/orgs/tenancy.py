@@ -16,6 +16,17 @@ from heedback.orgs.models import Organisation
 
 ModelT = TypeVar("ModelT", bound=models.Model)
 
+# The widest integer both databases store. An id beyond it cannot name a row, and passing
+# it on makes SQLite raise OverflowError and PostgreSQL a DataError, so it is refused here.
+BIGGEST_ID = 2**63 - 1
+
+
+def _fits_the_database(lookup: dict[str, object]) -> bool:
+    return all(
+        not isinstance(value, int) or -BIGGEST_ID - 1 <= value <= BIGGEST_ID
+        for value in lookup.values()
+    )
+
 
 def scoped(
     source: type[ModelT] | models.QuerySet[ModelT], organisation: Organisation
@@ -29,6 +40,8 @@ def get_scoped_or_404(
     source: type[ModelT] | models.QuerySet[ModelT], organisation: Organisation, **lookup: object
 ) -> ModelT:
     """Return the one row of ``organisation`` matching ``lookup``, or raise Http404."""
+    if not _fits_the_database(lookup):
+        raise Http404("Not found")
     try:
         return scoped(source, organisation).get(**lookup)
     except (models.ObjectDoesNotExist, ValueError, TypeError) as error:
@@ -47,8 +60,8 @@ def get_scoped_or_invalid(
     and a foreign organisation's id reads exactly like a missing one.
     """
     try:
-        return scoped(source, organisation).get(**lookup)
-    except (models.ObjectDoesNotExist, ValueError, TypeError) as error:
+        return get_scoped_or_404(source, organisation, **lookup)
+    except Http404 as error:
         raise InvalidInput.from_pairs(
             "A referenced object does not exist.", [(field, "not found")]
         ) from error
