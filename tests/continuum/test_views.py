@@ -58,7 +58,11 @@ def test_a_new_organisation_is_placed_from_its_data_alone(admin_client):
     assert "Your data says aware. Take the assessment to compare." in text
     assert "Take the assessment" in text
     assert "No self-assessment of this scope in the last 12 months." in text
-    assert "not available yet" in text  # driver analysis: no indicator measures its use yet
+    assert "not available yet" not in text  # every indicator is measured now
+    assert (
+        "Analysed on 0 of the last 90 days, in 0 of the last 3 months, by 0 people on the "
+        "drivers page and 0 times through the API." in text
+    )
     assert "No detractor in the last 90 days." in text  # measured by the loop app
 
 
@@ -211,8 +215,9 @@ def test_the_placement_page_query_count_is_locked(
     respond(survey, hotel, {"nps": 9})
     submit_as(admin, Level.FRIENDLY)
     # Log-in (3), self-assessment (3), evidence snapshot (8), interactions (1), lapse
-    # counts (1), the loop's counts (4, loop/indicators.py), history (2), own answers (3).
-    with django_assert_num_queries(25):
+    # counts (1), driver analysis uses (1), the loop's counts (4, loop/indicators.py),
+    # history (2), own answers (3).
+    with django_assert_num_queries(26):
         assert admin_client.get(url("continuum")).status_code == 200
 
 
@@ -226,9 +231,9 @@ def test_the_units_page_withholds_small_pulse_cells(
         respond(pulse, other_hotel, {"enps": answer})
     # Log-in (3), units (1), is the root the organisation (1), self-assessments (1, none
     # yet), evidence snapshot (6: no customer or self-assessment answers to count),
-    # interactions (1), lapse counts (1) — the same for any number of units — and the
-    # loop's counts (4).
-    with django_assert_num_queries(18):
+    # interactions (1), lapse counts (1), driver analysis uses (1) — the same for any
+    # number of units — and the loop's counts (4).
+    with django_assert_num_queries(19):
         page = admin_client.get(url("continuum-units"))
     text = text_of(page)
     assert f'data-testid="enps-{hotel.pk}">+40 <span class="muted small">n=5</span>' in text
@@ -320,5 +325,7 @@ def test_a_step_links_to_a_page_only_for_members_who_may_open_it(organisation, a
     assert feature_link("detractor_rule", "acme", manager).url is None
     assert feature_link("detractor_rule", "acme", manager).label == "Rules: the detractor rule"
     assert feature_link("employee_pulse", "acme", manager) is not None
-    assert feature_link("driver_analysis", "acme", admin).url is None
+    assert feature_link("driver_analysis", "acme", admin).url == reverse(
+        "survey-list", args=["acme"]
+    )
     assert feature_link("employee_pulse", "acme").url.endswith("#template-employee_pulse")
