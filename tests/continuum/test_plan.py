@@ -195,6 +195,75 @@ def test_actuals_and_standings_against_independent_counts(organisation, hotel, s
     assert body["summary"] == {"on_track": 4, "at_risk": 0, "missed": 1, "no_data": 0}
 
 
+def test_case_actuals_are_read_once_per_channel_whatever_the_number_of_units(
+    organisation, root_unit, hotel, other_hotel, seeded
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from heedback.continuum.plan_report import plan_report
+
+    def queries_of(units):
+        plan = make_plan(organisation, None, [("response_hours", 24, unit) for unit in units])
+        plan = ServicePlan.objects.get(pk=plan.pk)
+        with CaptureQueriesContext(connection) as captured:
+            report = plan_report(plan)
+        return len(captured), [line.actual.n for line in report.lines]
+
+    one, one_n = queries_of([hotel])
+    ServicePlan.objects.all().delete()
+    three, three_n = queries_of([hotel, other_hotel, root_unit])
+    assert one == three
+    acted = sum(1 for first, _r, _d in CASES if first is not None)
+    assert one_n == [acted]
+    # Whole organisation first, then the hotels in tree order: the other hotel has no cases.
+    assert three_n == [acted, acted, 0]
+
+
+def test_case_targets_of_a_channel_count_the_cases_of_its_responses(
+    organisation, hotel, seeded, api
+):
+    from heedback.collect.models import Response
+
+    now = seeded["now"]
+    responses = {
+        channel: list(Response.objects.filter(channel=channel).order_by("pk")[:2])
+        for channel in ("email", "web")
+    }
+    for channel, resolved in (("email", 10), ("email", 60), ("web", 10)):
+        response = responses[channel].pop()
+        case = loop_services.open_case(
+            loop_services.CaseOpening(
+                organisation=organisation, unit=hotel, title="From feedback", response=response
+            )
+        )
+        opened = now - timedelta(days=4)
+        Case.objects.filter(pk=case.pk).update(
+            opened_at=opened,
+            first_action_at=opened + timedelta(hours=resolved / 2),
+            due_at=opened + timedelta(hours=48),
+            resolved_at=opened + timedelta(hours=resolved),
+            status="resolved",
+        )
+    plan = make_plan(
+        organisation,
+        seeded["stay"],
+        [
+            ("closed_in_time", 90, hotel, "email"),
+            ("response_hours", 24, hotel, "email"),
+            ("closed_in_time", 90, hotel, "web"),
+            ("closed_in_time", 90, hotel),
+        ],
+    )
+    body = api.get(f"/api/v1/continuum/plans/{plan.pk}").json()
+    found = {(t["metric"], t["channel"]): (t["actual"], t["n"]) for t in body["targets"]}
+    assert found[("closed_in_time", "email")] == (50.0, 2)
+    assert found[("response_hours", "email")] == (17.5, 2)  # median of 5 and 30 hours
+    assert found[("closed_in_time", "web")] == (100.0, 1)
+    # Every channel: the 8 decided cases of the seed (5 in time) and these 3 (2 in time).
+    assert found[("closed_in_time", "")] == (100 * 7 / 11, 11)
+
+
 def test_a_plan_for_another_unit_has_no_data(organisation, other_hotel, seeded, api):
     plan = make_plan(organisation, seeded["stay"], [("nps", 10, other_hotel)])
     (target,) = api.get(f"/api/v1/continuum/plans/{plan.pk}").json()["targets"]
@@ -301,8 +370,9 @@ def test_the_plan_page_shows_standings_and_locks_its_queries(
     )
     url = reverse("continuum-plan", args=[organisation.slug, plan.pk])
     # Log-in (3), the plan (1), its targets (1), the NPS read (2), the cases of the one
-    # segment both case targets share (1), the target form's units (1).
-    with django_assert_num_queries(11):
+    # channel both case targets share (the loop's counts, 4, and the waits, 1), the target
+    # form's units (1).
+    with django_assert_num_queries(15):
         page = admin_client.get(url)
     text = page.content.decode()
     targets = {t.metric: t.pk for t in plan.targets.all()}
