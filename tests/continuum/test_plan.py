@@ -409,6 +409,40 @@ def test_a_manager_sees_only_their_units_targets(
     assert "Add a target" not in text
 
 
+def test_the_overview_and_unit_pages_show_the_running_plan_against_its_actuals(
+    organisation, hotel, other_hotel, seeded, admin_client, make_member, client_of
+):
+    plan = make_plan(
+        organisation,
+        seeded["stay"],
+        [("nps", 80, hotel), ("response_hours", 24, hotel), ("nps", 10, other_hotel)],
+    )
+    targets = {(t.metric, t.unit_id): t.pk for t in plan.targets.all()}
+    survey = {"survey": seeded["stay"].pk}
+    overview = admin_client.get(reverse("dashboard", args=[organisation.slug]), survey)
+    text = overview.content.decode()
+    panel = text.split(f'data-testid="plan-panel-{plan.pk}"')[1].split("</section>")[0]
+    assert "Service plan: FY plan" in panel
+    assert "1 on track, 0 at risk, 1 missed" in panel  # NPS +40 of 80; no data at the other
+    assert f'data-testid="plan-actual-{targets[("nps", hotel.pk)]}">+40<' in panel
+    assert f'data-testid="plan-actual-{targets[("response_hours", hotel.pk)]}">6.5 h<' in panel
+    no_data = f'data-testid="plan-standing-{targets[("nps", other_hotel.pk)]}">'
+    assert f'{no_data}<span class="badge standing-no_data">No data yet<' in panel
+    unit_page = admin_client.get(
+        reverse("unit-dashboard", args=[organisation.slug, other_hotel.pk]), survey
+    ).content.decode()
+    assert f'data-target="{targets[("nps", other_hotel.pk)]}"' in unit_page
+    assert f'data-target="{targets[("nps", hotel.pk)]}"' not in unit_page
+    manager = make_member(organisation, "manager", unit=other_hotel)
+    theirs = client_of(manager).get(reverse("dashboard", args=[organisation.slug]), survey)
+    theirs = theirs.content.decode()
+    assert f'data-target="{targets[("nps", other_hotel.pk)]}"' in theirs
+    assert f'data-target="{targets[("response_hours", hotel.pk)]}"' not in theirs
+    ServicePlan.objects.filter(pk=plan.pk).update(ends_on=timezone.localdate() - timedelta(days=1))
+    ended = admin_client.get(reverse("dashboard", args=[organisation.slug]), survey)
+    assert "plan-panel-" not in ended.content.decode()
+
+
 def test_the_plan_pdf_is_one_page(organisation, root_unit, seeded, admin_client):
     from heedback.orgs import services as org_services
 
