@@ -443,6 +443,54 @@ def test_the_overview_and_unit_pages_show_the_running_plan_against_its_actuals(
     assert "plan-panel-" not in ended.content.decode()
 
 
+def test_the_digest_shows_each_reader_the_running_plan_in_their_view(
+    organisation, hotel, other_hotel, seeded, admin, make_member, smtp_server
+):
+    from heedback.loop.models import DigestSubscription
+    from heedback.loop.services import send_due_digests
+    from heedback.notify.services import deliver_due
+
+    plan = make_plan(
+        organisation,
+        seeded["stay"],
+        [("nps", 80, hotel), ("response_hours", 24, hotel), ("nps", 10, other_hotel)],
+    )
+    manager = make_member(organisation, "manager", unit=hotel)
+    now = timezone.now()
+    send_due_digests(now=now)  # everyone gets a subscription
+    DigestSubscription.objects.filter(membership__in=[admin, manager]).update(
+        frequency="daily", next_digest_at=now
+    )
+    assert send_due_digests(now=now) == 2  # both have cases or comments to read about
+    assert deliver_due() == 2
+    received = {message["To"]: message for message in smtp_server.messages}
+    low, high = adjusted_wald([a for a, _s, _c in ANSWERS])
+    nps_line = f"- Harbour Hotel · NPS · +80 · +40 [+{low:.0f} – +{high:.0f}] · Missed"
+    hours = sorted(first for first, _r, _d in CASES if first is not None)
+    half = 1.96 * math.sqrt(len(hours)) / 2
+    j = max(1, math.floor(len(hours) / 2 - half))
+    k = min(len(hours), math.ceil(1 + len(hours) / 2 + half))
+    interval = f"{hours[j - 1]:.1f} h – {hours[k - 1]:.1f} h"
+    hours_line = (
+        "- Harbour Hotel · Response time (hours to first action on a case) · 24.0 h · "
+        f"{statistics.median(hours):.1f} h [{interval}] · On track"
+    )
+    text = received[admin.user.email].get_body(("plain",)).get_content()
+    title = f"Service plan: FY plan (figures up to {timezone.localdate().isoformat()})"
+    assert title in text
+    assert nps_line in text
+    assert hours_line in text
+    assert "- Hill Hotel · NPS · +10 · – · No data yet" in text
+    assert "1 on track, 0 at risk, 1 missed." in text
+    assert f"/o/acme/continuum/plans/{plan.pk}/" in text
+    html = received[admin.user.email].get_body(("html",)).get_content()
+    assert f"<td>6.5 h [{interval}]</td><td>On track</td>" in html
+    theirs = received[manager.user.email].get_body(("plain",)).get_content()
+    assert nps_line in theirs
+    assert "Hill Hotel" not in theirs
+    assert "1 on track, 0 at risk, 1 missed." in theirs
+
+
 def test_the_plan_pdf_is_one_page(organisation, root_unit, seeded, admin_client):
     from heedback.orgs import services as org_services
 
