@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import re
 import statistics
-from datetime import timedelta
+import zoneinfo
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.urls import reverse
@@ -14,6 +16,7 @@ from heedback.continuum import selectors, services
 from heedback.continuum.choices import AssessmentStatus
 from heedback.continuum.instrument import Factor, Level, current_instrument
 from heedback.continuum.models import Assessment, CustomStatement
+from heedback.continuum.wording import level_name
 from tests.continuum.conftest import answers_at
 
 pytestmark = pytest.mark.django_db
@@ -208,6 +211,41 @@ def test_the_history_chart_shows_each_month_assessed(admin_client, admin):
     assert ": focused</title>" in text
 
 
+def test_the_history_shows_the_evidence_recorded_each_month_beside_the_answers(
+    organisation, admin_client, admin, hotel, make_survey, respond
+):
+    from heedback.continuum.evidence_history import record_evidence, record_evidence_history
+    from heedback.continuum.models import EvidenceRecord
+
+    now = timezone.now()
+    zone = zoneinfo.ZoneInfo(organisation.time_zone)
+    this_month = now.astimezone(zone).date().replace(day=1)
+    earlier = datetime.combine(this_month - timedelta(days=40), time(12), zone)
+    # Two months ago the organisation had no data: hostile measurement, no customer NPS.
+    assert record_evidence(organisation, now=earlier) == 3  # the organisation and 2 units
+    survey = make_survey("hotel_stay")
+    respond(survey, hotel, {"nps": 9}, now - timedelta(hours=1))
+    submit_as(admin, Level.FOCUSED)
+    assert record_evidence_history() == 1
+    assert record_evidence_history() == 0  # measured today: nothing until tomorrow
+    records = {(row.unit_id, row.month): row for row in EvidenceRecord.objects.filter(unit=None)}
+    earlier_month = earlier.date().replace(day=1)
+    assert set(records) == {(None, earlier_month), (None, this_month)}
+    now_placed = selectors.evidence_for(organisation, [None], as_of=now)[0]
+    assert records[(None, this_month)].overall == now_placed.overall.level
+    assert records[(None, this_month)].measurement == now_placed.factor(Factor.MEASUREMENT).level
+    assert records[(None, earlier_month)].measurement == Level.HOSTILE
+    text = text_of(admin_client.get(url("continuum")))
+    assert 'class="series-evidence"' in text
+    table = text.split('data-testid="history-table"')[1].split("</table>")[0]
+    cells = [re.findall(r"<td>(.*?)</td>", row) for row in table.split("<tr>")[2:]]
+    # Self-assessed overall and per factor, then the data's overall level.
+    assert cells == [
+        ["–", "–", "–", "–", level_name(records[(None, earlier_month)].overall)],
+        ["focused", "focused", "focused", "focused", level_name(now_placed.overall.level)],
+    ]
+
+
 def test_the_placement_page_query_count_is_locked(
     admin_client, admin, hotel, make_survey, respond, django_assert_num_queries
 ):
@@ -216,8 +254,8 @@ def test_the_placement_page_query_count_is_locked(
     submit_as(admin, Level.FRIENDLY)
     # Log-in (3), self-assessment (3), evidence snapshot (8), interactions (1), lapse
     # counts (1), driver analysis uses (1), the loop's counts (4, loop/indicators.py),
-    # history (2), own answers (3).
-    with django_assert_num_queries(26):
+    # history (2, and 1 for the recorded evidence), own answers (3).
+    with django_assert_num_queries(27):
         assert admin_client.get(url("continuum")).status_code == 200
 
 
