@@ -409,14 +409,20 @@ def test_a_manager_sees_only_their_units_targets(
     assert "Add a target" not in text
 
 
-def test_the_overview_and_unit_pages_show_the_running_plan_against_its_actuals(
-    organisation, hotel, other_hotel, seeded, admin_client, make_member, client_of
-):
-    plan = make_plan(
+@pytest.fixture
+def running_plan(organisation, hotel, other_hotel, seeded):
+    """A running plan: the hotel misses its NPS and meets its response time; no data next door."""
+    return make_plan(
         organisation,
         seeded["stay"],
         [("nps", 80, hotel), ("response_hours", 24, hotel), ("nps", 10, other_hotel)],
     )
+
+
+def test_the_overview_and_unit_pages_show_the_running_plan_against_its_actuals(
+    organisation, hotel, other_hotel, seeded, running_plan, admin_client, make_member, client_of
+):
+    plan = running_plan
     targets = {(t.metric, t.unit_id): t.pk for t in plan.targets.all()}
     survey = {"survey": seeded["stay"].pk}
     overview = admin_client.get(reverse("dashboard", args=[organisation.slug]), survey)
@@ -444,17 +450,13 @@ def test_the_overview_and_unit_pages_show_the_running_plan_against_its_actuals(
 
 
 def test_the_digest_shows_each_reader_the_running_plan_in_their_view(
-    organisation, hotel, other_hotel, seeded, admin, make_member, smtp_server
+    organisation, hotel, running_plan, admin, make_member, smtp_server
 ):
     from heedback.loop.models import DigestSubscription
     from heedback.loop.services import send_due_digests
     from heedback.notify.services import deliver_due
 
-    plan = make_plan(
-        organisation,
-        seeded["stay"],
-        [("nps", 80, hotel), ("response_hours", 24, hotel), ("nps", 10, other_hotel)],
-    )
+    plan = running_plan
     manager = make_member(organisation, "manager", unit=hotel)
     now = timezone.now()
     send_due_digests(now=now)  # everyone gets a subscription
