@@ -37,7 +37,7 @@ from heedback.continuum.evidence import (
 )
 from heedback.continuum.instrument import Factor, Level
 from heedback.customers.models import Interaction
-from heedback.insights.driver_usage import driver_analysis_uses
+from heedback.insights.driver_usage import DriverUseSurface, driver_analysis_uses
 from heedback.insights.metrics import METRICS, format_value, nps
 from heedback.orgs.models import Unit
 from heedback.surveys.choices import SurveyKind
@@ -576,8 +576,9 @@ def measure_driver_analysis(request: EvidenceRequest) -> list[Measurement]:
         ]
         days = {row.day for row in covering}
         months = {(today - day).days // 30 for day in days}
-        people = {row.membership_id for row in covering if row.surface == "page"} - {None}
-        api_uses = sum(row.uses for row in covering if row.surface == "api")
+        page = [row for row in covering if row.surface == DriverUseSurface.PAGE]
+        people = {row.membership_id for row in page} - {None}
+        api_uses = sum(row.uses for row in covering if row.surface == DriverUseSurface.API)
         detail = _(
             "Analysed on %(days)d of the last 90 days, in %(months)d of the last 3 months, "
             "by %(people)d people on the drivers page and %(api)d times through the API."
