@@ -172,7 +172,8 @@ def test_the_placement_has_self_assessed_and_evidence_levels_and_next_steps(api,
     assert indicators["touchpoint_coverage"]["level"]["key"] == "hostile"
     assert indicators["detractors_followed_up"]["status"] == "no_data"  # measured by the loop
     assert indicators["detractors_followed_up"]["value"] is None
-    assert indicators["driver_analysis"]["status"] == "not_available"
+    assert indicators["driver_analysis"]["status"] == "measured"  # never used: up to focused
+    assert indicators["driver_analysis"]["level"]["key"] == "focused"
     steps = measurement["next_steps"]
     assert steps["current"]["key"] == "hostile"
     assert steps["target"]["key"] == "aware"

@@ -178,17 +178,17 @@ def test_an_organisation_without_data(organisation):
     assert found["enps"].status == Status.NO_DATA
     assert found["employee_pulse_run"].level == Level.FRIENDLY
     assert found["detractors_followed_up"].status == Status.NO_DATA  # measured by the loop
-    assert found["driver_analysis"].status == Status.NOT_AVAILABLE
+    assert (found["driver_analysis"].value, found["driver_analysis"].level) == (0.0, Level.FOCUSED)
 
 
 def test_evidence_of_one_scope_costs_a_fixed_number_of_queries(
     organisation, seeded, hotel, other_hotel, lake, django_assert_num_queries
 ):
-    # The snapshot (8), interactions per unit (1), the customers' lapse counts (1) and
-    # the loop's counts (4, loop/indicators.py).
-    with django_assert_num_queries(14):
+    # The snapshot (8), interactions per unit (1), the customers' lapse counts (1), the
+    # driver analysis uses (1) and the loop's counts (4, loop/indicators.py).
+    with django_assert_num_queries(15):
         selectors.evidence_for(organisation, [None], as_of=timezone.now())
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         selectors.evidence_for(organisation, [None, hotel, other_hotel, lake], as_of=timezone.now())
 
 

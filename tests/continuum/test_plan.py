@@ -195,6 +195,75 @@ def test_actuals_and_standings_against_independent_counts(organisation, hotel, s
     assert body["summary"] == {"on_track": 4, "at_risk": 0, "missed": 1, "no_data": 0}
 
 
+def test_case_actuals_are_read_once_per_channel_whatever_the_number_of_units(
+    organisation, root_unit, hotel, other_hotel, seeded
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from heedback.continuum.plan_report import plan_report
+
+    def queries_of(units):
+        plan = make_plan(organisation, None, [("response_hours", 24, unit) for unit in units])
+        plan = ServicePlan.objects.get(pk=plan.pk)
+        with CaptureQueriesContext(connection) as captured:
+            report = plan_report(plan)
+        return len(captured), [line.actual.n for line in report.lines]
+
+    one, one_n = queries_of([hotel])
+    ServicePlan.objects.all().delete()
+    three, three_n = queries_of([hotel, other_hotel, root_unit])
+    assert one == three
+    acted = sum(1 for first, _r, _d in CASES if first is not None)
+    assert one_n == [acted]
+    # Whole organisation first, then the hotels in tree order: the other hotel has no cases.
+    assert three_n == [acted, acted, 0]
+
+
+def test_case_targets_of_a_channel_count_the_cases_of_its_responses(
+    organisation, hotel, seeded, api
+):
+    from heedback.collect.models import Response
+
+    now = seeded["now"]
+    responses = {
+        channel: list(Response.objects.filter(channel=channel).order_by("pk")[:2])
+        for channel in ("email", "web")
+    }
+    for channel, resolved in (("email", 10), ("email", 60), ("web", 10)):
+        response = responses[channel].pop()
+        case = loop_services.open_case(
+            loop_services.CaseOpening(
+                organisation=organisation, unit=hotel, title="From feedback", response=response
+            )
+        )
+        opened = now - timedelta(days=4)
+        Case.objects.filter(pk=case.pk).update(
+            opened_at=opened,
+            first_action_at=opened + timedelta(hours=resolved / 2),
+            due_at=opened + timedelta(hours=48),
+            resolved_at=opened + timedelta(hours=resolved),
+            status="resolved",
+        )
+    plan = make_plan(
+        organisation,
+        seeded["stay"],
+        [
+            ("closed_in_time", 90, hotel, "email"),
+            ("response_hours", 24, hotel, "email"),
+            ("closed_in_time", 90, hotel, "web"),
+            ("closed_in_time", 90, hotel),
+        ],
+    )
+    body = api.get(f"/api/v1/continuum/plans/{plan.pk}").json()
+    found = {(t["metric"], t["channel"]): (t["actual"], t["n"]) for t in body["targets"]}
+    assert found[("closed_in_time", "email")] == (50.0, 2)
+    assert found[("response_hours", "email")] == (17.5, 2)  # median of 5 and 30 hours
+    assert found[("closed_in_time", "web")] == (100.0, 1)
+    # Every channel: the 8 decided cases of the seed (5 in time) and these 3 (2 in time).
+    assert found[("closed_in_time", "")] == (100 * 7 / 11, 11)
+
+
 def test_a_plan_for_another_unit_has_no_data(organisation, other_hotel, seeded, api):
     plan = make_plan(organisation, seeded["stay"], [("nps", 10, other_hotel)])
     (target,) = api.get(f"/api/v1/continuum/plans/{plan.pk}").json()["targets"]
@@ -301,8 +370,9 @@ def test_the_plan_page_shows_standings_and_locks_its_queries(
     )
     url = reverse("continuum-plan", args=[organisation.slug, plan.pk])
     # Log-in (3), the plan (1), its targets (1), the NPS read (2), the cases of the one
-    # segment both case targets share (1), the target form's units (1).
-    with django_assert_num_queries(11):
+    # channel both case targets share (the loop's counts, 4, and the waits, 1), the target
+    # form's units (1).
+    with django_assert_num_queries(15):
         page = admin_client.get(url)
     text = page.content.decode()
     targets = {t.metric: t.pk for t in plan.targets.all()}
@@ -337,6 +407,90 @@ def test_a_manager_sees_only_their_units_targets(
     assert "Hill Hotel" in text
     assert "Harbour Hotel" not in text
     assert "Add a target" not in text
+
+
+@pytest.fixture
+def running_plan(organisation, hotel, other_hotel, seeded):
+    """A running plan: the hotel misses its NPS and meets its response time; no data next door."""
+    return make_plan(
+        organisation,
+        seeded["stay"],
+        [("nps", 80, hotel), ("response_hours", 24, hotel), ("nps", 10, other_hotel)],
+    )
+
+
+def test_the_overview_and_unit_pages_show_the_running_plan_against_its_actuals(
+    organisation, hotel, other_hotel, seeded, running_plan, admin_client, make_member, client_of
+):
+    plan = running_plan
+    targets = {(t.metric, t.unit_id): t.pk for t in plan.targets.all()}
+    survey = {"survey": seeded["stay"].pk}
+    overview = admin_client.get(reverse("dashboard", args=[organisation.slug]), survey)
+    text = overview.content.decode()
+    panel = text.split(f'data-testid="plan-panel-{plan.pk}"')[1].split("</section>")[0]
+    assert "Service plan: FY plan" in panel
+    assert "1 on track, 0 at risk, 1 missed" in panel  # NPS +40 of 80; no data at the other
+    assert f'data-testid="plan-actual-{targets[("nps", hotel.pk)]}">+40<' in panel
+    assert f'data-testid="plan-actual-{targets[("response_hours", hotel.pk)]}">6.5 h<' in panel
+    no_data = f'data-testid="plan-standing-{targets[("nps", other_hotel.pk)]}">'
+    assert f'{no_data}<span class="badge standing-no_data">No data yet<' in panel
+    unit_page = admin_client.get(
+        reverse("unit-dashboard", args=[organisation.slug, other_hotel.pk]), survey
+    ).content.decode()
+    assert f'data-target="{targets[("nps", other_hotel.pk)]}"' in unit_page
+    assert f'data-target="{targets[("nps", hotel.pk)]}"' not in unit_page
+    manager = make_member(organisation, "manager", unit=other_hotel)
+    theirs = client_of(manager).get(reverse("dashboard", args=[organisation.slug]), survey)
+    theirs = theirs.content.decode()
+    assert f'data-target="{targets[("nps", other_hotel.pk)]}"' in theirs
+    assert f'data-target="{targets[("response_hours", hotel.pk)]}"' not in theirs
+    ServicePlan.objects.filter(pk=plan.pk).update(ends_on=timezone.localdate() - timedelta(days=1))
+    ended = admin_client.get(reverse("dashboard", args=[organisation.slug]), survey)
+    assert "plan-panel-" not in ended.content.decode()
+
+
+def test_the_digest_shows_each_reader_the_running_plan_in_their_view(
+    organisation, hotel, running_plan, admin, make_member, smtp_server
+):
+    from heedback.loop.models import DigestSubscription
+    from heedback.loop.services import send_due_digests
+    from heedback.notify.services import deliver_due
+
+    plan = running_plan
+    manager = make_member(organisation, "manager", unit=hotel)
+    now = timezone.now()
+    send_due_digests(now=now)  # everyone gets a subscription
+    DigestSubscription.objects.filter(membership__in=[admin, manager]).update(
+        frequency="daily", next_digest_at=now
+    )
+    assert send_due_digests(now=now) == 2  # both have cases or comments to read about
+    assert deliver_due() == 2
+    received = {message["To"]: message for message in smtp_server.messages}
+    low, high = adjusted_wald([a for a, _s, _c in ANSWERS])
+    nps_line = f"- Harbour Hotel · NPS · +80 · +40 [+{low:.0f} – +{high:.0f}] · Missed"
+    hours = sorted(first for first, _r, _d in CASES if first is not None)
+    half = 1.96 * math.sqrt(len(hours)) / 2
+    j = max(1, math.floor(len(hours) / 2 - half))
+    k = min(len(hours), math.ceil(1 + len(hours) / 2 + half))
+    interval = f"{hours[j - 1]:.1f} h – {hours[k - 1]:.1f} h"
+    hours_line = (
+        "- Harbour Hotel · Response time (hours to first action on a case) · 24.0 h · "
+        f"{statistics.median(hours):.1f} h [{interval}] · On track"
+    )
+    text = received[admin.user.email].get_body(("plain",)).get_content()
+    title = f"Service plan: FY plan (figures up to {timezone.localdate().isoformat()})"
+    assert title in text
+    assert nps_line in text
+    assert hours_line in text
+    assert "- Hill Hotel · NPS · +10 · – · No data yet" in text
+    assert "1 on track, 0 at risk, 1 missed." in text
+    assert f"/o/acme/continuum/plans/{plan.pk}/" in text
+    html = received[admin.user.email].get_body(("html",)).get_content()
+    assert f"<td>6.5 h [{interval}]</td><td>On track</td>" in html
+    theirs = received[manager.user.email].get_body(("plain",)).get_content()
+    assert nps_line in theirs
+    assert "Hill Hotel" not in theirs
+    assert "1 on track, 0 at risk, 1 missed." in theirs
 
 
 def test_the_plan_pdf_is_one_page(organisation, root_unit, seeded, admin_client):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import re
 import statistics
-from datetime import timedelta
+import zoneinfo
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.urls import reverse
@@ -14,6 +16,7 @@ from heedback.continuum import selectors, services
 from heedback.continuum.choices import AssessmentStatus
 from heedback.continuum.instrument import Factor, Level, current_instrument
 from heedback.continuum.models import Assessment, CustomStatement
+from heedback.continuum.wording import level_name
 from tests.continuum.conftest import answers_at
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +61,11 @@ def test_a_new_organisation_is_placed_from_its_data_alone(admin_client):
     assert "Your data says aware. Take the assessment to compare." in text
     assert "Take the assessment" in text
     assert "No self-assessment of this scope in the last 12 months." in text
-    assert "not available yet" in text  # driver analysis: no indicator measures its use yet
+    assert "not available yet" not in text  # every indicator is measured now
+    assert (
+        "Analysed on 0 of the last 90 days, in 0 of the last 3 months, by 0 people on the "
+        "drivers page and 0 times through the API." in text
+    )
     assert "No detractor in the last 90 days." in text  # measured by the loop app
 
 
@@ -204,6 +211,41 @@ def test_the_history_chart_shows_each_month_assessed(admin_client, admin):
     assert ": focused</title>" in text
 
 
+def test_the_history_shows_the_evidence_recorded_each_month_beside_the_answers(
+    organisation, admin_client, admin, hotel, make_survey, respond
+):
+    from heedback.continuum.evidence_history import record_evidence, record_evidence_history
+    from heedback.continuum.models import EvidenceRecord
+
+    now = timezone.now()
+    zone = zoneinfo.ZoneInfo(organisation.time_zone)
+    this_month = now.astimezone(zone).date().replace(day=1)
+    earlier = datetime.combine(this_month - timedelta(days=40), time(12), zone)
+    # Two months ago the organisation had no data: hostile measurement, no customer NPS.
+    assert record_evidence(organisation, now=earlier) == 3  # the organisation and 2 units
+    survey = make_survey("hotel_stay")
+    respond(survey, hotel, {"nps": 9}, now - timedelta(hours=1))
+    submit_as(admin, Level.FOCUSED)
+    assert record_evidence_history() == 1
+    assert record_evidence_history() == 0  # measured today: nothing until tomorrow
+    records = {(row.unit_id, row.month): row for row in EvidenceRecord.objects.filter(unit=None)}
+    earlier_month = earlier.date().replace(day=1)
+    assert set(records) == {(None, earlier_month), (None, this_month)}
+    now_placed = selectors.evidence_for(organisation, [None], as_of=now)[0]
+    assert records[(None, this_month)].overall == now_placed.overall.level
+    assert records[(None, this_month)].measurement == now_placed.factor(Factor.MEASUREMENT).level
+    assert records[(None, earlier_month)].measurement == Level.HOSTILE
+    text = text_of(admin_client.get(url("continuum")))
+    assert 'class="series-evidence"' in text
+    table = text.split('data-testid="history-table"')[1].split("</table>")[0]
+    cells = [re.findall(r"<td>(.*?)</td>", row) for row in table.split("<tr>")[2:]]
+    # Self-assessed overall and per factor, then the data's overall level.
+    assert cells == [
+        ["–", "–", "–", "–", level_name(records[(None, earlier_month)].overall)],
+        ["focused", "focused", "focused", "focused", level_name(now_placed.overall.level)],
+    ]
+
+
 def test_the_placement_page_query_count_is_locked(
     admin_client, admin, hotel, make_survey, respond, django_assert_num_queries
 ):
@@ -211,8 +253,9 @@ def test_the_placement_page_query_count_is_locked(
     respond(survey, hotel, {"nps": 9})
     submit_as(admin, Level.FRIENDLY)
     # Log-in (3), self-assessment (3), evidence snapshot (8), interactions (1), lapse
-    # counts (1), the loop's counts (4, loop/indicators.py), history (2), own answers (3).
-    with django_assert_num_queries(25):
+    # counts (1), driver analysis uses (1), the loop's counts (4, loop/indicators.py),
+    # history (2, and 1 for the recorded evidence), own answers (3).
+    with django_assert_num_queries(27):
         assert admin_client.get(url("continuum")).status_code == 200
 
 
@@ -226,9 +269,9 @@ def test_the_units_page_withholds_small_pulse_cells(
         respond(pulse, other_hotel, {"enps": answer})
     # Log-in (3), units (1), is the root the organisation (1), self-assessments (1, none
     # yet), evidence snapshot (6: no customer or self-assessment answers to count),
-    # interactions (1), lapse counts (1) — the same for any number of units — and the
-    # loop's counts (4).
-    with django_assert_num_queries(18):
+    # interactions (1), lapse counts (1), driver analysis uses (1) — the same for any
+    # number of units — and the loop's counts (4).
+    with django_assert_num_queries(19):
         page = admin_client.get(url("continuum-units"))
     text = text_of(page)
     assert f'data-testid="enps-{hotel.pk}">+40 <span class="muted small">n=5</span>' in text
@@ -320,5 +363,7 @@ def test_a_step_links_to_a_page_only_for_members_who_may_open_it(organisation, a
     assert feature_link("detractor_rule", "acme", manager).url is None
     assert feature_link("detractor_rule", "acme", manager).label == "Rules: the detractor rule"
     assert feature_link("employee_pulse", "acme", manager) is not None
-    assert feature_link("driver_analysis", "acme", admin).url is None
+    assert feature_link("driver_analysis", "acme", admin).url == reverse(
+        "survey-list", args=["acme"]
+    )
     assert feature_link("employee_pulse", "acme").url.endswith("#template-employee_pulse")

@@ -1,8 +1,8 @@
 """The Heedback pages that help with a next step, named by key in the instrument and indicators.
 
-A feature without a route is one Heedback does not have yet (driver analysis, the service
-plan, lapse detection): the step is shown without a link and says so. When the app that
-brings it lands, giving its page's route name here turns the link on everywhere.
+A feature without a route is one Heedback does not have yet: the step is shown without a
+link and says so. When the app that brings it lands, giving its page's route name here
+turns the link on everywhere.
 
 A link is offered to a member only when their role may open the page: the permission is
 read from the page itself (``member_view`` marks it), so this module holds no policy.
@@ -60,7 +60,9 @@ FEATURES: dict[str, Feature] = {
         Feature("detractor_rule", _("Rules: the detractor rule"), "rule-list"),
         Feature("service_plan", _("Service plans"), "continuum-plans"),
         Feature("internal_customers", _("Internal customers"), "continuum-internal"),
-        Feature("driver_analysis", _("Driver analysis (coming to Heedback)")),
+        Feature(
+            "driver_analysis", _("Driver analysis (open a survey, then Drivers)"), "survey-list"
+        ),
         Feature("lapse_detection", _("Lapse detection (customer settings)"), "customer-settings"),
     )
 }

@@ -37,6 +37,7 @@ from heedback.continuum.evidence import (
 )
 from heedback.continuum.instrument import Factor, Level
 from heedback.customers.models import Interaction
+from heedback.insights.driver_usage import DriverUseSurface, driver_analysis_uses
 from heedback.insights.metrics import METRICS, format_value, nps
 from heedback.orgs.models import Unit
 from heedback.surveys.choices import SurveyKind
@@ -46,6 +47,8 @@ from heedback.surveys.models import SurveyVersion
 CUSTOMER_WINDOW = timedelta(days=90)
 PULSE_WINDOW = timedelta(days=180)
 GAP_WINDOW = timedelta(days=365)
+DRIVER_WINDOW = timedelta(days=90)
+DRIVER_HABIT_MONTHS = 2  # of the three 30-day months in the window
 REGULARITY_WEEKS = 13
 
 # (lower bound, level): the highest level a value supports. CENTRIC on the top band means the
@@ -553,6 +556,40 @@ def _nps_measurement(score, bands, minimum: int) -> Measurement:
     )
 
 
+def measure_driver_analysis(request: EvidenceRequest) -> list[Measurement]:
+    """Days in 90 on which the drivers of the scope's satisfaction were analysed, and by whom.
+
+    An analysis counts for a scope when it covered the scope's data: the scope itself, a
+    unit inside it, or a unit above it (the whole organisation included). Use in at least
+    two of the three last 30-day months is a habit that can steer investment (no limit);
+    less, or never, supports up to focused, as the practice is a centric one.
+    """
+    today = request.as_of.astimezone(zoneinfo.ZoneInfo(request.organisation.time_zone)).date()
+    start = today - timedelta(days=DRIVER_WINDOW.days - 1)
+    rows = driver_analysis_uses(request.organisation, start=start, end=today)
+    results = []
+    for scope in request.scopes:
+        covering = [
+            row
+            for row in rows
+            if scope.contains(row.unit_path) or scope.path.startswith(row.unit_path)
+        ]
+        days = {row.day for row in covering}
+        months = {(today - day).days // 30 for day in days}
+        page = [row for row in covering if row.surface == DriverUseSurface.PAGE]
+        people = {row.membership_id for row in page} - {None}
+        api_uses = sum(row.uses for row in covering if row.surface == DriverUseSurface.API)
+        detail = _(
+            "Analysed on %(days)d of the last 90 days, in %(months)d of the last 3 months, "
+            "by %(people)d people on the drivers page and %(api)d times through the API."
+        ) % {"days": len(days), "months": len(months), "people": len(people), "api": api_uses}
+        display = ngettext("%(days)d day", "%(days)d days", len(days)) % {"days": len(days)}
+        level = Level.CENTRIC if len(months) >= DRIVER_HABIT_MONTHS else Level.FOCUSED
+        uses = sum(row.uses for row in covering)
+        results.append(Measurement(Status.MEASURED, float(len(days)), display, level, detail, uses))
+    return results
+
+
 # --- Declarations -----------------------------------------------------------------------------
 
 INDICATORS = [
@@ -654,10 +691,14 @@ INDICATORS = [
         key="driver_analysis",
         factor=Factor.MEASUREMENT,
         label=gettext_lazy("Driver analysis used"),
-        description=gettext_lazy("Whether the drivers of satisfaction have been analysed."),
+        description=gettext_lazy(
+            "Days on which someone analysed what drives satisfaction, last 90 days."
+        ),
+        step=gettext_lazy(
+            "Look at the drivers of your survey every month and invest in the one to fix first."
+        ),
         feature="driver_analysis",
-        provided_by="insights",
-        is_available=False,
+        measure=measure_driver_analysis,
         order=70,
     ),
     Indicator(

@@ -198,3 +198,41 @@ class ServiceTarget(OrgOwned):
 
     def __str__(self) -> str:
         return f"{self.metric} {self.target}"
+
+
+class EvidenceRecord(OrgOwned):
+    """A scope's evidence placement in one month, kept so that its history can be drawn.
+
+    Evidence is measured from data as of a moment, and old data changes little, but the
+    windows move: the placement of a past month is the one its data supported then. A
+    periodic job measures every scope once a day and keeps the last measurement of each
+    month (``evidence_history.record_evidence``); levels are 1-5, None when not placed.
+    """
+
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    month = models.DateField()  # the first day of the month, in the organisation's zone
+    overall = models.PositiveSmallIntegerField(null=True, blank=True, choices=LevelChoice)
+    customer_focus = models.PositiveSmallIntegerField(null=True, blank=True, choices=LevelChoice)
+    measurement = models.PositiveSmallIntegerField(null=True, blank=True, choices=LevelChoice)
+    environment = models.PositiveSmallIntegerField(null=True, blank=True, choices=LevelChoice)
+    measured_on = models.DateField()  # the organisation's local day of the measurement
+
+    class Meta:
+        ordering = ["month"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "month"],
+                condition=Q(unit__isnull=False),
+                name="evidence_record_one_per_unit_month",
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "month"],
+                condition=Q(unit__isnull=True),
+                name="evidence_record_one_per_organisation_month",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Evidence {self.month:%Y-%m}: {self.overall}"

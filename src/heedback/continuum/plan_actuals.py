@@ -2,23 +2,24 @@
 
 NPS and CSAT are read through the insights metric engine (``compute_metric``), so a
 plan's figure is the one the results page shows, with its 95 % interval. Response time and
-closure in time come from cases (``case_actuals``).
+closure in time come from cases: the loop's own counts (``loop.metrics.counts_by``), read
+once per channel for every target of a plan and summed per unit subtree, so the plan and
+the loop's dashboard count cases one way.
 """
 
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
+from django.db.models import DurationField, ExpressionWrapper, F
 from django.utils.translation import gettext as _
 
 from heedback.continuum.plan import Actual, PlanMetric, median_with_interval
 from heedback.core.errors import InvalidInput
 from heedback.insights.metrics import wilson_interval
 from heedback.insights.selectors import MetricQuery, compute_metric
-from heedback.loop.choices import OPEN_STATUSES
-from heedback.loop.models import Case
+from heedback.loop.metrics import FIGURES_BY_KEY, LoopCounts, cases_opened, counts_by
 from heedback.orgs.models import Organisation, Unit
 from heedback.surveys.models import Survey
 
@@ -33,64 +34,66 @@ class CaseActuals:
     not_acted_on: int
 
 
-def case_actuals(
-    organisation: Organisation,
-    *,
-    unit: Unit | None,
-    channel: str,
-    date_from: date,
-    date_to: date,
-    now: datetime,
-) -> CaseActuals:
-    """Return response time and closure in time of the cases opened in the period.
+@dataclass(frozen=True)
+class ChannelCases:
+    """The loop's counts per unit path of one channel's cases, and each acted-on case's wait."""
+
+    counts: dict[str, LoopCounts]
+    first_action_hours: list[tuple[str, float]]  # (unit path, hours from opening to first action)
+
+
+def channel_cases(
+    organisation: Organisation, channel: str, *, date_from: date, date_to: date, now: datetime
+) -> ChannelCases:
+    """Read the period's cases of one channel ("" : all) once for every unit of a plan.
+
+    The counts are the loop's own (``loop.metrics.counts_by``, grouped by unit path), and
+    the waits come from the same cases (``cases_opened``) with the loop's definition of a
+    first action, because a median needs each value, which additive counts cannot give.
+    """
+    per_path = counts_by(
+        organisation, date_from, date_to, now=now, group="unit__path", channel=channel
+    )
+    waits = (
+        cases_opened(organisation, date_from, date_to, channel=channel)
+        .filter(first_action_at__isnull=False)
+        .annotate(wait=ExpressionWrapper(F("first_action_at") - F("opened_at"), DurationField()))
+        .values_list("unit__path", "wait")
+    )
+    return ChannelCases(
+        counts={path or "": counts for path, counts in per_path.items()},
+        first_action_hours=[(path or "", wait.total_seconds() / 3600) for path, wait in waits],
+    )
+
+
+def case_actuals(read: ChannelCases, unit: Unit | None) -> CaseActuals:
+    """Return response time and closure in time of the cases opened in the unit's subtree.
 
     *Response time* is the median of hours from opening to the first action (a call, a
     note, a reply), over the cases acted on; cases not acted on yet are counted apart.
-    *Closed in time* is the share of *decided* cases resolved by their deadline: a case is
-    decided once resolved or closed, or once its deadline has passed while still open.
-    A case's channel is that of the response it came from.
-
-    This reads the loop's models directly, one query, as a stop-gap: it is to be switched
-    to the loop's own metrics (``heedback.loop.metrics``) when they land, so that the plan
-    and the loop's dashboards count cases one way.
+    *Closed in time* is the loop's "closed within deadline": the share of *decided* cases
+    (resolved or closed, or past their deadline while open) resolved by their deadline.
     """
-    zone = zoneinfo.ZoneInfo(organisation.time_zone)
-    start = datetime.combine(date_from, time.min, zone)
-    end = datetime.combine(date_to + timedelta(days=1), time.min, zone)
-    cases = Case.objects.for_org(organisation).filter(opened_at__gte=start, opened_at__lt=end)
-    if unit is not None:
-        cases = cases.filter(unit__path__startswith=unit.path)
-    if channel:
-        cases = cases.filter(response__channel=channel)
-    rows = cases.order_by().values_list(
-        "status", "opened_at", "first_action_at", "due_at", "resolved_at", "closed_at"
+    path = unit.path if unit is not None else ""
+    counts = sum(
+        (found for unit_path, found in read.counts.items() if unit_path.startswith(path)),
+        LoopCounts(),
     )
-    hours, in_time, decided, opened, not_acted_on = [], 0, 0, 0, 0
-    for status, opened_at, first_action_at, due_at, resolved_at, closed_at in rows:
-        opened += 1
-        if first_action_at is None:
-            not_acted_on += 1
-        else:
-            hours.append((first_action_at - opened_at).total_seconds() / 3600)
-        done_at = None if status in OPEN_STATUSES else (resolved_at or closed_at)
-        if done_at is not None:
-            decided += 1
-            in_time += done_at <= due_at
-        elif due_at < now:
-            decided += 1
+    hours = [wait for unit_path, wait in read.first_action_hours if unit_path.startswith(path)]
+    within = FIGURES_BY_KEY["within_deadline_share"]
     return CaseActuals(
         response_hours=median_with_interval(hours),
-        closed_in_time=_share(in_time, decided),
-        opened=opened,
-        not_acted_on=not_acted_on,
+        closed_in_time=_share(within.value(counts), counts.within_deadline, within.sample(counts)),
+        opened=counts.cases,
+        not_acted_on=counts.cases - counts.acted,
     )
 
 
-def _share(successes: int, n: int) -> Actual:
-    if n == 0:
+def _share(value: float | None, successes: int, n: int) -> Actual:
+    if value is None or n == 0:
         return Actual(None, 0)
     low, high = wilson_interval(successes, n)
-    return Actual(100.0 * successes / n, n, 100.0 * low, 100.0 * high)
+    return Actual(value, n, 100.0 * low, 100.0 * high)
 
 
 def score_actual(
@@ -135,7 +138,7 @@ def actual_for(
     now: datetime,
     cases: dict | None = None,
 ) -> Actual:
-    """Return the actual of one ``ServiceTarget``; ``cases`` memoises case reads per segment."""
+    """Return the actual of one ``ServiceTarget``; ``cases`` memoises case reads per channel."""
     metric = PlanMetric(target.metric)
     if metric in (PlanMetric.NPS, PlanMetric.CSAT):
         return score_actual(
@@ -148,17 +151,11 @@ def actual_for(
             date_to=date_to,
         )
     cases = {} if cases is None else cases
-    key = (target.unit_id, target.channel)
-    if key not in cases:
-        cases[key] = case_actuals(
-            organisation,
-            unit=target.unit,
-            channel=target.channel,
-            date_from=date_from,
-            date_to=date_to,
-            now=now,
+    if target.channel not in cases:
+        cases[target.channel] = channel_cases(
+            organisation, target.channel, date_from=date_from, date_to=date_to, now=now
         )
-    found = cases[key]
+    found = case_actuals(cases[target.channel], target.unit)
     if metric == PlanMetric.RESPONSE_HOURS:
         note = ""
         if found.not_acted_on:

@@ -38,6 +38,7 @@ class PlanReport:
     lines: list[TargetLine]
     judged_to: date  # the last day with data: the plan's last day, or today while it runs
     as_of: datetime
+    more: int = 0  # targets left out by a limit (the dashboards and digests show a few)
 
     @property
     def is_running(self) -> bool:
@@ -53,11 +54,13 @@ def plan_report(
     *,
     visible_unit_paths: tuple[str, ...] | None = None,
     now: datetime | None = None,
+    limit: int | None = None,
 ) -> PlanReport:
-    """Return every target a reader may see with its actual and standing.
+    """Return every target a reader may see (the first ``limit``) with actual and standing.
 
     A manager (``visible_unit_paths``) sees the targets of units in their subtree only:
-    another unit's actual would be a figure they may not read elsewhere either.
+    another unit's actual would be a figure they may not read elsewhere either. A unit's
+    page passes its own subtree the same way.
     """
     now = now or timezone.now()
     organisation = plan.organisation
@@ -69,8 +72,10 @@ def plan_report(
         for path in visible_unit_paths:
             visible |= Q(unit__path__startswith=path)
         targets = targets.filter(visible)
+    targets = list(targets)
+    shown = targets if limit is None else targets[:limit]
     lines, cases = [], {}
-    for target in targets:
+    for target in shown:
         if plan.starts_on > today:
             actual = Actual(None, 0, note=_("The plan has not started yet."))
         else:
@@ -86,7 +91,37 @@ def plan_report(
         lines.append(
             TargetLine(target, actual, judge(PlanMetric(target.metric), target.target, actual))
         )
-    return PlanReport(plan, lines, judged_to, now)
+    return PlanReport(plan, lines, judged_to, now, more=len(targets) - len(shown))
+
+
+#: What a dashboard or a digest shows of the service plans: the running ones, a few targets.
+SUMMARY_PLANS = 2
+SUMMARY_TARGETS = 8
+
+
+def running_plans(
+    organisation: Organisation,
+    *,
+    visible_unit_paths: tuple[str, ...] | None,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Return the plans running today that have targets in view, shaped like ``plan_out``.
+
+    For the dashboards and the digest: at most ``SUMMARY_PLANS`` plans (latest start
+    first), each with its first ``SUMMARY_TARGETS`` targets in view and how many more the
+    plan's page has. One query when no plan runs.
+    """
+    now = now or timezone.now()
+    today = now.astimezone(zoneinfo.ZoneInfo(organisation.time_zone)).date()
+    running = plans_of(organisation).filter(starts_on__lte=today, ends_on__gte=today)
+    summaries = []
+    for plan in running.order_by("-starts_on", "-pk")[:SUMMARY_PLANS]:
+        report = plan_report(
+            plan, visible_unit_paths=visible_unit_paths, now=now, limit=SUMMARY_TARGETS
+        )
+        if report.lines:
+            summaries.append(plan_out(report))
+    return summaries
 
 
 def _format(metric: PlanMetric, value: float | None) -> str:
@@ -147,4 +182,5 @@ def plan_out(report: PlanReport) -> dict[str, Any]:
         "survey_name": plan.survey.name if plan.survey is not None else "",
         "summary": counts,
         "targets": lines,
+        "more": report.more,
     }

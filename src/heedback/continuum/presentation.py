@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from heedback.continuum import charts
 from heedback.continuum.evidence import CONFIDENTIALITY_MINIMUM, IndicatorResult, Status
+from heedback.continuum.evidence_history import EvidencePoint
 from heedback.continuum.features import feature_link
 from heedback.continuum.instrument import Factor, Level, Statement
 from heedback.continuum.next_steps import FactorSteps
@@ -32,6 +33,7 @@ from heedback.continuum.wording import (
 __all__ = [
     "CONFIDENTIALITY_MINIMUM",
     "history_chart",
+    "history_months",
     "placement_out",
     "report_out",
     "unit_row_out",
@@ -187,26 +189,64 @@ SERIES = (
 )
 
 
-def history_chart(points: Sequence[HistoryPoint]) -> str:
-    """Return the SVG of the self-assessed placement per month (empty without history)."""
-    if not points:
+EVIDENCE_SERIES = ("evidence", "series-evidence")
+
+
+def history_months(
+    points: Sequence[HistoryPoint], evidence: Sequence[EvidencePoint]
+) -> list[dict[str, Any]]:
+    """Return each month with an assessment or a recorded evidence placement, oldest first.
+
+    Each month has the self-assessed level per factor and overall (None without an
+    assessment that month) and the overall evidence level: the chart's data and its table.
+    """
+    months: dict[Any, dict[str, Any]] = {}
+    for point in points:
+        levels: dict[str, Level | None] = {
+            str(result.factor): result.level for result in point.placement.factors
+        }
+        levels["overall"] = point.placement.overall.level
+        months.setdefault(point.month, {"self": {}, "evidence": None})["self"] = levels
+        months[point.month]["respondents"] = point.respondents
+    for record in evidence:
+        months.setdefault(record.month, {"self": {}, "evidence": None})
+        months[record.month]["evidence"] = record.levels.get("overall")
+    return [
+        {
+            "month": month,
+            "label": date_format(month, "M Y"),
+            "self": {key: level_out(level) for key, level in months[month]["self"].items()},
+            "self_factors": [
+                level_out(months[month]["self"].get(str(factor))) for factor in Factor
+            ],
+            "evidence": level_out(months[month]["evidence"]),
+            "respondents": months[month].get("respondents", 0),
+        }
+        for month in sorted(months)
+    ]
+
+
+def history_chart(months: Sequence[dict[str, Any]]) -> str:
+    """Return the SVG of the placement per month, self-assessed and from the data."""
+    if not months:
         return ""
     series = [
         charts.Series(str(key), _("Overall") if key == "overall" else factor_name(key), css)
         for key, css in SERIES
     ]
+    series.append(
+        charts.Series(EVIDENCE_SERIES[0], _("Overall, from your data"), EVIDENCE_SERIES[1])
+    )
     columns = []
-    for point in points:
-        levels: dict[str, int | None] = {
-            str(result.factor): result.level for result in point.placement.factors
-        }
-        levels["overall"] = point.placement.overall.level
-        columns.append(charts.Column(date_format(point.month, "M Y"), levels))
+    for month in months:
+        levels = {key: item["number"] if item else None for key, item in month["self"].items()}
+        levels[EVIDENCE_SERIES[0]] = month["evidence"]["number"] if month["evidence"] else None
+        columns.append(charts.Column(month["label"], levels))
     return charts.placement_history(
         columns,
         series,
         level_names=[level_name(level) for level in Level],
-        title=_("Self-assessed placement by month"),
+        title=_("Placement by month, self-assessed and from your data"),
     )
 
 

@@ -23,9 +23,11 @@ from heedback.continuum import (
     services,
 )
 from heedback.continuum.choices import FACTOR_DESCRIPTIONS, Agreement, FactorChoice, LevelChoice
+from heedback.continuum.evidence_history import evidence_history
 from heedback.continuum.forms import CustomStatementForm, InternalCustomersForm, SectionForm
 from heedback.continuum.instrument import Factor, Level
 from heedback.continuum.models import CustomStatement
+from heedback.continuum.wording import factor_name
 from heedback.core.errors import ServiceError
 from heedback.orgs.access import member_view
 from heedback.orgs.forms import apply_service_error
@@ -71,7 +73,10 @@ def placement(request: HttpRequest) -> HttpResponse:
     unit = _scope(request, membership)
     instruments = selectors.Instruments(organisation)
     report = selectors.placement_report(organisation, unit, instruments=instruments)
-    history = selectors.placement_history(organisation, unit, instruments)
+    history = presentation.history_months(
+        selectors.placement_history(organisation, unit, instruments),
+        evidence_history(organisation, unit),
+    )
     own = selectors.latest_submitted_by(organisation, request.user, unit)
     own_placement = selectors.placement_of(own, instruments) if own else None
     context = {
@@ -80,7 +85,9 @@ def placement(request: HttpRequest) -> HttpResponse:
         "scope_choices": _scope_choices(membership),
         "report": presentation.report_out(report, organisation, membership),
         "history_chart": presentation.history_chart(history),
-        "history_count": len(history),
+        "history": history,
+        "history_factors": [factor_name(factor) for factor in Factor],
+        "history_count": sum(1 for month in history if month["self"]),
         "levels": [presentation.level_out(level) for level in Level],
         "own": presentation.placement_out(own_placement) if own_placement else None,
         "own_assessment": own,

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 
@@ -18,6 +19,7 @@ from heedback.insights.driver_schemas import (
     gap_out,
 )
 from heedback.insights.driver_selectors import DriverQuery, analyse_drivers
+from heedback.insights.driver_usage import DriverAnalysisUseIn, record_driver_analysis_use
 from heedback.insights.gap_selectors import GapQuery, perception_gap
 from heedback.insights.histograms import TIME_GROUPINGS
 from heedback.insights.page_filters import today_of
@@ -241,6 +243,7 @@ def key_drivers(request: HttpRequest, filters: Query[DriverFilters]):
             with_bootstrap=filters.bootstrap,
         )
     )
+    record_driver_analysis_use(DriverAnalysisUseIn(organisation, unit, None, "api", timezone.now()))
     return drivers_out(result)
 
 

@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from heedback.collect.models import Response
+from heedback.continuum.plan_report import running_plans
 from heedback.core.htmx import render_page
 from heedback.insights import charts
 from heedback.insights.dashboards import Overview, OverviewQuery, build_overview
@@ -63,10 +64,20 @@ def _overview_page(request: HttpRequest, unit=None) -> HttpResponse:
         "volume": _volume_view(overview),
         "critical": critical_comments(request.organisation, filters),
         "drivers": top_drivers(request.organisation, filters),
+        "service_plans": running_plans(
+            request.organisation, visible_unit_paths=_plan_view(filters)
+        ),
         "is_unit_page": unit is not None,
         **scorecard_context(overview.scorecard),
     }
     return render(request, "insights/dashboard.html", context)
+
+
+def _plan_view(filters) -> tuple[str, ...] | None:
+    """Return the subtree whose service-plan targets the page shows (None: every target)."""
+    if filters.unit.parent_id is None and filters.visible_unit_paths is None:
+        return None
+    return (filters.unit.path,)
 
 
 @member_view(Permission.VIEW)

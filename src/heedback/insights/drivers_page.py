@@ -24,6 +24,7 @@ from heedback.insights.driver_selectors import (
     analyse_drivers,
     outcome_questions,
 )
+from heedback.insights.driver_usage import DriverAnalysisUseIn, record_driver_analysis_use
 from heedback.insights.forms import ResultsFilterForm
 from heedback.insights.selectors import survey_questions
 from heedback.orgs.access import member_view
@@ -83,6 +84,10 @@ def survey_drivers(request: HttpRequest, survey_id: int) -> HttpResponse:
                 visible_unit_paths=(membership.unit.path,) if membership.is_unit_scoped else None,
                 with_bootstrap=bool(data.get("intervals")),
             )
+        )
+        analysed = data.get("unit") or (membership.unit if membership.is_unit_scoped else None)
+        record_driver_analysis_use(
+            DriverAnalysisUseIn(organisation, analysed, membership, "page", timezone.now())
         )
     domains = dict(domains_of(organisation).values_list("key", "name"))
     rows = [_row_view(row, domains) for row in result.rows] if result else []

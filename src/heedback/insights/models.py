@@ -253,3 +253,8 @@ class OrganisationDriverSum(DriverSumRow):
 
     def __str__(self) -> str:
         return f"{self.question_key}×{self.other_key} {self.grain} {self.period_start} (all units)"
+
+
+# The driver-usage count lives with its service in its own module; importing it here
+# registers the model with the app.
+from heedback.insights.driver_usage import DriverAnalysisUse  # noqa: E402, F401

@@ -1,7 +1,8 @@
 """A person's digest: their cases, what is about to breach, their unit's scores and comments.
 
 ``build_digest`` reads (a fixed number of queries per person: the inbox, the loop
-figures, the NPS of at most ``SURVEYS`` surveys, the comments); ``digest_email`` writes
+figures, the NPS of at most ``SURVEYS`` surveys, the comments, and the sections other
+apps add, such as the service plan's targets against actuals); ``digest_email`` writes
 the email: HTML with the NPS trend as inline SVG *and* the same numbers as a table (many
 email clients show no SVG), and a plain-text part.
 """
@@ -12,9 +13,11 @@ import zoneinfo
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from heedback.collect.models import Response
@@ -44,6 +47,38 @@ class ScoreTrend:
     svg: str
 
 
+@dataclass(frozen=True)
+class DigestSection:
+    """A part of the digest that another app adds: a title, a small table and a link.
+
+    An app declares its sections on its AppConfig, as it declares continuum indicators::
+
+        class ContinuumConfig(AppConfig):
+            digest_sections = ["heedback.continuum.plan_digest.service_plan_sections"]
+
+    each path naming a function ``(membership, period, *, now) -> list[DigestSection]``,
+    so the loop's digest shows what apps above it know without importing them.
+    """
+
+    title: str
+    header: tuple[str, ...]
+    rows: list[tuple[str, ...]]
+    url: str = ""
+    link_text: str = ""
+    note: str = ""
+
+
+def contributed_sections(
+    membership: Membership, period: DigestPeriod, *, now: datetime
+) -> list[DigestSection]:
+    """Return the sections every installed app adds to this person's digest, in app order."""
+    sections: list[DigestSection] = []
+    for config in apps.get_app_configs():
+        for path in getattr(config, "digest_sections", ()):
+            sections.extend(import_string(path)(membership, period, now=now))
+    return sections
+
+
 @dataclass
 class Digest:
     membership: Membership
@@ -56,10 +91,15 @@ class Digest:
     comments: list[Response] = field(default_factory=list)
     comment_count: int = 0
     now: datetime | None = None
+    sections: list[DigestSection] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
-        """Tell whether there is nothing to say (then no email is sent)."""
+        """Tell whether there is nothing to say (then no email is sent).
+
+        Other apps' sections accompany a digest but do not make one on their own: a plan's
+        standing, say, repeats every week and is not news by itself.
+        """
         has_scores = any(row.n for trend in self.trends for row in trend.rows)
         return not (self.cases or self.breaching or self.comments or has_scores)
 
@@ -94,6 +134,7 @@ def build_digest(
         comments=list(comments.select_related("unit").order_by("-submitted_at", "-pk")[:COMMENTS]),
         comment_count=comments.count(),
         now=now,
+        sections=contributed_sections(membership, period, now=now),
     )
 
 

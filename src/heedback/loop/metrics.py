@@ -238,6 +238,24 @@ def loop_metrics(query: MetricsQuery, *, now: datetime) -> LoopMetrics:
     return LoopMetrics(query, total, rows, root_causes(organisation, query, scope_path))
 
 
+def cases_opened(
+    organisation: Organisation, start: date, end: date, *, unit_path: str = "", channel: str = ""
+) -> QuerySet[Case]:
+    """Return the cases a period counts: opened on its days, in a unit subtree and channel.
+
+    A case's channel is that of the response that opened it ("" : every case).
+    """
+    begins, ends = period_bounds(organisation, start, end)
+    cases = Case.objects.filter(
+        organisation=organisation, opened_at__gte=begins, opened_at__lt=ends
+    ).order_by()
+    if unit_path:
+        cases = cases.filter(unit__path__startswith=unit_path)
+    if channel:
+        cases = cases.filter(response__channel=channel)
+    return cases
+
+
 def counts_by(
     organisation: Organisation,
     start: date,
@@ -246,18 +264,15 @@ def counts_by(
     now: datetime,
     group: str,
     unit_path: str = "",
+    channel: str = "",
 ) -> dict[int | None, LoopCounts]:
     """Count the loop per ``group`` ("unit_id", "owner_id" or "unit__path") in four queries.
 
-    This is the one place the figures are counted; the continuum's indicators and the
-    digest call it too.
+    This is the one place the figures are counted; the continuum's indicators and service
+    plan and the digest call it too. ``channel`` keeps the cases and detractors of one
+    channel.
     """
-    begins, ends = period_bounds(organisation, start, end)
-    cases = Case.objects.filter(
-        organisation=organisation, opened_at__gte=begins, opened_at__lt=ends
-    ).order_by()
-    if unit_path:
-        cases = cases.filter(unit__path__startswith=unit_path)
+    cases = cases_opened(organisation, start, end, unit_path=unit_path, channel=channel)
     found: dict[int | None, LoopCounts] = {}
 
     def counts_of(key: int | None) -> LoopCounts:
@@ -265,7 +280,8 @@ def counts_by(
 
     for row in _case_counts(cases, group, now):
         counts_of(row.pop(group)).add(**row)
-    for key, detractors, followed in _detractor_counts(organisation, start, end, group, unit_path):
+    detractor_rows = _detractor_counts(organisation, start, end, group, unit_path, channel)
+    for key, detractors, followed in detractor_rows:
         counts_of(key).add(detractors=detractors, detractors_followed=followed)
     resurveys = (
         CaseEvent.objects.filter(case__in=cases, kind=EventKind.RESURVEY, solved__isnull=False)
@@ -345,7 +361,7 @@ def contact_events() -> Q:
 
 
 def _detractor_counts(
-    organisation: Organisation, start: date, end: date, group: str, unit_path: str
+    organisation: Organisation, start: date, end: date, group: str, unit_path: str, channel: str
 ) -> Iterable[tuple[int | None, int, int]]:
     """Yield (unit or owner, detractors, followed up) for detractors who answered in the period.
 
@@ -366,6 +382,8 @@ def _detractor_counts(
     ).order_by()
     if unit_path:
         responses = responses.filter(unit__path__startswith=unit_path)
+    if channel:
+        responses = responses.filter(channel=channel)
     owner = Subquery(cases.order_by("pk").values("owner_id")[:1])
     key = owner if group == "owner_id" else F(group)
     rows = (
