@@ -1,4 +1,4 @@
-"""``heedback create-api-key --org SLUG --name NAME [--survey ID]``: the key alone on the last line."""
+"""``heedback create-api-key --org SLUG --name NAME [--survey ID]``: prints the key last."""
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
