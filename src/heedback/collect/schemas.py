@@ -176,6 +176,19 @@ class CampaignOut(Schema):
     counts: CampaignCountsOut
 
 
+class CampaignFilters(Schema):
+    survey: int | None = None
+    limit: int = Field(default=50, ge=1, le=200)
+    offset: int = Field(default=0, ge=0)
+
+
+class CampaignPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    results: list[CampaignOut]
+
+
 class BounceIn(Schema):
     email: str = Field(max_length=254)
 
