@@ -47,7 +47,7 @@ def test_a_campaign_is_created_with_contacts_and_counted_through_the_api(
         "contacts": 2,
         "scheduled": 0,
         "sent": 2,
-        "opened": 0,
+        "opened": 1,  # answering is opening
         "started": 1,
         "completed": 1,
         "bounced": 1,
