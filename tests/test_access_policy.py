@@ -53,6 +53,7 @@ PAGE_POLICY: dict[str, tuple[str | Permission, str]] = {
     "campaign-list": (VIEW, "GET"),
     "campaign-create": (EDIT, "GET"),
     "campaign-detail": (VIEW, "GET"),
+    "invitation-policy": (EDIT, "GET"),
     "survey-list": (VIEW, "GET"),
     "survey-create": (EDIT, "GET"),
     "survey-detail": (VIEW, "GET"),
@@ -195,9 +196,21 @@ API_POLICY: dict[tuple[str, str], Permission] = {
     ("GET", "/v1/themes"): VIEW,
     ("GET", "/v1/comments/search"): VIEW,
     ("POST", "/v1/campaigns"): Permission.WRITE_API,
+    ("GET", "/v1/campaigns"): VIEW,
     ("GET", "/v1/campaigns/{campaign_id}"): VIEW,
     ("POST", "/v1/campaigns/{campaign_id}/contacts"): Permission.WRITE_API,
     ("POST", "/v1/bounces"): Permission.WRITE_API,
+    ("POST", "/v1/mentions"): Permission.WRITE_API,
+}
+
+# What a key scoped to one survey may use, on that survey only; everything else is a 404.
+SURVEY_KEY_OPERATIONS = {
+    ("GET", "/v1/surveys/{survey_id}"),
+    ("POST", "/v1/surveys/{survey_id}/responses"),
+    ("POST", "/v1/surveys/{survey_id}/responses/batch"),
+    ("GET", "/v1/surveys/{survey_id}/responses"),
+    ("GET", "/v1/surveys/{survey_id}/links"),
+    ("GET", "/v1/surveys/{survey_id}/export"),
 }
 
 ROLES = ["owner", "admin", "manager", "frontline", "analyst", "viewer"]
@@ -253,6 +266,7 @@ def test_every_api_operation_has_a_policy_row_and_declares_it():
     assert set(found) == set(API_POLICY)
     for key, view in found.items():
         assert getattr(view, "required_permission", None) == API_POLICY[key], key
+        assert getattr(view, "allows_survey_keys", None) == (key in SURVEY_KEY_OPERATIONS), key
 
 
 @pytest.fixture
@@ -429,6 +443,13 @@ API_BODIES = {
         "contacts": [{"email": "matrix@example.com"}]
     },
     ("POST", "/v1/bounces"): {"email": "matrix@example.com"},
+    ("POST", "/v1/mentions"): {
+        "channel": "review",
+        "site": "matrix",
+        "external_id": "matrix-review",
+        "rating": 4,
+        "posted_at": "2025-01-01T10:00:00Z",
+    },
 }
 
 
@@ -484,3 +505,44 @@ def test_api_matrix_from_a_foreign_organisation(
     params = API_PARAMS.get(path, lambda world: None)(world)
     response = call(client, method, path, world, params)
     assert response.status_code == 404, (method, path, response.status_code)
+
+
+def survey_key_client(organisation, survey, role: str = "admin") -> ApiClient:
+    created = org_services.create_api_key(organisation, name="one survey", role=role, survey=survey)
+    return ApiClient(created.secret)
+
+
+@pytest.mark.parametrize(("method", "path"), list(API_POLICY))
+def test_api_matrix_with_a_key_for_one_survey(method, path, world, organisation, published_survey):
+    client = survey_key_client(organisation, published_survey)
+    params = API_PARAMS.get(path, lambda world: None)(world)
+    response = call(client, method, path, world, params)
+    if (method, path) in SURVEY_KEY_OPERATIONS:
+        assert response.status_code in {200, 201}, (method, path, response.status_code)
+    else:
+        assert response.status_code == 404, (method, path, response.status_code)
+        assert response.json() == {"detail": "Not found.", "errors": {}}
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(SURVEY_KEY_OPERATIONS))
+def test_a_key_for_another_survey_finds_nothing_here(method, path, world, organisation):
+    from heedback.surveys import services as survey_services
+
+    other = survey_services.create_survey_from_template(
+        organisation, template_key="hotel_stay", name="Other survey"
+    )
+    client = survey_key_client(organisation, other)
+    stored = Response.objects.count()
+    response = call(client, method, path, world)
+    assert response.status_code == 404, (method, path, response.status_code)
+    assert Response.objects.count() == stored
+
+
+def test_a_read_only_key_for_one_survey_may_read_it_but_not_write(world, organisation):
+    from heedback.surveys.models import Survey
+
+    survey = Survey.objects.get(pk=world["survey_id"])
+    client = survey_key_client(organisation, survey, role="analyst")
+    assert call(client, "GET", "/v1/surveys/{survey_id}/responses", world).status_code == 200
+    refused = call(client, "POST", "/v1/surveys/{survey_id}/responses", world)
+    assert refused.status_code == 403

@@ -12,6 +12,7 @@ from ninja.errors import HttpError as NinjaHttpError
 from heedback import __version__
 from heedback.collect.api import router as collect_router
 from heedback.collect.campaign_api import router as campaign_router
+from heedback.collect.mention_api import router as mention_router
 from heedback.continuum.api import router as continuum_router
 from heedback.core.api_support import ApiKeyAuth, error_body
 from heedback.core.errors import ServiceError
@@ -39,6 +40,7 @@ api.add_router("/v1/", orgs_router)
 api.add_router("/v1/", surveys_router)
 api.add_router("/v1/", collect_router)
 api.add_router("/v1/", campaign_router)
+api.add_router("/v1/", mention_router)
 api.add_router("/v1/", customers_router)
 api.add_router("/v1/", continuum_router)
 api.add_router("/v1/", insights_router)

@@ -83,6 +83,7 @@ def test_the_staff_pages_meet_wcag_aa(browser, live_server, site):
         "/o/acme/units/",
         "/o/acme/members/",
         "/o/acme/api-keys/",
+        "/o/acme/campaigns/policy/",
         "/o/acme/domains/",
         "/o/acme/surveys/new/",
         "/o/acme/dashboard/",

@@ -11,6 +11,8 @@ from django.core.management import call_command
 from heedback.collect import campaigns, invitations
 from heedback.collect.campaigns import CampaignInput, ContactInput
 from heedback.collect.models import Campaign, Invitation, Suppression
+from heedback.collect.services import publish_and_open_links
+from heedback.surveys import services as survey_services
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +47,7 @@ def test_a_campaign_is_created_with_contacts_and_counted_through_the_api(
         "contacts": 2,
         "scheduled": 0,
         "sent": 2,
-        "opened": 0,
+        "opened": 1,  # answering is opening
         "started": 1,
         "completed": 1,
         "bounced": 1,
@@ -173,3 +175,50 @@ def test_the_campaign_pages_show_the_response_rate_with_locked_query_counts(
     assert '<svg class="bars"' in html
     assert '<td>Completed</td><td class="num">1</td>' in html
     assert 'name="viewport"' in html
+
+
+def test_campaigns_are_listed_with_their_funnel_paged_and_filtered_by_survey(
+    api, organisation, published_survey
+):
+    other = survey_services.create_survey_from_template(
+        organisation, template_key="hotel_stay", name="Other"
+    )
+    publish_and_open_links(other)
+    other.refresh_from_db()
+    for number in range(3):
+        campaigns.create_campaign(
+            organisation,
+            CampaignInput(survey=published_survey, name=f"C{number}", subject="S", body="B"),
+            [ContactInput(f"guest{number}@example.com"), ContactInput("shared@example.com")],
+        )
+    campaigns.create_campaign(
+        organisation, CampaignInput(survey=other, name="Elsewhere", subject="S", body="B")
+    )
+    campaigns.send_due()
+    first, second = page = api.get("/api/v1/campaigns", {"limit": 2}).json()["results"]
+    body = api.get("/api/v1/campaigns", {"limit": 2, "survey": published_survey.pk}).json()
+    assert (body["count"], body["limit"], body["offset"]) == (3, 2, 0)
+    assert [item["name"] for item in body["results"]] == ["C2", "C1"]
+    assert [item["name"] for item in page] == ["Elsewhere", "C2"]
+    assert first["counts"]["contacts"] == 0
+    # The throttle lets the shared address be invited by one campaign only.
+    assert second["counts"] == {
+        "contacts": 2,
+        "scheduled": 0,
+        "sent": 1,
+        "opened": 0,
+        "started": 0,
+        "completed": 0,
+        "bounced": 0,
+        "unsubscribed": 0,
+        "reminders": 0,
+        "skipped": {"throttled": 1},
+        "response_rate": 0.0,
+    }
+    rest = api.get("/api/v1/campaigns", {"offset": 3}).json()
+    assert [item["name"] for item in rest["results"]] == ["C0"]
+    assert rest["results"][0]["counts"]["sent"] == 2
+    unknown = api.get("/api/v1/campaigns", {"survey": 999999})
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"] == {"survey": ["not found"]}
+    assert api.get("/api/v1/campaigns", {"limit": 500}).status_code == 422

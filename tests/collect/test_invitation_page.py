@@ -43,8 +43,14 @@ def token(invitation: Invitation) -> str:
     return invitations.token_of(invitation.nonce)
 
 
+BROWSER = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
+
+
 def opened(invitation: Invitation) -> Client:
-    client = Client()
+    client = Client(HTTP_USER_AGENT=BROWSER)
     client.get(f"/i/{token(invitation)}/")
     return client
 
@@ -54,7 +60,7 @@ def revision_of(page) -> int:
 
 
 def test_the_token_is_traded_for_a_cookie_and_the_address_cleaned(invitation):
-    client = Client()
+    client = Client(HTTP_USER_AGENT=BROWSER)
     exchange = client.get(f"/i/{token(invitation)}/")
     assert exchange.status_code == 302
     assert exchange["Location"] == "/i/"
@@ -280,3 +286,55 @@ def test_a_tab_of_another_invitation_cannot_write_into_this_one(
     assert refused.status_code == 409
     other.refresh_from_db()
     assert (other.draft, other.draft_revision) == ({}, 0)
+
+
+SCANNERS = [
+    ("GET", {}),  # no User-Agent at all
+    ("GET", {"HTTP_USER_AGENT": "python-requests/2.31"}),
+    ("GET", {"HTTP_USER_AGENT": "Mozilla/5.0 (compatible; Barracuda Sentinel (EE))"}),
+    ("GET", {"HTTP_USER_AGENT": "Mozilla/5.0 (Windows NT 10.0) Microsoft Office/16.0 (Outlook)"}),
+    ("GET", {"HTTP_USER_AGENT": "Mozilla/5.0 (compatible; bingbot/2.0)"}),
+    ("GET", {"HTTP_USER_AGENT": "Mozilla/5.0 (X11) HeadlessChrome/120.0 Safari/537.36"}),
+    ("GET", {"HTTP_USER_AGENT": BROWSER, "HTTP_SEC_PURPOSE": "prefetch"}),
+    ("HEAD", {"HTTP_USER_AGENT": BROWSER}),
+]
+
+
+def test_link_scanners_and_prefetches_do_not_count_as_opened(invitation):
+    for method, headers in SCANNERS:
+        client = Client(**headers)
+        fetched = client.head if method == "HEAD" else client.get
+        answer = fetched(f"/i/{token(invitation)}/")
+        assert answer.status_code == 302  # every visitor gets the same answer
+        invitation.refresh_from_db()
+        assert invitation.opened_at is None, (method, headers)
+    Client(HTTP_USER_AGENT=BROWSER).get(f"/i/{token(invitation)}/")
+    invitation.refresh_from_db()
+    assert invitation.opened_at is not None
+    assert campaigns_counts(invitation)["opened"] == 1
+
+
+def test_an_answer_counts_as_opened_even_from_a_browser_taken_for_a_scanner(invitation):
+    client = Client(HTTP_USER_AGENT="Mozilla/5.0 (Windows NT 10.0) Teams/24.0 Chrome/120")
+    client.get(f"/i/{token(invitation)}/")
+    invitation.refresh_from_db()
+    assert invitation.opened_at is None
+    page = client.get("/i/")
+    client.post(
+        "/i/",
+        {
+            "invitation": invitation.pk,
+            "revision": revision_of(page),
+            "q_nps": "8",
+            "action": "save",
+        },
+    )
+    invitation.refresh_from_db()
+    assert invitation.opened_at is not None
+    assert invitation.opened_at == invitation.started_at
+
+
+def campaigns_counts(invitation: Invitation) -> dict:
+    from heedback.collect.selectors import campaign_counts
+
+    return campaign_counts(invitation.campaign).__dict__

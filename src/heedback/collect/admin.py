@@ -7,6 +7,7 @@ from heedback.collect.models import (
     ImportMapping,
     Invitation,
     InvitationPolicy,
+    Mention,
     Response,
     Suppression,
     SurveyLink,
@@ -64,7 +65,25 @@ class ImportMappingAdmin(admin.ModelAdmin):
 
 @admin.register(InvitationPolicy)
 class InvitationPolicyAdmin(admin.ModelAdmin):
-    list_display = ["organisation", "days_between_invitations"]
+    list_display = [
+        "organisation",
+        "days_between_invitations",
+        "default_reminder_count",
+        "quiet_hours_start",
+        "quiet_hours_end",
+    ]
+
+
+@admin.register(Mention)
+class MentionAdmin(admin.ModelAdmin):
+    """Read-only: a mention and its response are written together by the API only."""
+
+    list_display = ["site", "author_handle", "public_url", "organisation", "received_at"]
+    list_filter = ["organisation", "site"]
+    readonly_fields = ["response"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
 
 @admin.register(Campaign)

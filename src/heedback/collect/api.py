@@ -147,7 +147,7 @@ def _survey_for_writing(request: HttpRequest, survey_id: int) -> Survey:
 
 
 @router.post("/surveys/{survey_id}/responses", response={200: ResponseOut, 201: ResponseOut})
-@requires(Permission.WRITE_API)
+@requires(Permission.WRITE_API, survey_keys=True)
 def submit_response(request: HttpRequest, survey_id: int, payload: ResponseIn):
     """Store a response; a repeat of the same ``idempotency_key`` returns the first one (200).
 
@@ -163,7 +163,7 @@ def submit_response(request: HttpRequest, survey_id: int, payload: ResponseIn):
 
 
 @router.post("/surveys/{survey_id}/responses/batch", response=BatchOut)
-@requires(Permission.WRITE_API)
+@requires(Permission.WRITE_API, survey_keys=True)
 def submit_batch(request: HttpRequest, survey_id: int, payload: BatchIn):
     """Store up to 1,000 responses; each item is created, a duplicate, or invalid with errors.
 
@@ -203,7 +203,7 @@ def submit_batch(request: HttpRequest, survey_id: int, payload: BatchIn):
 
 
 @router.get("/surveys/{survey_id}/responses", response=ResponsePage)
-@requires(Permission.VIEW)
+@requires(Permission.VIEW, survey_keys=True)
 def list_responses(request: HttpRequest, survey_id: int, filters: Query[ResponseFilters]):
     """List responses newest first, filtered by unit subtree, channel and period (paged)."""
     organisation = request.organisation
@@ -244,7 +244,7 @@ def get_response(request: HttpRequest, response_id: int):
 
 
 @router.get("/surveys/{survey_id}/links", response=list[LinkOut])
-@requires(Permission.VIEW)
+@requires(Permission.VIEW, survey_keys=True)
 def list_links(request: HttpRequest, survey_id: int):
     """List the public link of every unit (links exist once the survey is published)."""
     survey = get_scoped_or_404(Survey, request.organisation, pk=survey_id)
@@ -274,7 +274,7 @@ def list_links(request: HttpRequest, survey_id: int):
         }
     },
 )
-@requires(Permission.VIEW)
+@requires(Permission.VIEW, survey_keys=True)
 def export_responses(request: HttpRequest, survey_id: int, filters: Query[ExportFilters]):
     """Stream a survey's responses as CSV, XLSX or Parquet, filtered like the results page.
 

@@ -12,3 +12,5 @@ class CollectConfig(AppConfig):
         "heedback.collect.campaigns.invite_from_interactions",
         "heedback.collect.campaigns.send_due",
     ]
+    # An invitation email the mail server refused for good (5xx) counts as a bounce.
+    delivery_refused = {"invitation-": "heedback.collect.bounces.invitation_refused"}

@@ -1,15 +1,17 @@
 """The campaigns router: campaigns with their contacts, their counts, and bounces reported."""
 
 from django.http import HttpRequest
-from ninja import Router, Status
+from ninja import Query, Router, Status
 
 from heedback.collect import campaigns, invitations, selectors
 from heedback.collect.models import Campaign
 from heedback.collect.schemas import (
     BounceIn,
     BounceOut,
+    CampaignFilters,
     CampaignIn,
     CampaignOut,
+    CampaignPage,
     ContactIn,
     ContactsIn,
     ContactsOut,
@@ -35,8 +37,8 @@ def _contacts(items: list[ContactIn]) -> list[campaigns.ContactInput]:
     ]
 
 
-def _out(campaign: Campaign) -> dict:
-    counts = selectors.campaign_counts(campaign)
+def _out(campaign: Campaign, counts: selectors.CampaignCounts | None = None) -> dict:
+    counts = counts or selectors.campaign_counts(campaign)
     return {
         "id": campaign.pk,
         "survey": campaign.survey_id,
@@ -74,6 +76,24 @@ def create_campaign(request: HttpRequest, payload: CampaignIn):
         _contacts(payload.contacts),
     )
     return Status(201, _out(campaign))
+
+
+@router.get("/campaigns", response=CampaignPage)
+@requires(Permission.VIEW)
+def list_campaigns(request: HttpRequest, filters: Query[CampaignFilters]):
+    """List campaigns newest first with their funnel (sent, opened, …, response rate), paged."""
+    organisation = request.api_key.organisation
+    campaigns_found = Campaign.objects.for_org(organisation)
+    if filters.survey is not None:
+        survey = get_scoped_or_invalid(Survey, organisation, "survey", pk=filters.survey)
+        campaigns_found = campaigns_found.filter(survey=survey)
+    page = selectors.with_counts(campaigns_found[filters.offset : filters.offset + filters.limit])
+    return {
+        "count": campaigns_found.count(),
+        "limit": filters.limit,
+        "offset": filters.offset,
+        "results": [_out(campaign, counts) for campaign, counts in page],
+    }
 
 
 @router.get("/campaigns/{campaign_id}", response=CampaignOut)

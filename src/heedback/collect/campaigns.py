@@ -25,6 +25,11 @@ from django.utils.translation import gettext as _
 
 from heedback.collect import importing, invitation_emails, invitations
 from heedback.collect.choices import InvitationStatus, SkipReason
+from heedback.collect.invitation_policy import (
+    MAX_REMINDER_INTERVAL_DAYS,
+    MAX_REMINDERS,
+    QuietHours,
+)
 from heedback.collect.models import (
     Campaign,
     InteractionWatermark,
@@ -41,8 +46,6 @@ from heedback.notify.services import enqueue_email
 from heedback.orgs.models import Organisation, Unit
 from heedback.surveys.models import Survey
 
-MAX_REMINDERS = 5
-MAX_REMINDER_INTERVAL_DAYS = 30
 MAX_TRIGGER_DELAY_MINUTES = 30 * 24 * 60
 MAX_CONTACTS = 50_000
 SEND_BATCH = 200
@@ -127,12 +130,6 @@ class ContactsReport:
     already_invited: int = 0
     customers_created: int = 0
     errors: dict[str, list[str]] = field(default_factory=dict)
-
-
-def policy_of(organisation: Organisation) -> InvitationPolicy:
-    """Return the organisation's invitation policy, created with the defaults on first use."""
-    policy, _created = InvitationPolicy.objects.get_or_create(organisation=organisation)
-    return policy
 
 
 @transaction.atomic
@@ -362,13 +359,14 @@ def _send_first_emails(now: datetime, limit: int) -> int:
             .values_list("pk", flat=True)
         )
         judge = _Judge(due, now)
+        quiet = QuietHours(due)
         sent = 0
         for invitation in due:
             reason = judge.reason_to_skip(invitation)
             if reason:
                 invitation.status, invitation.skip_reason = InvitationStatus.SKIPPED, reason
             else:
-                _enqueue(invitation, 0)
+                _enqueue(invitation, 0, quiet.send_time(invitation, now))
                 judge.invited(invitation)
                 invitation.status, invitation.sent_at = InvitationStatus.SENT, now
                 invitation.next_reminder_at = _next_reminder(invitation, now, 0)
@@ -390,6 +388,7 @@ def _send_reminders(now: datetime, limit: int) -> int:
         if not due:
             return 0
         suppressed = _suppressed(due)
+        quiet = QuietHours(due)
         sent = 0
         for invitation in due:
             survey = invitation.campaign.survey
@@ -399,7 +398,7 @@ def _send_reminders(now: datetime, limit: int) -> int:
                 invitation.next_reminder_at = None  # unsubscribed, bounced or closed: stop
                 continue
             invitation.reminders_sent += 1
-            _enqueue(invitation, invitation.reminders_sent)
+            _enqueue(invitation, invitation.reminders_sent, quiet.send_time(invitation, now))
             invitation.next_reminder_at = _next_reminder(invitation, now, invitation.reminders_sent)
             sent += 1
         Invitation.objects.bulk_update(due, ["reminders_sent", "next_reminder_at"])
@@ -422,11 +421,12 @@ def _next_reminder(invitation: Invitation, now: datetime, reminders_sent: int) -
     return now + timedelta(days=campaign.reminder_interval_days)
 
 
-def _enqueue(invitation: Invitation, step: int) -> None:
+def _enqueue(invitation: Invitation, step: int, send_at: datetime | None = None) -> None:
     enqueue_email(
         invitation_emails.compose(invitation, step),
         key=invitation_emails.email_key(invitation, step),
         organisation=invitation.organisation,
+        send_at=send_at,  # the end of the organisation's quiet hours, if now is in them
     )
 
 

@@ -94,6 +94,8 @@ def save_draft(invitation: Invitation, revision: int, answers: dict[str, object]
     changes: dict[str, object] = {"draft": answers, "draft_revision": F("draft_revision") + 1}
     if answers:
         changes["started_at"] = Coalesce(F("started_at"), Value(now))
+        # Whoever answers opened it, even if their browser was taken for a mail scanner.
+        changes["opened_at"] = Coalesce(F("opened_at"), Value(now))
     updated = Invitation.objects.filter(
         pk=invitation.pk, draft_revision=revision, completed_at__isnull=True
     ).update(**changes)
@@ -147,6 +149,7 @@ def finish_invitation(
             status=InvitationStatus.COMPLETED,
             completed_at=now,
             started_at=Coalesce(F("started_at"), Value(now)),
+            opened_at=Coalesce(F("opened_at"), Value(now)),
             response=result.response,
             draft={},
             draft_revision=F("draft_revision") + 1,

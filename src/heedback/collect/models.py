@@ -257,6 +257,15 @@ class InvitationPolicy(OrgOwned):
         default=DEFAULT_DAYS_BETWEEN,
         help_text=_("A contact invited less than this many days ago is not invited again."),
     )
+    # What a new campaign starts with; each campaign may still change them.
+    default_reminder_count = models.PositiveSmallIntegerField(_("reminders"), default=1)
+    default_reminder_interval_days = models.PositiveSmallIntegerField(
+        _("days between reminders"), default=3
+    )
+    # No invitation email leaves between these times of the organisation's day (both
+    # empty: any time). A start after the end spans midnight (21:00–08:00).
+    quiet_hours_start = models.TimeField(_("quiet hours from"), null=True, blank=True)
+    quiet_hours_end = models.TimeField(_("quiet hours until"), null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Invitation policy of {self.organisation_id}"
@@ -399,3 +408,54 @@ class InteractionWatermark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.position}"
+
+
+class MentionInbox(OrgOwned):
+    """The survey that holds an organisation's public reviews and social mentions.
+
+    Created on the first mention, so that mentions are responses like any other: the
+    results page, metrics, text enrichment and loop rules see them without knowing them.
+    """
+
+    organisation = models.OneToOneField(
+        "orgs.Organisation", on_delete=models.CASCADE, related_name="mention_inbox"
+    )
+    survey = models.OneToOneField(Survey, on_delete=models.PROTECT, related_name="+")
+
+    def __str__(self) -> str:
+        return f"Mention inbox of {self.organisation_id}"
+
+
+class Mention(OrgOwned):
+    """Where a review or social post came from: the site, its author, the public post.
+
+    The response holds the rating (on 1–5) and the text; this row keeps what a connector
+    sent as it was, and makes a repeat idempotent by the site's id or the post's address.
+    """
+
+    response = models.OneToOneField(Response, on_delete=models.CASCADE, related_name="mention")
+    site = models.CharField(_("site"), max_length=60)
+    author_handle = models.CharField(_("author"), max_length=200, blank=True)
+    public_url = models.URLField(_("public address"), max_length=2000, blank=True)
+    external_id = models.CharField(max_length=200, blank=True)
+    rating = models.FloatField(null=True, blank=True)
+    rating_worst = models.SmallIntegerField(null=True, blank=True)
+    rating_best = models.SmallIntegerField(null=True, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "site", "external_id"],
+                name="mention_unique_external_id",
+                condition=~models.Q(external_id=""),
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "public_url"],
+                name="mention_unique_public_url",
+                condition=~models.Q(public_url=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site} mention {self.external_id or self.public_url}"

@@ -176,6 +176,19 @@ class CampaignOut(Schema):
     counts: CampaignCountsOut
 
 
+class CampaignFilters(Schema):
+    survey: int | None = None
+    limit: int = Field(default=50, ge=1, le=200)
+    offset: int = Field(default=0, ge=0)
+
+
+class CampaignPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    results: list[CampaignOut]
+
+
 class BounceIn(Schema):
     email: str = Field(max_length=254)
 
@@ -183,3 +196,52 @@ class BounceIn(Schema):
 class BounceOut(Schema):
     email: str
     invitations: int
+
+
+class MentionIn(Schema):
+    """A public review or social post, as a connector sends it."""
+
+    channel: Literal["review", "social"]
+    site: str = Field(max_length=60, description="Where it was posted: tripadvisor, google, x…")
+    posted_at: datetime
+    text: str = Field(default="", max_length=5000)
+    author_handle: str = Field(default="", max_length=200)
+    public_url: str = Field(default="", max_length=2000, description="The post's address.")
+    external_id: str = Field(
+        default="", max_length=200, description="The site's id of the post (or give public_url)."
+    )
+    rating: float | None = Field(default=None, description="As given, on its own scale.")
+    rating_worst: int = Field(default=1, ge=0, le=100)
+    rating_best: int = Field(default=5, ge=1, le=100)
+    unit: int | None = Field(default=None, ge=1, le=MAX_ID, description="Empty: the root unit.")
+    language: str = Field(default="", max_length=16)
+
+
+class MentionsIn(Schema):
+    """One mention, or up to 1,000 in ``items`` (each of the shape of one mention)."""
+
+    items: list[dict[str, Any]] = Field(min_length=1, max_length=1000)
+
+
+class MentionOut(Schema):
+    id: int = Field(description="The response's id.")
+    survey: int
+    unit: int
+    channel: str
+    site: str
+    author_handle: str
+    public_url: str
+    external_id: str
+    rating: float | None = Field(description="As sent, on rating_worst…rating_best.")
+    rating_worst: int | None
+    rating_best: int | None
+    inbox_rating: int | None = Field(description="The rating on the inbox's 1–5 scale.")
+    text: str
+    posted_at: datetime
+
+
+class MentionBatchOut(Schema):
+    created: int
+    duplicate: int
+    invalid: int
+    results: list[ItemResultOut]

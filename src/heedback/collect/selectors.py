@@ -168,6 +168,13 @@ def counts_by_campaign(campaigns: QuerySet[Campaign]) -> dict[int, CampaignCount
     return {row["campaign_id"]: _counts_of(row) for row in rows}
 
 
+def with_counts(campaigns: Iterable[Campaign]) -> list[tuple[Campaign, CampaignCounts]]:
+    """Return each campaign of a page with its counts (one query for the whole page)."""
+    rows = list(campaigns)
+    counts = counts_by_campaign(Campaign.objects.filter(pk__in=[row.pk for row in rows]))
+    return [(row, counts.get(row.pk, CampaignCounts())) for row in rows]
+
+
 @dataclass(frozen=True)
 class ResponseRate:
     sent: int

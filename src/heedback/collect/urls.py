@@ -40,5 +40,6 @@ organisation_patterns = [
     path("surveys/<int:survey_id>/export/", exports.survey_export, name="survey-export"),
     path("campaigns/", campaigns.campaign_list, name="campaign-list"),
     path("campaigns/new/", campaigns.campaign_create, name="campaign-create"),
+    path("campaigns/policy/", campaigns.invitation_policy_edit, name="invitation-policy"),
     path("campaigns/<int:campaign_id>/", campaigns.campaign_detail, name="campaign-detail"),
 ]

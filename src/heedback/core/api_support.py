@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja.security import HttpBearer
 
 from heedback.core import ratelimit
@@ -27,22 +27,28 @@ class ApiKeyAuth(HttpBearer):
         return api_key
 
 
-def requires(permission: Permission) -> Callable:
+def requires(permission: Permission, *, survey_keys: bool = False) -> Callable:
     """Mark an operation with the permission it needs and check it on every call.
 
     The mark (``required_permission``) is what the access-policy test reads to check every
-    operation against the policy table.
+    operation against the policy table. ``survey_keys`` lets a key scoped to one survey
+    use the operation on that survey (its ``survey_id`` path parameter); to such a key
+    every other operation, and this one on another survey, is a 404, like a missing object.
     """
 
     def decorator(operation: Callable) -> Callable:
         @wraps(operation)
         def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            survey_id = request.api_key.survey_id
+            if survey_id is not None and (not survey_keys or kwargs.get("survey_id") != survey_id):
+                raise Http404("Not found")
             if not api_key_allows(request.api_key.role, permission):
                 raise Forbidden("This API key may not do this (it is read-only).")
             ratelimit.check("api_key", str(request.api_key.pk))
             return operation(request, *args, **kwargs)
 
         checked.required_permission = permission
+        checked.allows_survey_keys = survey_keys
         return checked
 
     return decorator

@@ -318,7 +318,7 @@ def comments(query: MetricQuery, definition: SurveyDefinition | None = None) -> 
     return (
         responses_in_scope(query)
         .filter(Q(Exists(texts)) | ~Q(comment=""))
-        .select_related("unit")
+        .select_related("unit", "mention")  # a review's site, author and public address
         .prefetch_related("answers")
         .order_by("-submitted_at", "-id")
     )

@@ -7,20 +7,24 @@ a Message-ID made from its idempotency key, so the receiving side can drop the r
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import random
 import re
+import smtplib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from heedback.core.errors import InvalidInput
 from heedback.notify import webhooks
@@ -128,7 +132,10 @@ def _deliver(message: OutboxMessage) -> int:
         else:
             _send_email(message)
     except Exception as error:  # any failure of the receiving side: retry later
-        _retry_later(message, error)
+        if is_permanent_refusal(error):
+            _refused(message, error)
+        else:
+            _retry_later(message, error)
         return 0
     OutboxMessage.objects.filter(pk=message.pk).update(
         status=MessageStatus.SENT, sent_at=timezone.now(), leased_until=None, last_error=""
@@ -178,6 +185,42 @@ def _retry_later(message: OutboxMessage, error: Exception) -> None:
         leased_until=None,
         last_error=f"{type(error).__name__}: {error}"[:2000],
     )
+
+
+def is_permanent_refusal(error: Exception) -> bool:
+    """Tell whether the mail server refused for good (5xx): sending again cannot succeed.
+
+    A 4xx (mailbox busy, greylisted) is temporary and retried like any other failure.
+    """
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _text in error.recipients.values()]
+        return bool(codes) and all(code >= 500 for code in codes)
+    return isinstance(error, smtplib.SMTPDataError) and error.smtp_code >= 500
+
+
+@functools.cache
+def _refusal_handlers() -> list[tuple[str, Callable[[OutboxMessage], None]]]:
+    # Apps above notify declare ``delivery_refused = {key prefix: "dotted.path"}`` on their
+    # AppConfig, as they declare their periodic jobs: notify cannot name them itself.
+    return [
+        (prefix, import_string(path))
+        for config in apps.get_app_configs()
+        for prefix, path in getattr(config, "delivery_refused", {}).items()
+    ]
+
+
+def _refused(message: OutboxMessage, error: Exception) -> None:
+    """Give up on a refused message at once and tell the app whose key it carries."""
+    logger.warning("delivery of %s refused for good: %s", message.idempotency_key, error)
+    with transaction.atomic():
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            status=MessageStatus.DEAD,
+            leased_until=None,
+            last_error=f"refused: {type(error).__name__}: {error}"[:2000],
+        )
+        for prefix, handler in _refusal_handlers():
+            if message.idempotency_key.startswith(prefix):
+                handler(message)
 
 
 def retry_now(message: OutboxMessage) -> None:

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from heedback.core.errors import ServiceError
 from heedback.notify.services import Email, enqueue_email
 from heedback.orgs.choices import ApiKeyRole, Role, UnitKind
-from heedback.orgs.models import Organisation, Unit
+from heedback.orgs.models import ApiKey, Organisation, Unit
 
 
 def apply_service_error(form: forms.Form, error: ServiceError) -> None:
@@ -97,6 +97,19 @@ class ApiKeyForm(forms.Form):
     role = forms.ChoiceField(
         label=_("Access"), choices=ApiKeyRole.choices, initial=ApiKeyRole.ADMIN
     )
+    survey = forms.ModelChoiceField(
+        label=_("Survey"),
+        queryset=ApiKey._meta.get_field("survey").related_model.objects.none(),
+        required=False,
+        empty_label=_("All surveys"),
+        help_text=_("A key for one survey may submit to and read only that survey."),
+    )
+
+    def __init__(self, organisation: Organisation, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The surveys app sits above this one: its model is reached through the key's field.
+        surveys = ApiKey._meta.get_field("survey").related_model.objects
+        self.fields["survey"].queryset = surveys.filter(organisation=organisation).order_by("name")
 
 
 class AcceptInvitationForm(forms.Form):

@@ -146,6 +146,11 @@ class ApiKey(OrgOwned):
     )
     prefix = models.CharField(max_length=16, unique=True)
     key_hash = models.CharField(max_length=64)
+    # A key for one survey may submit to and read only that survey (everything else is a
+    # 404). Deleting the survey deletes the key: it must never widen to the organisation.
+    survey = models.ForeignKey(
+        "surveys.Survey", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

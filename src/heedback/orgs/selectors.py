@@ -53,7 +53,7 @@ def memberships_of_user(user) -> QuerySet[Membership]:
 
 
 def api_keys_of(organisation: Organisation) -> QuerySet[ApiKey]:
-    return ApiKey.objects.for_org(organisation).select_related("created_by")
+    return ApiKey.objects.for_org(organisation).select_related("created_by", "survey")
 
 
 def audit_of(organisation: Organisation) -> QuerySet[AuditEvent]:

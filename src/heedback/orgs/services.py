@@ -8,6 +8,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -29,6 +30,9 @@ from heedback.orgs.models import (
     Organisation,
     Unit,
 )
+
+if TYPE_CHECKING:  # surveys sit above orgs: named for the type only, never imported
+    from heedback.surveys.models import Survey
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,58}[a-z0-9]$")
 API_KEY_PREFIX = "hb_"
@@ -345,15 +349,21 @@ def create_api_key(
     *,
     name: str,
     role: str = ApiKeyRole.ADMIN,
+    survey: Survey | None = None,
     actor: AbstractBaseUser | None = None,
 ) -> NewApiKey:
-    """Create an API key; the returned secret is the only copy of it."""
+    """Create an API key; the returned secret is the only copy of it.
+
+    With ``survey`` the key may submit to and read only that survey.
+    """
     name = name.strip()
     errors = []
     if not name or len(name) > 100:
         errors.append(("name", _("Give the key a name of 1–100 characters.")))
     if role not in ApiKeyRole.values:
         errors.append(("role", _("Choose one of: %s.") % ", ".join(ApiKeyRole.values)))
+    if survey is not None and survey.organisation_id != organisation.pk:
+        errors.append(("survey", _("The survey does not exist.")))
     if errors:
         raise InvalidInput.from_pairs(_("The API key is not valid."), errors)
     prefix = secrets.token_hex(6)
@@ -362,11 +372,20 @@ def create_api_key(
         organisation=organisation,
         name=name,
         role=role,
+        survey=survey,
         prefix=prefix,
         key_hash=_digest(secret),
         created_by=actor if actor is not None and actor.pk else None,
     )
-    record_audit(organisation, actor, "api_key.create", name, prefix=prefix, role=role)
+    record_audit(
+        organisation,
+        actor,
+        "api_key.create",
+        name,
+        prefix=prefix,
+        role=role,
+        survey_id=survey.pk if survey is not None else None,
+    )
     return NewApiKey(api_key, secret)
 
 

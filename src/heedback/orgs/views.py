@@ -250,7 +250,7 @@ def member_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
 def api_key_list(request: HttpRequest) -> HttpResponse:
     """List keys; creating one shows its secret on this page, once."""
     organisation = request.organisation
-    form = ApiKeyForm(request.POST or None)
+    form = ApiKeyForm(organisation, request.POST or None)
     new_secret = None
     if request.method == "POST" and form.is_valid():
         try:
@@ -258,13 +258,14 @@ def api_key_list(request: HttpRequest) -> HttpResponse:
                 organisation,
                 name=form.cleaned_data["name"],
                 role=form.cleaned_data["role"],
+                survey=form.cleaned_data["survey"],
                 actor=request.user,
             )
         except ServiceError as error:
             apply_service_error(form, error)
         else:
             new_secret = created.secret
-            form = ApiKeyForm()
+            form = ApiKeyForm(organisation)
     return render(
         request,
         "orgs/api_key_list.html",

@@ -75,7 +75,7 @@ def create_survey(request: HttpRequest, payload: SurveyIn):
 
 
 @router.get("/surveys/{survey_id}", response=SurveyOut)
-@requires(Permission.VIEW)
+@requires(Permission.VIEW, survey_keys=True)
 def get_survey(request: HttpRequest, survey_id: int):
     """Return the survey with its question keys (of the published version, else the draft)."""
     return _detail(get_scoped_or_404(Survey, request.organisation, pk=survey_id))

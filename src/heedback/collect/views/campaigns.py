@@ -6,12 +6,13 @@ import tempfile
 from pathlib import Path
 
 from django import forms
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from heedback.collect import campaigns, selectors
+from heedback.collect import campaigns, invitation_policy, selectors
 from heedback.collect.choices import SkipReason
 from heedback.collect.models import Campaign
 from heedback.core.errors import ServiceError
@@ -112,13 +113,8 @@ class CampaignForm(forms.Form):
 @member_view(Permission.VIEW)
 def campaign_list(request: HttpRequest) -> HttpResponse:
     """List the newest campaigns with their counts and response rate (two queries)."""
-    rows = list(
-        Campaign.objects.for_org(request.organisation).select_related("survey")[:LIST_LIMIT]
-    )
-    counts = selectors.counts_by_campaign(
-        Campaign.objects.filter(pk__in=[campaign.pk for campaign in rows])
-    )
-    items = [(campaign, counts.get(campaign.pk, selectors.CampaignCounts())) for campaign in rows]
+    rows = Campaign.objects.for_org(request.organisation).select_related("survey")[:LIST_LIMIT]
+    items = selectors.with_counts(rows)
     return render(request, "collect/campaign_list.html", {"items": items, "nav": "campaigns"})
 
 
@@ -134,7 +130,16 @@ def _read_upload(upload) -> list[campaigns.ContactInput]:
 @member_view(Permission.EDIT_SURVEYS)
 def campaign_create(request: HttpRequest) -> HttpResponse:
     """Create a campaign, its contacts read from an uploaded file; every bad row is listed."""
-    form = CampaignForm(request.organisation, request.POST or None, request.FILES or None)
+    policy = invitation_policy.policy_of(request.organisation)
+    form = CampaignForm(
+        request.organisation,
+        request.POST or None,
+        request.FILES or None,
+        initial={
+            "reminder_count": policy.default_reminder_count,
+            "reminder_interval_days": policy.default_reminder_interval_days,
+        },
+    )
     row_errors: list[tuple[str, str]] = []
     if request.method == "POST" and form.is_valid():
         try:
@@ -206,4 +211,65 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "rate": None if counts.response_rate is None else round(100 * counts.response_rate, 1),
             "nav": "campaigns",
         },
+    )
+
+
+class InvitationPolicyForm(forms.Form):
+    """The organisation's invitation policy, as an administrator edits it."""
+
+    days_between_invitations = forms.IntegerField(
+        label=gettext_lazy("Days between two invitations of one person"),
+        min_value=0,
+        max_value=invitation_policy.MAX_DAYS_BETWEEN,
+        help_text=gettext_lazy(
+            "Across all surveys: a contact invited more recently is skipped. 0: no limit."
+        ),
+    )
+    default_reminder_count = forms.IntegerField(
+        label=gettext_lazy("Reminders of a new campaign"),
+        min_value=0,
+        max_value=invitation_policy.MAX_REMINDERS,
+    )
+    default_reminder_interval_days = forms.IntegerField(
+        label=gettext_lazy("Days between reminders of a new campaign"),
+        min_value=1,
+        max_value=invitation_policy.MAX_REMINDER_INTERVAL_DAYS,
+    )
+    quiet_hours_start = forms.TimeField(
+        label=gettext_lazy("Quiet hours from"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text=gettext_lazy("No invitation leaves in these hours (organisation's time)."),
+    )
+    quiet_hours_end = forms.TimeField(
+        label=gettext_lazy("Quiet hours until"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text=gettext_lazy("Emails due in the quiet hours leave when they end."),
+    )
+
+
+@member_view(Permission.EDIT_SURVEYS)
+def invitation_policy_edit(request: HttpRequest) -> HttpResponse:
+    """Show and change how often people may be invited, reminder defaults and quiet hours."""
+    policy = invitation_policy.policy_of(request.organisation)
+    initial = {name: getattr(policy, name) for name in InvitationPolicyForm.base_fields}
+    form = InvitationPolicyForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation_policy.update_policy(
+                request.organisation,
+                invitation_policy.PolicyInput(**form.cleaned_data),
+                actor=request.user,
+            )
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, _("The invitation policy is saved."))
+            return redirect("invitation-policy", request.organisation.slug)
+    return render(
+        request,
+        "collect/invitation_policy.html",
+        {"form": form, "nav": "campaigns"},
+        status=422 if form.errors else 200,
     )

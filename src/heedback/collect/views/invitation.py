@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods
 
 from heedback.collect import invitation_emails, invitations, selectors
 from heedback.collect.forms import display_conditions, question_fields, read_answers
+from heedback.collect.link_scanners import is_person_opening
 from heedback.collect.models import Invitation, Response, SurveyLink
 from heedback.core import ratelimit
 from heedback.core.errors import Conflict, InvalidInput
@@ -57,11 +58,12 @@ def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
     """Trade the emailed token for a cookie and send the browser to the clean address.
 
     Every token gets the same answer (cookie and redirect), known, used or made up; the
-    clean page then shows the same "not found" for unknown and used ones.
+    clean page then shows the same "not found" for unknown and used ones. Only a person's
+    browser counts as opening it (``link_scanners``), not the mail gateway that fetched it.
     """
     invitation = selectors.invitation_by_token(token)
-    if invitation is not None:
-        invitations.record_opened(invitation)
+    if invitation is not None and is_person_opening(request.method, request.headers):
+        invitations.record_opened(invitation)  # not a mail scanner's prefetch or a HEAD
     response = redirect("invitation-page")
     _set_cookie(response, COOKIE, token, COOKIE_MAX_AGE)
     return _private(response)

@@ -1,0 +1,317 @@
+"""Public reviews and social mentions sent by connectors, stored as responses of one inbox.
+
+A mention becomes a response of the organisation's mention survey (``MentionInbox``, made
+on first use: one rating question on 1–5), with channel ``review`` or ``social``, its text
+as the comment and the post's time as ``submitted_at``. Everything that reads responses
+then sees it: metrics, text enrichment, the loop's "public complaint" rule, exports. The
+``Mention`` row beside it keeps the site, the author, the public address and the rating
+as sent, and makes a repeat idempotent by the site's id or by the post's address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from heedback.collect import services, storage
+from heedback.collect.choices import Channel
+from heedback.collect.models import Answer, Mention, MentionInbox, Response
+from heedback.core.errors import Conflict, InvalidInput, ServiceError
+from heedback.orgs.models import Organisation, Unit
+from heedback.orgs.selectors import root_unit
+from heedback.surveys import services as survey_services
+from heedback.surveys.models import Survey
+
+MENTION_CHANNELS = (Channel.REVIEW, Channel.SOCIAL)
+RATING_QUESTION = "rating"
+# Every site's rating is put on this scale, so that a 4/5 star review and an 8/10 one
+# count alike; the rating as sent stays on the Mention.
+INBOX_SCALE = (1, 5)
+MAX_SITE_LENGTH = 60
+MAX_HANDLE_LENGTH = 200
+MAX_URL_LENGTH = 2000
+_url_validator = URLValidator(schemes=["http", "https"])
+
+
+@dataclass(frozen=True)
+class MentionInput:
+    """One review or post as a connector describes it; ``unit`` None means the root unit."""
+
+    channel: str
+    site: str
+    posted_at: datetime
+    text: str = ""
+    author_handle: str = ""
+    public_url: str = ""
+    external_id: str = ""
+    rating: float | None = None
+    rating_worst: int = 1
+    rating_best: int = 5
+    unit: Unit | None = None
+    language: str = ""
+
+    @property
+    def site_key(self) -> str:
+        return self.site.strip().lower()
+
+    @property
+    def identities(self) -> tuple[tuple[str, str], ...]:
+        """Return what makes two sends the same post: the site's id, the public address."""
+        found = []
+        if self.external_id.strip():
+            found.append(("id", f"{self.site_key}\n{self.external_id.strip()}"))
+        if self.public_url.strip():
+            found.append(("url", self.public_url.strip()))
+        return tuple(found)
+
+
+def inbox_survey(organisation: Organisation) -> Survey:
+    """Return the organisation's mention survey, creating and publishing it on first use."""
+    inbox = MentionInbox.objects.filter(organisation=organisation).select_related("survey").first()
+    if inbox is not None:
+        return _with_version(inbox.survey, organisation)
+    try:
+        with transaction.atomic():
+            survey = survey_services.create_survey(
+                organisation,
+                name=_("Public reviews and mentions"),
+                definition={
+                    "title": _("Public reviews and mentions"),
+                    "questions": [
+                        {
+                            "key": RATING_QUESTION,
+                            "type": "rating",
+                            "text": _("Rating"),
+                            "scale": {"min": INBOX_SCALE[0], "max": INBOX_SCALE[1]},
+                        }
+                    ],
+                },
+            )
+            survey_services.publish_survey(survey)
+            MentionInbox.objects.create(organisation=organisation, survey=survey)
+    except IntegrityError:  # another request made it first: use theirs
+        survey = MentionInbox.objects.get(organisation=organisation).survey
+    return _with_version(survey, organisation)
+
+
+def _with_version(survey: Survey, organisation: Organisation) -> Survey:
+    survey = Survey.objects.select_related("published_version").get(pk=survey.pk)
+    survey.organisation = organisation
+    return survey
+
+
+def inbox_rating(value: float, worst: int, best: int) -> int:
+    """Return a rating given on [worst, best] as a whole point of the inbox's 1–5 scale."""
+    low, high = INBOX_SCALE
+    share = (value - worst) / (best - worst)
+    return min(high, max(low, math.floor(low + share * (high - low) + 0.5)))
+
+
+def mention_errors(item: MentionInput) -> list[tuple[str, str]]:
+    """Check what is particular to a mention; the response's own checks come after."""
+    errors = []
+    if item.channel not in MENTION_CHANNELS:
+        errors.append(("channel", _("Choose one of: %s.") % ", ".join(MENTION_CHANNELS)))
+    if not item.site.strip() or len(item.site.strip()) > MAX_SITE_LENGTH:
+        errors.append(("site", _("Name the site in 1–%d characters.") % MAX_SITE_LENGTH))
+    if len(item.author_handle) > MAX_HANDLE_LENGTH:
+        errors.append(("author_handle", _("At most %d characters.") % MAX_HANDLE_LENGTH))
+    url = item.public_url.strip()
+    if url:
+        try:
+            if len(url) > MAX_URL_LENGTH:
+                raise ValidationError("too long")
+            _url_validator(url)
+        except ValidationError:
+            errors.append(("public_url", _("Give the post's http or https address.")))
+    if not item.identities:
+        errors.append(("external_id", _("Give the site's id of the post or its public_url.")))
+    errors.extend(_rating_errors(item))
+    for name in ("site", "author_handle", "public_url", "text"):
+        if "\x00" in getattr(item, name):
+            errors.append((name, _("Remove the NUL character.")))
+    return errors
+
+
+def _rating_errors(item: MentionInput) -> list[tuple[str, str]]:
+    if not 0 <= item.rating_worst < item.rating_best <= 100:
+        return [("rating_best", _("Give a scale with 0 ≤ worst < best ≤ 100."))]
+    if item.rating is None:
+        return []
+    if not math.isfinite(item.rating) or not item.rating_worst <= item.rating <= item.rating_best:
+        return [
+            (
+                "rating",
+                _("Give a rating from %(worst)d to %(best)d.")
+                % {"worst": item.rating_worst, "best": item.rating_best},
+            )
+        ]
+    return []
+
+
+def _build(survey: Survey, unit: Unit, item: MentionInput) -> tuple[Response, list[Answer]]:
+    """Validate one mention whole and return its unsaved response, answers and mention."""
+    errors = mention_errors(item)
+    answers = {}
+    if item.rating is not None and not errors:
+        answers[RATING_QUESTION] = inbox_rating(item.rating, item.rating_worst, item.rating_best)
+    submission = services.Submission(
+        survey=survey,
+        unit=unit,
+        answers=answers,
+        idempotency_key=idempotency_key(item),
+        channel=item.channel if item.channel in MENTION_CHANNELS else Channel.REVIEW,
+        submitted_at=item.posted_at,
+        comment=item.text,
+        language=item.language,
+        external_id=item.external_id.strip(),
+        errors=errors,
+    )
+    try:
+        return services.build_response(submission)
+    except InvalidInput as error:
+        # The survey speaks of answers and a comment; a connector sent a rating and a text.
+        renamed = {
+            {"answers": "rating", "comment": "text", "submitted_at": "posted_at"}.get(
+                path, "rating" if path.startswith("answers.") else path
+            ): messages
+            for path, messages in error.errors.items()
+        }
+        raise InvalidInput(_("The mention is not valid."), errors=renamed) from error
+
+
+def idempotency_key(item: MentionInput) -> str:
+    """Return the response's key: the hash of the post's first identity."""
+    identity = item.identities[0] if item.identities else ("none", "")
+    return "mention:" + hashlib.sha256("\n".join(identity).encode()).hexdigest()[:40]
+
+
+@dataclass(frozen=True)
+class MentionResult:
+    index: int
+    status: str  # services.ItemStatus
+    response_id: int | None = None
+    errors: dict[str, list[str]] | None = None
+
+
+def ingest_mentions(
+    organisation: Organisation, items: list[MentionInput | ServiceError]
+) -> list[MentionResult]:
+    """Store every valid, new mention at once; report each one's fate in its position.
+
+    A mention is stored whole (response, rating, mention row) or not at all; invalid ones
+    never stop the others. One already stored (same site id or same public address, now
+    or earlier in the list) is a duplicate pointing at the stored response.
+    """
+    survey = inbox_survey(organisation)
+    default_unit = root_unit(organisation)
+    results: dict[int, MentionResult] = {}
+    built: dict[int, tuple[MentionInput, Response, list[Answer]]] = {}
+    for index, item in enumerate(items):
+        if isinstance(item, ServiceError):
+            results[index] = MentionResult(index, services.ItemStatus.INVALID, None, _errors(item))
+            continue
+        try:
+            response, answers = _build(survey, item.unit or default_unit, item)
+        except ServiceError as error:
+            results[index] = MentionResult(index, services.ItemStatus.INVALID, None, _errors(error))
+            continue
+        built[index] = (item, response, answers)
+    results.update(_store(organisation, built))
+    return [results[index] for index in range(len(items))]
+
+
+def _errors(error: ServiceError) -> dict[str, list[str]]:
+    return error.errors or {"__all__": [error.message]}
+
+
+def _store(
+    organisation: Organisation, built: dict[int, tuple[MentionInput, Response, list[Answer]]]
+) -> dict[int, MentionResult]:
+    """Insert the new mentions in one transaction; retry with a fresh look-up on a race."""
+    for _attempt in range(5):
+        stored = _stored_identities(organisation, [item for item, _r, _a in built.values()])
+        results, new, repeats = _sort_out(built, stored)
+        rows = [(response, answers) for _index, _item, response, answers in new]
+        try:
+            with storage.writers_queue(), transaction.atomic():
+                storage.insert_responses(rows)
+                Mention.objects.bulk_create(
+                    _mention(organisation, item, response) for _i, item, response, _a in new
+                )
+        except IntegrityError:
+            storage.forget_ids(rows)
+            continue
+        for index, _item, response, _answers in new:
+            results[index] = MentionResult(index, services.ItemStatus.CREATED, response.pk)
+        for index, first in repeats.items():
+            results[index] = MentionResult(index, services.ItemStatus.DUPLICATE, first.pk)
+        return results
+    raise Conflict(_("The mentions kept colliding with concurrent writes; send them again."))
+
+
+def _sort_out(built, stored: dict[tuple[str, str], int]):
+    """Split the built mentions into stored duplicates, new ones, and repeats of new ones.
+
+    A repeat of a mention earlier in the same list is answered with that mention's id
+    once it is inserted, so ``repeats`` maps its position to the earlier response.
+    """
+    results: dict[int, MentionResult] = {}
+    new = []
+    repeats: dict[int, Response] = {}
+    first_of: dict[tuple[str, str], Response] = {}
+    for index, (item, response, answers) in built.items():
+        known = next((stored[i] for i in item.identities if i in stored), None)
+        earlier = next((first_of[i] for i in item.identities if i in first_of), None)
+        if known is not None:
+            results[index] = MentionResult(index, services.ItemStatus.DUPLICATE, known)
+        elif earlier is not None:
+            repeats[index] = earlier
+        else:
+            first_of.update(dict.fromkeys(item.identities, response))
+            new.append((index, item, response, answers))
+    return results, new, repeats
+
+
+def _stored_identities(organisation, items: list[MentionInput]) -> dict[tuple[str, str], int]:
+    """Return the response id of every identity of ``items`` already stored (one query)."""
+    by_id = [identity for item in items for identity in item.identities if identity[0] == "id"]
+    urls = [value for item in items for kind, value in item.identities if kind == "url"]
+    if not by_id and not urls:
+        return {}
+    wanted = Q(public_url__in=urls) if urls else Q(pk__in=[])
+    for _kind, value in by_id:
+        site, external_id = value.split("\n", 1)
+        wanted |= Q(site=site, external_id=external_id)
+    found: dict[tuple[str, str], int] = {}
+    rows = Mention.objects.for_org(organisation).filter(wanted)
+    for site, external_id, url, response_id in rows.values_list(
+        "site", "external_id", "public_url", "response_id"
+    ):
+        if external_id:
+            found[("id", f"{site}\n{external_id}")] = response_id
+        if url:
+            found[("url", url)] = response_id
+    return found
+
+
+def _mention(organisation: Organisation, item: MentionInput, response: Response) -> Mention:
+    return Mention(
+        organisation=organisation,
+        response=response,
+        site=item.site_key,
+        author_handle=item.author_handle.strip(),
+        public_url=item.public_url.strip(),
+        external_id=item.external_id.strip(),
+        rating=item.rating,
+        rating_worst=item.rating_worst if item.rating is not None else None,
+        rating_best=item.rating_best if item.rating is not None else None,
+    )
