@@ -1,6 +1,6 @@
 from django.urls import path
 
-from heedback.customers import at_risk_page, views
+from heedback.customers import at_risk_page, views, win_back_page
 
 organisation_patterns = [
     path("customers/", views.customer_list, name="customer-list"),
@@ -9,6 +9,12 @@ organisation_patterns = [
     path("customers/at-risk/", at_risk_page.at_risk_customers, name="customer-at-risk"),
     path("customers/at-risk.csv", at_risk_page.at_risk_csv, name="customer-at-risk-csv"),
     path("customers/lapsed.csv", at_risk_page.lapsed_csv, name="customer-lapsed-csv"),
+    path("customers/win-back/", win_back_page.win_back_send, name="customer-win-back"),
+    path(
+        "customers/win-back/reasons/",
+        win_back_page.win_back_reasons,
+        name="customer-win-back-reasons",
+    ),
     path("customers/<int:customer_id>/", views.customer_detail, name="customer-detail"),
     path(
         "customers/<int:customer_id>/temperament/",
