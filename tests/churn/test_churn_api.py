@@ -98,4 +98,4 @@ def test_the_page_shows_the_same_figures(world, admin):
     client = Client()
     client.force_login(admin.user)
     page = client.get("/o/acme/customers/churn/").content.decode()
-    assert "<tr><th scope=\"row\">Detractors (0–6)</th><td>1</td><td>2</td><td>50.0</td>" in page
+    assert '<tr><th scope="row">Detractors (0–6)</th><td>1</td><td>2</td><td>50.0</td>' in page
