@@ -18,19 +18,11 @@ from heedback.customers.models import Customer
 from heedback.notify.models import OutboxMessage
 from heedback.orgs.models import AuditEvent
 from heedback.surveys.models import Survey
+from tests.churn.conftest import uneven_visits
 from tests.customers.conftest import every
 
 pytestmark = pytest.mark.django_db
 DAY = timedelta(days=1)
-
-
-def uneven_visits(last):
-    """Ten gaps of 4 to 13 days: at risk after about 10.75 days away, lapsed after 12.1."""
-    times, moment = [last], last
-    for gap in range(13, 3, -1):
-        moment -= gap * DAY
-        times.append(moment)
-    return sorted(times)
 
 
 @pytest.fixture

@@ -215,3 +215,121 @@ def test_an_unknown_organisation_is_a_usage_error(files):
     folder, mapping = files
     code, _out, err = heedback_import(write_csv(folder / "e.csv", MESSY[:1]), mapping, org="nope")
     assert (code, err) == (2, "No organisation has the slug 'nope'.")
+
+
+# --- the web page ---------------------------------------------------------------------------
+
+
+def csv_upload(rows, name="visits.csv"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(HEADER)
+    writer.writerows(rows)
+    return SimpleUploadedFile(name, buffer.getvalue().encode(), content_type="text/csv")
+
+
+@pytest.fixture
+def web(settings, tmp_path, make_customer, hotel):
+    settings.DATA_DIR = tmp_path
+    make_customer("C-1", name="Carla")
+
+
+def test_the_page_checks_then_imports_with_progress(
+    web, admin, admin_client, django_capture_on_commit_callbacks, stored_o9
+):
+    from heedback.customers.models import InteractionImport
+    from heedback.orgs.models import AuditEvent
+
+    form = admin_client.get("/o/acme/customers/import/")
+    assert form.status_code == 200
+    assert b'enctype="multipart/form-data"' in form.content
+    with django_capture_on_commit_callbacks(execute=True):
+        uploaded = admin_client.post(
+            "/o/acme/customers/import/",
+            {"file": csv_upload(MESSY), "mapping": json.dumps(MAPPING)},
+        )
+    job = InteractionImport.objects.get()
+    assert uploaded.status_code == 302
+    assert uploaded["Location"] == f"/o/acme/customers/imports/{job.pk}/"
+    assert (job.status, job.rows, job.created, job.duplicates, job.invalid) == (
+        "checked",
+        10,
+        2,
+        2,
+        6,
+    )
+    assert job.problems[0] == {
+        "line": 5,
+        "field": "client",
+        "reason": "no customer with this external id (got 'C-404')",
+    }
+    assert job.duplicate_rows == [
+        {"line": 4, "field": "order", "reason": "repeats the id of line 2 (got 'O-1')"},
+        {"line": 10, "field": "order", "reason": "already stored (got 'O-9')"},
+    ]
+    page = admin_client.get(f"/o/acme/customers/imports/{job.pk}/").content.decode()
+    assert "Nothing will be written while rows are invalid" in page
+    assert "repeats the id of line 2" in page
+    refused = admin_client.post(f"/o/acme/customers/imports/{job.pk}/confirm/", follow=True)
+    assert b"fix the invalid rows" in refused.content
+    assert Interaction.objects.count() == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            "/o/acme/customers/import/",
+            {"file": csv_upload(MESSY), "mapping": json.dumps(MAPPING), "skip_invalid": "on"},
+        )
+    skipping = InteractionImport.objects.order_by("-pk").first()
+    assert skipping.can_confirm
+    with django_capture_on_commit_callbacks(execute=True):
+        confirmed = admin_client.post(f"/o/acme/customers/imports/{skipping.pk}/confirm/")
+    assert confirmed.status_code == 302
+    skipping.refresh_from_db()
+    assert (skipping.status, skipping.created, skipping.invalid) == ("done", 2, 6)
+    assert Interaction.objects.count() == 3
+    assert AuditEvent.objects.get(action="customers.import_interactions").detail == {
+        "job_id": skipping.pk,
+        "rows": 10,
+    }
+    bad_rows = admin_client.get(f"/o/acme/customers/imports/{skipping.pk}/bad-rows/")
+    assert bad_rows["Content-Disposition"] == 'attachment; filename="visits.bad-rows.csv"'
+    lines = b"".join(bad_rows.streaming_content).decode().splitlines()
+    assert [line.split(",")[0] for line in lines] == ["line", "5", "6", "7", "8", "9", "11"]
+
+
+def test_a_running_import_polls_through_a_partial(web, admin_client, organisation):
+    from heedback.customers.models import InteractionImport
+
+    job = InteractionImport.objects.create(
+        organisation=organisation,
+        file_name="big.csv",
+        file_path="/nowhere/big.csv",
+        file_format="csv",
+        mapping=MAPPING,
+        status="importing",
+        phase="writing",
+        fraction=0.42,
+        rows=42000,
+    )
+    partial = admin_client.get(
+        f"/o/acme/customers/imports/{job.pk}/", headers={"HX-Request": "true"}
+    ).content.decode()
+    assert partial.lstrip().startswith('<section id="import-status"')
+    assert f'hx-get="/o/acme/customers/imports/{job.pk}/"' in partial
+    assert '<progress max="100" value="42"' in partial
+    assert "Writing the rows" in partial
+
+
+def test_a_mapping_that_misfits_the_file_shows_on_the_form(web, admin_client):
+    from heedback.customers.models import InteractionImport
+
+    wrong = {**MAPPING, "occurred_at": "day"}
+    response = admin_client.post(
+        "/o/acme/customers/import/",
+        {"file": csv_upload(MESSY[:1]), "mapping": json.dumps(wrong)},
+    )
+    assert response.status_code == 422
+    assert "occurred_at: no column &#x27;day&#x27; in the file." in response.content.decode()
+    assert InteractionImport.objects.count() == 0

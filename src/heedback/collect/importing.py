@@ -36,6 +36,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -1252,7 +1253,7 @@ def create_import_job(
     # The stored name is ours: a file name from a browser never becomes part of a path.
     path = directory / f"upload{Path(file_name).suffix.lower()}"
     try:
-        _save_upload(path, chunks)
+        save_upload(path, chunks)
         check_mapping(mapping, survey, read_columns(path, file_format))
     except ServiceError:
         shutil.rmtree(directory, ignore_errors=True)
@@ -1272,7 +1273,8 @@ def create_import_job(
     return job
 
 
-def _save_upload(path: Path, chunks: Iterable[bytes]) -> None:
+def save_upload(path: Path, chunks: Iterable[bytes]) -> None:
+    """Write an upload's chunks to ``path``, refusing a file over ``MAX_UPLOAD_BYTES``."""
     size = 0
     with open(path, "wb") as out:
         for chunk in chunks:
@@ -1329,20 +1331,24 @@ def write_import_job(job_id: int) -> None:
 
 def _claim(job_id: int, waiting: str, running: str) -> ImportJob | None:
     """Move a job from waiting to running; only one worker wins, a repeat finds nothing."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=waiting).update(
-        status=running, updated_at=timezone.now()
-    )
-    if not claimed:
+    if not claim_job(ImportJob.objects.all(), job_id, waiting, running):
         return None
     return ImportJob.objects.select_related(
         "survey__organisation", "survey__published_version", "created_by"
     ).get(pk=job_id)
 
 
+def claim_job(jobs: QuerySet, job_id: int, waiting: str, running: str) -> bool:
+    """Move a job of ``jobs`` from waiting to running; tell whether this caller won it."""
+    return bool(
+        jobs.filter(pk=job_id, status=waiting).update(status=running, updated_at=timezone.now())
+    )
+
+
 def _run_job(job: ImportJob, *, dry_run: bool, finished: str) -> None:
     path = Path(job.file_path)
-    listener = JobListener(job.pk)
-    try:
+
+    def run(listener: ImportListener) -> ImportReport:
         request = ImportRequest(
             survey=job.survey,
             path=path,
@@ -1352,23 +1358,44 @@ def _run_job(job: ImportJob, *, dry_run: bool, finished: str) -> None:
             bad_rows_path=path.parent / BAD_ROWS_NAME,
             actor=job.created_by,
         )
-        report = run_import(request, listener)
+        return run_import(request, listener)
+
+    run_job(ImportJob.objects.all(), job.pk, run, finished=finished)
+
+
+def run_job(
+    jobs: QuerySet,
+    job_id: int,
+    run: Callable[[ImportListener], ImportReport],
+    *,
+    finished: str,
+) -> None:
+    """Run a claimed job's pass, saving its progress and its report on the job's row.
+
+    ``jobs`` is the job model's queryset: any model with ImportJob's status and report
+    fields (the responses' ImportJob, the customers' interaction imports).
+    """
+    listener = JobListener(job_id, jobs)
+    try:
+        report = run(listener)
     except ServiceError as error:
-        _finish_job(job.pk, ImportStatus.FAILED, message=describe_error(error))
+        _finish_job(jobs, job_id, ImportStatus.FAILED, message=describe_error(error))
         return
     except Exception:
-        logger.exception("import job %s failed", job.pk)
-        _finish_job(job.pk, ImportStatus.FAILED, message=_("The import stopped on an error."))
+        logger.exception("import job %s failed", job_id)
+        message = _("The import stopped on an error.")
+        _finish_job(jobs, job_id, ImportStatus.FAILED, message=message)
         raise
     message = ""
     if report.refused:
         # Rows that passed the dry run failed now (the survey or the units changed).
         finished = ImportStatus.FAILED
         message = _("Some rows are no longer valid; nothing was written.")
-    _finish_job(job.pk, finished, report=report, listener=listener, message=message)
+    _finish_job(jobs, job_id, finished, report=report, listener=listener, message=message)
 
 
 def _finish_job(
+    jobs: QuerySet,
     job_id: int,
     status: str,
     *,
@@ -1387,28 +1414,34 @@ def _finish_job(
             invalid=report.invalid,
             problems=listener.problems,
             problem_count=listener.problem_count,
+            duplicate_rows=listener.duplicate_rows,
             units_planned=report.units_planned,
             units_created=report.units_created,
             bad_rows_path=str(report.bad_rows_path or ""),
         )
+    # A job model keeps what its kind of import reports (interactions create no units).
+    kept = {field.name for field in jobs.model._meta.get_fields()}
+    fields = {name: value for name, value in fields.items() if name in kept}
     now = timezone.now()
-    ImportJob.objects.filter(pk=job_id).update(updated_at=now, finished_at=now, **fields)
+    jobs.filter(pk=job_id).update(updated_at=now, finished_at=now, **fields)
 
 
 class JobListener(ImportListener):
     """Save a job's progress for the page to poll, and keep its first problems."""
 
-    def __init__(self, job_id: int) -> None:
+    def __init__(self, job_id: int, jobs: QuerySet | None = None) -> None:
         self.job_id = job_id
+        self.jobs = jobs if jobs is not None else ImportJob.objects.all()
         self.problems: list[dict[str, object]] = []
         self.problem_count = 0
+        self.duplicate_rows: list[dict[str, object]] = []
         self._saved_at = 0.0
 
     def progress(self, progress: ImportProgress) -> None:
         if time.monotonic() - self._saved_at < JOB_PROGRESS_INTERVAL:
             return
         self._saved_at = time.monotonic()
-        ImportJob.objects.filter(pk=self.job_id).update(
+        self.jobs.filter(pk=self.job_id).update(
             phase=progress.phase,
             fraction=progress.fraction,
             rows=progress.rows,
@@ -1424,6 +1457,12 @@ class JobListener(ImportListener):
         if len(self.problems) < JOB_PROBLEMS_KEPT:
             self.problems.append(
                 {"line": problem.line, "field": problem.field, "reason": problem.reason}
+            )
+
+    def duplicate(self, notice: RowProblem) -> None:
+        if len(self.duplicate_rows) < JOB_PROBLEMS_KEPT:
+            self.duplicate_rows.append(
+                {"line": notice.line, "field": notice.field, "reason": notice.reason}
             )
 
 

@@ -20,23 +20,30 @@ A mapping says which column holds what::
 from __future__ import annotations
 
 import hashlib
+import secrets
+import shutil
 import time
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from heedback.collect import importing
-from heedback.core.errors import InvalidInput, ServiceError
+from heedback.collect.models import ImportStatus
+from heedback.core.errors import Conflict, InvalidInput, ServiceError
 from heedback.customers import services as customer_services
 from heedback.customers.choices import InteractionKind
 from heedback.customers.inputs import InteractionInput
+from heedback.customers.models import InteractionImport
 from heedback.orgs.models import Organisation
+from heedback.orgs.services import record_audit
 
 REQUIRED_FIELDS = ("external_id", "customer", "occurred_at")
 COLUMN_FIELDS = (*REQUIRED_FIELDS, "unit", "staff", "value")
@@ -300,3 +307,103 @@ class InteractionPlan(importing.RowPlan):
         if path == "kind":
             return self.mapping.kind if self.kind_is_column else "kind"
         return "row" if path in {"__all__", "row"} else path
+
+
+# --- the web page's imports, run by the worker ----------------------------------------------
+
+
+def create_interaction_import(
+    organisation: Organisation,
+    *,
+    file_name: str,
+    chunks: Iterable[bytes],
+    mapping: InteractionMapping,
+    skip_invalid: bool,
+    actor: AbstractBaseUser | None,
+) -> InteractionImport:
+    """Keep an uploaded file, check its header against the mapping and queue its dry run.
+
+    The mapping is checked at once, so a wrong column name shows on the form instead of
+    in a failed job.
+    """
+    file_format = importing.detect_format(Path(file_name))
+    directory = importing.imports_directory() / secrets.token_hex(16)
+    directory.mkdir(parents=True)
+    # The stored name is ours: a file name from a browser never becomes part of a path.
+    path = directory / f"upload{Path(file_name).suffix.lower()}"
+    try:
+        importing.save_upload(path, chunks)
+        check_mapping(mapping, importing.read_columns(path, file_format))
+    except ServiceError:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+    job = InteractionImport.objects.create(
+        organisation=organisation,
+        created_by=actor if actor is not None and actor.pk else None,
+        file_name=Path(file_name).name[:255],
+        file_path=str(path),
+        file_format=file_format,
+        mapping=mapping.as_json(),
+        skip_invalid=skip_invalid,
+    )
+    transaction.on_commit(partial(_enqueue, "check_interaction_import", job.pk))
+    return job
+
+
+def _enqueue(task_name: str, job_id: int) -> None:
+    from heedback.collect import interaction_tasks
+
+    getattr(interaction_tasks, task_name).enqueue(job_id)
+
+
+def confirm_interaction_import(job: InteractionImport, *, actor: AbstractBaseUser | None) -> None:
+    """Queue the import of a checked file; a second click finds it queued and changes nothing."""
+    if not job.can_confirm:
+        raise Conflict(_("This file cannot be imported: fix the invalid rows and upload it again."))
+    with transaction.atomic():
+        jobs = InteractionImport.objects.all()
+        if not importing.claim_job(jobs, job.pk, ImportStatus.CHECKED, ImportStatus.QUEUED_IMPORT):
+            raise Conflict(_("This import has been started already."))
+        record_audit(
+            job.organisation,
+            actor,
+            "customers.import_interactions",
+            job.file_name,
+            job_id=job.pk,
+            rows=job.rows,
+        )
+        transaction.on_commit(partial(_enqueue, "run_interaction_import", job.pk))
+
+
+def check_interaction_import(job_id: int) -> None:
+    """Run the dry run of a queued upload (the worker calls this)."""
+    _run_job(job_id, ImportStatus.QUEUED_CHECK, ImportStatus.CHECKING, ImportStatus.CHECKED)
+
+
+def write_interaction_import(job_id: int) -> None:
+    """Import a confirmed upload (the worker calls this)."""
+    _run_job(job_id, ImportStatus.QUEUED_IMPORT, ImportStatus.IMPORTING, ImportStatus.DONE)
+
+
+def _run_job(job_id: int, waiting: str, running: str, finished: str) -> None:
+    jobs = InteractionImport.objects.all()
+    if not importing.claim_job(jobs, job_id, waiting, running):
+        return
+    job = jobs.select_related("organisation", "created_by").get(pk=job_id)
+    path = Path(job.file_path)
+
+    def run(listener: importing.ImportListener) -> importing.ImportReport:
+        request = InteractionImportRequest(
+            organisation=job.organisation,
+            path=path,
+            mapping=parse_mapping(job.mapping),
+            options=importing.ImportOptions(
+                dry_run=finished == ImportStatus.CHECKED, skip_invalid=job.skip_invalid
+            ),
+            file_format=job.file_format,
+            bad_rows_path=path.parent / importing.BAD_ROWS_NAME,
+            actor=job.created_by,
+        )
+        return run_interaction_import(request, listener)
+
+    importing.run_job(jobs, job_id, run, finished=finished)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from heedback.customers import at_risk_page, views, win_back_page
+from heedback.customers import at_risk_page, import_page, views, win_back_page
 
 organisation_patterns = [
     path("customers/", views.customer_list, name="customer-list"),
@@ -14,6 +14,22 @@ organisation_patterns = [
         "customers/win-back/reasons/",
         win_back_page.win_back_reasons,
         name="customer-win-back-reasons",
+    ),
+    path("customers/import/", import_page.interaction_import_start, name="interaction-import"),
+    path(
+        "customers/imports/<int:import_id>/",
+        import_page.interaction_import_job,
+        name="interaction-import-job",
+    ),
+    path(
+        "customers/imports/<int:import_id>/confirm/",
+        import_page.interaction_import_confirm,
+        name="interaction-import-confirm",
+    ),
+    path(
+        "customers/imports/<int:import_id>/bad-rows/",
+        import_page.interaction_import_bad_rows,
+        name="interaction-import-bad-rows",
     ),
     path("customers/<int:customer_id>/", views.customer_detail, name="customer-detail"),
     path(
