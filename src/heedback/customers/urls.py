@@ -1,6 +1,11 @@
 from django.urls import path
 
-from heedback.customers import at_risk_page, import_page, views, win_back_page
+from heedback.customers import at_risk_page, import_page, quiz_page, views, win_back_page
+
+# Public: the temperament quiz a customer reaches after answering an invitation.
+urlpatterns = [
+    path("t/<str:token>/", quiz_page.temperament_quiz, name="temperament-quiz"),
+]
 
 organisation_patterns = [
     path("customers/", views.customer_list, name="customer-list"),
