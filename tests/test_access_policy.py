@@ -45,6 +45,7 @@ PAGE_POLICY: dict[str, tuple[str | Permission, str]] = {
     "password_reset_complete": (PUBLIC, "GET"),
     "invitation-accept": (PUBLIC, "GET"),
     "respond": (PUBLIC, "GET"),
+    "temperament-quiz": (PUBLIC, "GET"),
     "customer-contact": (PUBLIC, "GET"),
     "respond-thanks": (PUBLIC, "GET"),
     "invitation-open": (PUBLIC, "GET"),
