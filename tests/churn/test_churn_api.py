@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.test import Client
@@ -13,6 +14,7 @@ from tests.customers.conftest import every
 
 pytestmark = pytest.mark.django_db
 DAY = timedelta(days=1)
+TEN = Decimal("10")
 
 
 @pytest.fixture
@@ -22,19 +24,19 @@ def world(make_customer, add_visits, answer, hotel):
     now = timezone.now()
     made = {}
     made["A"] = make_customer("A", name="Alma")
-    add_visits(made["A"], every(14, 6, last=now - 200 * DAY), unit=hotel)
+    add_visits(made["A"], every(14, 6, last=now - 200 * DAY), unit=hotel, value=TEN)
     answer(made["A"], now - 205 * DAY, 3, comment="Rude reception, never again")
     made["B"] = make_customer("B", name="Bo")
-    add_visits(made["B"], every(14, 20, last=now - 3 * DAY), unit=hotel)
+    add_visits(made["B"], every(14, 20, last=now - 3 * DAY), unit=hotel, value=TEN)
     answer(made["B"], now - 150 * DAY, 2)
     made["C"] = make_customer("C", name="Cy")
-    add_visits(made["C"], every(14, 20, last=now - 2 * DAY), unit=hotel)
+    add_visits(made["C"], every(14, 20, last=now - 2 * DAY), unit=hotel, value=TEN)
     answer(made["C"], now - 120 * DAY, 10)
     made["E"] = make_customer("E", name="Eve")
-    add_visits(made["E"], every(14, 6, last=now - 300 * DAY), unit=hotel)
+    add_visits(made["E"], every(14, 6, last=now - 300 * DAY), unit=hotel, value=TEN)
     answer(made["E"], now - 310 * DAY, 8)
     made["F"] = make_customer("F", name="Fin")
-    add_visits(made["F"], [now - 400 * DAY], unit=hotel)
+    add_visits(made["F"], [now - 400 * DAY], unit=hotel, value=TEN)
     answer(made["F"], now - 400 * DAY, 0)
     services.refresh_lapse()
     return made
@@ -99,3 +101,22 @@ def test_the_page_shows_the_same_figures(world, admin):
     client.force_login(admin.user)
     page = client.get("/o/acme/customers/churn/").content.decode()
     assert '<tr><th scope="row">Detractors (0–6)</th><td>1</td><td>2</td><td>50.0</td>' in page
+
+
+def test_the_loyalty_page_values_moving_detractors_on_these_lapse_rates(world, admin_client):
+    # Previous year: Eve and Fin; Eve came back (r = 0.5). This year: Alma, Bo, Cy, Eve
+    # bring 6 + 20 + 20 + 5 visits of 10: 127.50 each; at no discount CLV = 127.5 / 0.5.
+    # Detractors lapse 1 in 2, promoters 0 in 1: moving 10 keeps 10 × 0.5 = 5 customers.
+    query = {"period_months": 12, "discount_percent": 0, "margin_percent": 100}
+    page = admin_client.get("/o/acme/customers/loyalty/", {**query, "moved_detractors": 10})
+    html = page.content.decode()
+    assert 'data-testid="lifetime-value">255.00' in html
+    what_if = html.split('data-testid="move-what-if">')[1].split("</p>")[0]
+    assert "50.0% of customers lapse after a detractor answer and 0.0% after" in what_if
+    assert "keeps <strong>5.0</strong> customers more, worth <strong>1,275.00</strong>" in what_if
+    to_passives = admin_client.get(
+        "/o/acme/customers/loyalty/", {**query, "moved_detractors": 10, "moved_to": "passive"}
+    ).content.decode()
+    assert "What if 10 detractors became passives?" in to_passives
+    # Passives lapse more often here (1 in 1): the what-if claims nothing.
+    assert "keeps <strong>0.0</strong> customers more, worth <strong>0.00</strong>" in to_passives

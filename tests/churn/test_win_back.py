@@ -107,6 +107,13 @@ def test_inviting_makes_the_win_back_survey_and_a_campaign_that_emails_once(
         "unsubscribed": 1,
         "throttled": 1,
     }
+    client = client_for(admin)
+    timeline = client.get(f"/o/acme/customers/{world['lena'].pk}/").content.decode()
+    entry = timeline.split(f'data-key="invitation:{invited[0].pk}"')[1].split("</li>")[0]
+    assert f"Invited by email: “{report.campaign.name}”" in entry
+    assert ">sent<" in entry
+    skipped = client.get(f"/o/acme/customers/{world['unsub'].pk}/").content.decode()
+    assert 'data-kind="invitation"' not in skipped  # left out: never invited
     again = win_back.invite_lapsed(organisation, everyone(organisation), actor=admin.user)
     assert (again.invited, again.campaign) == (0, None)
     assert again.left_out["throttled"] == 2  # Lena's invitation now holds her back too
