@@ -75,10 +75,13 @@ class WinBackInput:
 
     ``customers`` are the candidates, already narrowed to those the sender may see; only
     the lapsed ones (and, with ``include_overdue``, those overdue by their own rhythm) are
-    invited. ``missing_ids`` are ids the sender named that are not among them.
+    invited. When the sender ``named`` them one by one, the others are reported as not
+    lapsed; a filter ("all lapsed of this unit") is narrowed to the lapsed in the database.
+    ``missing_ids`` are ids the sender named that are not among them.
     """
 
     customers: QuerySet[Customer]
+    named: bool = False
     survey: Survey | None = None
     subject: str = ""
     body: str = ""
@@ -159,9 +162,14 @@ def _candidates(request: WinBackInput, now: datetime) -> list[dict]:
         .order_by("-occurred_at", "-pk")
         .values("unit_id")[:1]
     )
+    customers = request.customers.filter(merged_into__isnull=True, erased_at__isnull=True)
+    if not request.named:
+        due = Q(lapse_at__lt=now)
+        if request.include_overdue:
+            due |= Q(at_risk_at__lt=now)
+        customers = customers.filter(due)
     rows = list(
-        request.customers.filter(merged_into__isnull=True, erased_at__isnull=True)
-        .order_by("pk")
+        customers.order_by("pk")
         .annotate(last_unit_id=Subquery(last_unit))
         .values("pk", "email", "name", "external_id", "lapse_at", "at_risk_at", "last_unit_id")[
             : campaigns.MAX_CONTACTS + 1

@@ -84,6 +84,7 @@ def _candidates(request: HttpRequest, form: WinBackForm) -> win_back.WinBackInpu
         missing = tuple(sorted(ids - set(customers.values_list("pk", flat=True))))
     return win_back.WinBackInput(
         customers=customers,
+        named=data["scope"] != "all",
         subject=data["subject"],
         body=data["body"],
         include_overdue=data["include_overdue"],

@@ -277,6 +277,7 @@ def _win_back_input(organisation: Organisation, payload: WinBackIn) -> win_back.
         )
     return win_back.WinBackInput(
         customers=customers,
+        named=payload.customers is not None,
         survey=survey,
         subject=payload.subject,
         body=payload.body,
