@@ -120,3 +120,18 @@ def test_the_loyalty_page_values_moving_detractors_on_these_lapse_rates(world, a
     assert "What if 10 detractors became passives?" in to_passives
     # Passives lapse more often here (1 in 1): the what-if claims nothing.
     assert "keeps <strong>0.0</strong> customers more, worth <strong>0.00</strong>" in to_passives
+
+
+def test_an_organisation_without_an_nps_question_gets_empty_bands(
+    organisation, make_customer, add_visits, make_api_client
+):
+    customer = make_customer("Q")
+    add_visits(customer, every(14, 6, last=timezone.now() - 200 * DAY))
+    services.refresh_lapse()
+    body = make_api_client(organisation).get("/api/v1/churn").json()
+    assert body["judged"] == 1
+    assert [(band["key"], band["n"], band["rate"]) for band in body["nps"]] == [
+        ("detractor", 0, None),
+        ("passive", 0, None),
+        ("promoter", 0, None),
+    ]
