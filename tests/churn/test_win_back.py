@@ -284,3 +284,22 @@ def test_the_reasons_page_and_api_and_the_churn_page_link(
     wrong = api.get("/api/v1/customers/win-back/reasons", {"reason": "weather"})
     assert wrong.status_code == 422
     assert list(wrong.json()["errors"]) == ["reason"]
+
+
+def test_the_at_risk_page_invites_the_overdue_too(world, organisation, admin):
+    client = client_for(admin)
+    page = client.get("/o/acme/customers/at-risk/").content.decode()
+    assert '<input type="hidden" name="include_overdue" value="on">' in page
+    assert f'name="customer" value="{world["overdue"].pk}"' in page
+    preview = client.post(
+        "/o/acme/customers/win-back/", {"scope": "all", "include_overdue": "on"}
+    ).content.decode()
+    assert "2 customers will be invited" in preview
+    client.post(
+        "/o/acme/customers/win-back/", {"scope": "all", "include_overdue": "on", "confirm": "1"}
+    )
+    campaign = Campaign.objects.exclude(pk=world["earlier_campaign"].pk).get()
+    assert sorted(campaign.invitations.values_list("email", flat=True)) == [
+        "lena@example.com",
+        "otto@example.com",
+    ]
