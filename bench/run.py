@@ -28,6 +28,7 @@ BENCHMARKS = [
     "imports",
     "text",
     "customers",
+    "customer_page",
     "insights",
     "loop_latency",
     "churn",

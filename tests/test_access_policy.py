@@ -20,6 +20,7 @@ from heedback.continuum import plan_services as continuum_plan_services
 from heedback.continuum import services as continuum_services
 from heedback.customers import services as customer_services
 from heedback.customers.inputs import CustomerInput, InteractionInput
+from heedback.customers.models import InteractionImport
 from heedback.loop import services as loop_services
 from heedback.loop.models import Rule
 from heedback.notify.models import OutboxMessage
@@ -44,6 +45,7 @@ PAGE_POLICY: dict[str, tuple[str | Permission, str]] = {
     "password_reset_complete": (PUBLIC, "GET"),
     "invitation-accept": (PUBLIC, "GET"),
     "respond": (PUBLIC, "GET"),
+    "temperament-quiz": (PUBLIC, "GET"),
     "customer-contact": (PUBLIC, "GET"),
     "respond-thanks": (PUBLIC, "GET"),
     "invitation-open": (PUBLIC, "GET"),
@@ -128,6 +130,12 @@ PAGE_POLICY: dict[str, tuple[str | Permission, str]] = {
     "customer-at-risk-csv": (Permission.VIEW_CUSTOMERS, "GET"),
     "customer-lapsed-csv": (Permission.VIEW_CUSTOMERS, "GET"),
     "churn-analysis": (Permission.VIEW_CUSTOMERS, "GET"),
+    "customer-win-back": (Permission.EDIT_CUSTOMERS, "POST"),
+    "interaction-import": (Permission.MANAGE_CUSTOMERS, "GET"),
+    "interaction-import-job": (Permission.MANAGE_CUSTOMERS, "GET"),
+    "interaction-import-confirm": (Permission.MANAGE_CUSTOMERS, "POST"),
+    "interaction-import-bad-rows": (Permission.MANAGE_CUSTOMERS, "GET"),
+    "customer-win-back-reasons": (Permission.VIEW_CUSTOMERS, "GET"),
     "inbox": (Permission.WORK_CASES, "GET"),
     "digest-settings": (VIEW, "GET"),
     "case-list": (VIEW, "GET"),
@@ -181,6 +189,10 @@ API_POLICY: dict[tuple[str, str], Permission] = {
     ("GET", "/v1/customers/{customer_id}"): Permission.VIEW_CUSTOMERS,
     ("GET", "/v1/customers/at-risk"): Permission.VIEW_CUSTOMERS,
     ("POST", "/v1/interactions"): Permission.WRITE_API,
+    ("GET", "/v1/churn"): VIEW,
+    ("GET", "/v1/churn/last-feedback"): Permission.VIEW_CUSTOMERS,
+    ("POST", "/v1/customers/win-back"): Permission.WRITE_API,
+    ("GET", "/v1/customers/win-back/reasons"): Permission.VIEW_CUSTOMERS,
     ("GET", "/v1/cases"): VIEW,
     ("GET", "/v1/cases/metrics"): VIEW,
     ("GET", "/v1/cases/{case_id}"): VIEW,
@@ -334,6 +346,14 @@ def world(organisation, other_organisation, hotel, published_survey, make_member
         "case_id": case.pk,
         "rule_id": Rule.objects.get(organisation=organisation, system_key="detractor").pk,
         "job_id": job.pk,
+        "import_id": InteractionImport.objects.create(
+            organisation=organisation,
+            file_name="visits.csv",
+            file_path="/nonexistent/visits.csv",
+            file_format="csv",
+            mapping={},
+            status="checked",
+        ).pk,
         "campaign_id": campaign_services.create_campaign(
             organisation,
             campaign_services.CampaignInput(

@@ -19,6 +19,7 @@ from heedback.core.errors import ServiceError
 from heedback.core.ratelimit import RateLimited
 from heedback.customers.api import router as customers_router
 from heedback.insights.api import router as insights_router
+from heedback.insights.churn_api import router as churn_router
 from heedback.loop.api import router as loop_router
 from heedback.orgs.api import router as orgs_router
 from heedback.surveys.api import router as surveys_router
@@ -41,6 +42,8 @@ api.add_router("/v1/", surveys_router)
 api.add_router("/v1/", collect_router)
 api.add_router("/v1/", campaign_router)
 api.add_router("/v1/", mention_router)
+# Before the customers router, whose /customers/{customer_id} would take /customers/win-back.
+api.add_router("/v1/", churn_router)
 api.add_router("/v1/", customers_router)
 api.add_router("/v1/", continuum_router)
 api.add_router("/v1/", insights_router)

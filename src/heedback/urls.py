@@ -27,6 +27,7 @@ organisation_patterns = [
 urlpatterns = [
     *orgs_urls.urlpatterns,
     *collect_urls.urlpatterns,
+    *customers_urls.urlpatterns,
     *loop_urls.urlpatterns,
     path("o/<slug:org_slug>/", include(organisation_patterns)),
     path("api/", api.urls),

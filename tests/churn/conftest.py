@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -13,6 +13,15 @@ from heedback.collect.services import Submission, submit_response
 from tests.customers.conftest import add_visits, make_customer  # noqa: F401 (fixtures)
 
 _keys = itertools.count(1)
+
+
+def uneven_visits(last: datetime) -> list[datetime]:
+    """Ten gaps of 4 to 13 days: at risk after about 10.75 days away, lapsed after 12.1."""
+    times, moment = [last], last
+    for gap in range(13, 3, -1):
+        moment -= timedelta(days=gap)
+        times.append(moment)
+    return sorted(times)
 
 
 @pytest.fixture

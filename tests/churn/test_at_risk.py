@@ -14,18 +14,10 @@ from heedback.customers.models import Customer
 from heedback.loop import services as loop
 from heedback.loop.models import Case
 from heedback.loop.services import Actor, CaseOpening, Resolution
+from tests.churn.conftest import uneven_visits
 
 pytestmark = pytest.mark.django_db
 DAY = timedelta(days=1)
-
-
-def uneven_visits(last):
-    """Ten gaps of 4 to 13 days: at risk after about 10.75 days away, lapsed after 12.1."""
-    times, moment = [last], last
-    for gap in range(13, 3, -1):
-        moment -= gap * DAY
-        times.append(moment)
-    return sorted(times)
 
 
 @pytest.fixture

@@ -77,8 +77,9 @@ def test_the_churn_page_query_count_is_locked(
         answer(customer, NOW - timedelta(days=330), index * 4, comment=f"Visit {index}")
     services.refresh_lapse()
     # session, user, membership, survey versions (twice: bands, domains), domains, the
-    # figures, the last feedback (customers, responses, versions, scores), themes (two)
-    with django_assert_num_queries(13):
+    # figures, the last feedback (customers, responses, versions, scores), themes (two),
+    # the win-back reasons (surveys, reasons, would return, responses)
+    with django_assert_num_queries(17):
         page = admin_client.get("/o/acme/customers/churn/")
     html = page.content.decode()
     assert page.status_code == 200

@@ -155,7 +155,8 @@ def test_the_timeline_reads_responses_in_two_queries_however_many(
     customer = make_customer("regular")
     for index in range(6):
         respond(api, published_survey, hotel, f"t{index}", customer="regular")
-    with django_assert_num_queries(2):  # the responses with their survey etc., their answers
+    # the responses with their survey etc., their answers; the invitations
+    with django_assert_num_queries(3):
         entries = list(timeline_entries(customer, timeline.TimelineWindow(limit=5)))
     assert len(entries) == 5
     assert {entry.badge for entry in entries} == {"NPS 3"}

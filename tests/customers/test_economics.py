@@ -73,3 +73,11 @@ def test_months_before(day, months, expected):
     from datetime import date
 
     assert months_before(date.fromisoformat(day), months) == date.fromisoformat(expected)
+
+
+def test_moving_detractors_keeps_the_difference_of_lapse_rates():
+    move = economics.value_of_moving(20, 0.40, 0.15, 300.0)
+    assert (move.kept, move.value) == (pytest.approx(5.0), pytest.approx(1500.0))
+    worse = economics.value_of_moving(20, 0.10, 0.15, 300.0)
+    assert (worse.kept, worse.value) == (0.0, 0.0)
+    assert economics.value_of_moving(20, 0.40, 0.15, None).value is None

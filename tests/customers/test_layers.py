@@ -12,7 +12,7 @@ from pathlib import Path
 import heedback.customers
 
 HIGHER_APPS = ("collect", "insights", "loop", "continuum", "text")
-PAGE_MODULES = {"loyalty_page.py", "views.py"}
+PAGE_MODULES = {"loyalty_page.py", "views.py", "win_back_page.py", "import_page.py"}
 # The continuum's indicator contract is pure (no models): the module declaring this app's
 # continuum evidence may import it, and nothing else of the continuum.
 CONTRACT_MODULES = {"heedback.continuum.evidence", "heedback.continuum.instrument"}

@@ -83,10 +83,10 @@ def test_the_customer_page_explains_the_lapse_and_shows_the_timeline(admin_clien
 
 
 def test_the_customer_page_query_count_is_locked(admin_client, regulars, django_assert_num_queries):
-    # session, user, membership, customer, rule, interactions, merges, responses, cases,
-    # guidance; the other apps' at-risk reasons: survey versions, falling score, open cases:
-    # the same for any number of interactions (one page of the timeline)
-    with django_assert_num_queries(13):
+    # session, user, membership, customer, rule, interactions, merges, responses,
+    # invitations, cases, guidance; the other apps' at-risk reasons: survey versions, falling
+    # score, open cases: the same for any number of interactions (one page of the timeline)
+    with django_assert_num_queries(14):
         admin_client.get(f"/o/acme/customers/{regulars['lapsed'].pk}/")
 
 

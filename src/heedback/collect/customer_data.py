@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from django.db.models import Prefetch
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from heedback.collect.choices import InvitationStatus, SkipReason
 from heedback.collect.models import Answer, Invitation, Response
 from heedback.collect.selectors import response_as_dict
 from heedback.customers.models import Customer
@@ -32,16 +34,64 @@ def _responses_of(customer: Customer):
 
 
 def timeline_entries(customer: Customer, window: TimelineWindow) -> Iterable[TimelineEntry]:
-    """Return the customer's responses with their headline score and comment, newest first."""
+    """Return the customer's responses (headline score, comment) and invitations, newest first."""
     responses = _responses_of(customer).prefetch_related(
         Prefetch("answers", queryset=Answer.objects.filter(number__isnull=False))
     )
     if window.before is not None:
         responses = responses.filter(submitted_at__lt=window.before)
-    return [
+    entries = [
         _response_entry(response)
         for response in responses.order_by("-submitted_at", "-id")[: window.limit]
     ]
+    return entries + invitation_entries(customer, window)
+
+
+def invitation_entries(customer: Customer, window: TimelineWindow) -> list[TimelineEntry]:
+    """Return the customer's invitations, at their sending (or planned) time, newest first.
+
+    The badge says how far each went: scheduled, sent, opened, answered, or skipped with
+    the reason (throttled, unsubscribed…), with the reminders sent.
+    """
+    invitations = (
+        Invitation.objects.filter(customer=customer)
+        .select_related("campaign", "unit")
+        .annotate(at=Coalesce("sent_at", "send_at"))
+    )
+    if window.before is not None:
+        invitations = invitations.filter(at__lt=window.before)
+    return [
+        _invitation_entry(invitation)
+        for invitation in invitations.order_by("-at", "-id")[: window.limit]
+    ]
+
+
+def _invitation_entry(invitation: Invitation) -> TimelineEntry:
+    if invitation.completed_at is not None:
+        badge = _("answered")
+    elif invitation.status == InvitationStatus.SKIPPED:
+        reasons = dict(SkipReason.choices)
+        reason = reasons.get(invitation.skip_reason, invitation.skip_reason)
+        badge = _("not sent: %s") % str(reason).lower()
+    elif invitation.opened_at is not None:
+        badge = _("opened")
+    elif invitation.sent_at is not None:
+        badge = _("sent")
+    else:
+        badge = _("scheduled")
+    detail = ""
+    if invitation.reminders_sent:
+        detail = _("%d reminders sent") % invitation.reminders_sent
+    return TimelineEntry(
+        at=invitation.at,
+        kind="invitation",
+        key=f"invitation:{invitation.pk}",
+        title=_("Invited by email: “%s”") % invitation.campaign.name,
+        detail=detail,
+        unit=invitation.unit.name,
+        badge=str(badge),
+        data={"campaign_id": invitation.campaign_id},
+    )
 
 
 def _response_entry(response: Response) -> TimelineEntry:

@@ -25,7 +25,7 @@ import secrets
 import shutil
 import time
 import zoneinfo
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
@@ -36,6 +36,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -164,6 +165,11 @@ def _is_recoded_value(value: object) -> bool:
 
 def load_mapping(path: Path) -> ColumnMapping:
     """Read a mapping from a JSON file, reporting unreadable JSON like any other fault."""
+    return parse_mapping(read_mapping_document(path))
+
+
+def read_mapping_document(path: Path) -> object:
+    """Return the JSON document of a mapping file; raise InvalidInput when it is unreadable."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as error:
@@ -174,7 +180,7 @@ def load_mapping(path: Path) -> ColumnMapping:
         raise InvalidInput.from_pairs(
             _("The column mapping is not valid JSON."), [("mapping", str(error))]
         ) from error
-    return parse_mapping(data)
+    return data
 
 
 def check_mapping(mapping: ColumnMapping, survey: Survey, columns: list[str]) -> None:
@@ -713,6 +719,9 @@ class ImportListener:
     def problem(self, problem: RowProblem) -> None:
         """Take one problem of one row (every problem, not only the kept ones)."""
 
+    def duplicate(self, notice: RowProblem) -> None:
+        """Take a row not imported because its id is stored or earlier in the file."""
+
 
 @dataclass
 class ImportReport:
@@ -727,6 +736,8 @@ class ImportReport:
     duplicates: int = 0
     invalid: int = 0
     problems: list[RowProblem] = field(default_factory=list)
+    # Rows already stored or repeated in the file, when the import can say which.
+    duplicate_rows: list[RowProblem] = field(default_factory=list)
     dry_run: bool = False
     refused: bool = False
     written: bool = False
@@ -751,50 +762,120 @@ def run_import(request: ImportRequest, listener: ImportListener | None = None) -
     running it again, since rows already stored count as duplicates.
     """
     started = time.monotonic()
-    listener = listener or ImportListener()
-    options = request.options
     columns = read_columns(request.path, request.file_format)
     check_mapping(request.mapping, request.survey, columns)
-    units = UnitDirectory(request.survey.organisation, create_missing=options.create_units)
+    units = UnitDirectory(request.survey.organisation, create_missing=request.options.create_units)
+    source = FileSource(request.path, request.file_format, columns)
+    report = run_rows(
+        source,
+        lambda: _ResponsePlan(request, columns, units),
+        request.options,
+        listener,
+        bad_rows_path=request.bad_rows_path,
+    )
+    report.seconds = time.monotonic() - started
+    return report
+
+
+# --- one mechanism for every kind of import -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileSource:
+    """The file an import reads: where, in which format, with the columns of its header."""
+
+    path: Path
+    file_format: str | None
+    columns: list[str]
+
+
+class RowPlan:
+    """What one kind of import does with the rows of a file, during one pass over it.
+
+    ``run_rows`` reads the file in chunks, reports, writes the bad rows and draws the
+    progress; a plan turns a row into an item (``convert``, an error for an unreadable
+    row), judges a chunk without writing (``check``) or stores it (``write``), and says a
+    row's problems in the file's terms (``describe``). Results are the batch services'
+    ``ItemResult`` values (status created, duplicate or invalid, with errors). A new plan
+    is made for each pass, so what a plan remembers of the file starts afresh.
+    """
+
+    def convert(self, row: SourceRow) -> object:
+        raise NotImplementedError
+
+    def check(self, items: list) -> list:
+        raise NotImplementedError
+
+    def write(self, items: list) -> list:
+        raise NotImplementedError
+
+    def describe(self, row: SourceRow, errors: Mapping[str, list[str]]) -> list[RowProblem]:
+        raise NotImplementedError
+
+    def prepare_write(self) -> list[str]:
+        """Create what the next chunk needs before it is written; return what was created."""
+        return []
+
+    def planned(self) -> list[str]:
+        """Return what a write would create besides the rows (units), for the report."""
+        return []
+
+
+def run_rows(
+    source: FileSource,
+    new_plan: Callable[[], RowPlan],
+    options: ImportOptions,
+    listener: ImportListener | None = None,
+    *,
+    bad_rows_path: Path | None = None,
+) -> ImportReport:
+    """Check and import the rows of a file with a plan: all or nothing unless skipping.
+
+    Without ``skip_invalid`` a first pass checks every row and nothing is written when one
+    is invalid (``refused``); with it, one pass writes the good rows and puts the bad ones
+    in ``bad_rows_path``. A dry run only checks.
+    """
+    started = time.monotonic()
+    listener = listener or ImportListener()
     total = None
     if options.dry_run or not options.skip_invalid:
-        report = _run_pass(request, columns, units, listener, write=False)
+        report = _run_pass(source, new_plan(), options, listener, bad_rows_path, write=False)
         if options.dry_run or report.invalid:
             report.refused = not options.dry_run
             report.seconds = time.monotonic() - started
             return report
         total = report.rows
-    report = _run_pass(request, columns, units, listener, write=True, total=total)
+    report = _run_pass(
+        source, new_plan(), options, listener, bad_rows_path, write=True, total=total
+    )
     report.seconds = time.monotonic() - started
     return report
 
 
 def _run_pass(
-    request: ImportRequest,
-    columns: list[str],
-    units: UnitDirectory,
+    file: FileSource,
+    plan: RowPlan,
+    options: ImportOptions,
     listener: ImportListener,
+    bad_rows_path: Path | None,
     *,
     write: bool,
     total: int | None = None,
 ) -> ImportReport:
     """Read the whole file once, checking (``write=False``) or storing each chunk."""
-    report = ImportReport(dry_run=request.options.dry_run)
-    tracker = KeyTracker()
-    converter = RowConverter(request, columns, units, tracker)
-    bad_rows = BadRowsFile(request.bad_rows_path, columns) if request.bad_rows_path else None
+    report = ImportReport(dry_run=options.dry_run)
+    bad_rows = BadRowsFile(bad_rows_path, file.columns) if bad_rows_path else None
     phase = "writing" if write else "checking"
-    source = open_source(request.path, request.file_format)
+    source = open_source(file.path, file.file_format)
     try:
         for chunk in _chunks(source.rows(), IMPORT_CHUNK_SIZE):
-            items = [converter.convert(row) for row in chunk]
+            items = [plan.convert(row) for row in chunk]
             if write:
-                if units.planned:
-                    report.units_created += [u.name for u in units.create_planned(request.actor)]
-                results = services.submit_batch(request.survey, items)
+                report.units_created += plan.prepare_write()
+                results = plan.write(items)
             else:
-                results = _check_batch(request.survey, items, tracker)
-            _tally(report, chunk, results, converter, listener, bad_rows)
+                results = plan.check(items)
+            _tally(report, chunk, results, plan, listener, bad_rows)
             listener.progress(
                 ImportProgress(
                     phase,
@@ -811,9 +892,38 @@ def _run_pass(
         if bad_rows is not None:
             bad_rows.close()
     report.written = write
-    report.units_planned = [unit.name for unit in units.planned.values()]
+    report.units_planned = plan.planned()
     report.bad_rows_path = bad_rows.path if bad_rows is not None and bad_rows.count else None
     return report
+
+
+class _ResponsePlan(RowPlan):
+    """Responses: rows become Submissions, checked and stored by the collect services."""
+
+    def __init__(self, request: ImportRequest, columns: list[str], units: UnitDirectory) -> None:
+        self.request, self.units = request, units
+        self.tracker = KeyTracker()
+        self.converter = RowConverter(request, columns, units, self.tracker)
+
+    def convert(self, row: SourceRow) -> services.Submission | ServiceError:
+        return self.converter.convert(row)
+
+    def check(self, items: list) -> list:
+        return _check_batch(self.request.survey, items, self.tracker)
+
+    def write(self, items: list) -> list:
+        return services.submit_batch(self.request.survey, items)
+
+    def describe(self, row: SourceRow, errors: Mapping[str, list[str]]) -> list[RowProblem]:
+        return self.converter.describe(row, errors)
+
+    def prepare_write(self) -> list[str]:
+        if not self.units.planned:
+            return []
+        return [unit.name for unit in self.units.create_planned(self.request.actor)]
+
+    def planned(self) -> list[str]:
+        return [unit.name for unit in self.units.planned.values()]
 
 
 def _chunks(rows: Iterator[SourceRow], size: int) -> Iterator[list[SourceRow]]:
@@ -875,8 +985,8 @@ def _check_batch(
 def _tally(
     report: ImportReport,
     chunk: list[SourceRow],
-    results: list[services.ItemResult],
-    converter: RowConverter,
+    results: list,
+    plan: RowPlan,
     listener: ImportListener,
     bad_rows: BadRowsFile | None,
 ) -> None:
@@ -886,9 +996,13 @@ def _tally(
             report.created += 1
         elif result.status == services.ItemStatus.DUPLICATE:
             report.duplicates += 1
+            for notice in plan.describe(row, result.errors) if result.errors else ():
+                listener.duplicate(notice)
+                if len(report.duplicate_rows) < MAX_KEPT_PROBLEMS:
+                    report.duplicate_rows.append(notice)
         else:
             report.invalid += 1
-            problems = converter.describe(row, result.errors)
+            problems = plan.describe(row, result.errors)
             for problem in problems:
                 listener.problem(problem)
                 if len(report.problems) < MAX_KEPT_PROBLEMS:
@@ -1012,16 +1126,7 @@ class RowConverter:
 
     def describe(self, row: SourceRow, errors: Mapping[str, list[str]]) -> list[RowProblem]:
         """Return the problems of a row in the file's own terms: its columns and values."""
-        problems = []
-        for path, messages in errors.items():
-            column = self._column_of(path)
-            shown = cell_text(row.values.get(column)) if column in row.values else ""
-            if len(shown) > _SHOWN_VALUE_LENGTH:
-                shown = shown[: _SHOWN_VALUE_LENGTH - 1] + "…"
-            for message in messages:
-                reason = f"{message} (got '{shown}')" if shown else message
-                problems.append(RowProblem(row.line, column, reason))
-        return problems
+        return describe_row(row, errors, self._column_of)
 
     def _column_of(self, path: str) -> str:
         if path.startswith("answers."):
@@ -1033,6 +1138,22 @@ class RowConverter:
         if path == "idempotency_key":
             return self.mapping.external_id or "row"
         return "row" if path == "__all__" else path
+
+
+def describe_row(
+    row: SourceRow, errors: Mapping[str, list[str]], column_of: Callable[[str], str]
+) -> list[RowProblem]:
+    """Return a row's problems by the column at fault, each with the value found there."""
+    problems = []
+    for path, messages in errors.items():
+        column = column_of(path)
+        shown = cell_text(row.values.get(column)) if column in row.values else ""
+        if len(shown) > _SHOWN_VALUE_LENGTH:
+            shown = shown[: _SHOWN_VALUE_LENGTH - 1] + "…"
+        for message in messages:
+            reason = f"{message} (got '{shown}')" if shown else message
+            problems.append(RowProblem(row.line, column, reason))
+    return problems
 
 
 def _code_table(codes: Mapping[str, object]) -> dict[str, object]:
@@ -1132,7 +1253,7 @@ def create_import_job(
     # The stored name is ours: a file name from a browser never becomes part of a path.
     path = directory / f"upload{Path(file_name).suffix.lower()}"
     try:
-        _save_upload(path, chunks)
+        save_upload(path, chunks)
         check_mapping(mapping, survey, read_columns(path, file_format))
     except ServiceError:
         shutil.rmtree(directory, ignore_errors=True)
@@ -1152,7 +1273,8 @@ def create_import_job(
     return job
 
 
-def _save_upload(path: Path, chunks: Iterable[bytes]) -> None:
+def save_upload(path: Path, chunks: Iterable[bytes]) -> None:
+    """Write an upload's chunks to ``path``, refusing a file over ``MAX_UPLOAD_BYTES``."""
     size = 0
     with open(path, "wb") as out:
         for chunk in chunks:
@@ -1209,20 +1331,24 @@ def write_import_job(job_id: int) -> None:
 
 def _claim(job_id: int, waiting: str, running: str) -> ImportJob | None:
     """Move a job from waiting to running; only one worker wins, a repeat finds nothing."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=waiting).update(
-        status=running, updated_at=timezone.now()
-    )
-    if not claimed:
+    if not claim_job(ImportJob.objects.all(), job_id, waiting, running):
         return None
     return ImportJob.objects.select_related(
         "survey__organisation", "survey__published_version", "created_by"
     ).get(pk=job_id)
 
 
+def claim_job(jobs: QuerySet, job_id: int, waiting: str, running: str) -> bool:
+    """Move a job of ``jobs`` from waiting to running; tell whether this caller won it."""
+    return bool(
+        jobs.filter(pk=job_id, status=waiting).update(status=running, updated_at=timezone.now())
+    )
+
+
 def _run_job(job: ImportJob, *, dry_run: bool, finished: str) -> None:
     path = Path(job.file_path)
-    listener = JobListener(job.pk)
-    try:
+
+    def run(listener: ImportListener) -> ImportReport:
         request = ImportRequest(
             survey=job.survey,
             path=path,
@@ -1232,23 +1358,44 @@ def _run_job(job: ImportJob, *, dry_run: bool, finished: str) -> None:
             bad_rows_path=path.parent / BAD_ROWS_NAME,
             actor=job.created_by,
         )
-        report = run_import(request, listener)
+        return run_import(request, listener)
+
+    run_job(ImportJob.objects.all(), job.pk, run, finished=finished)
+
+
+def run_job(
+    jobs: QuerySet,
+    job_id: int,
+    run: Callable[[ImportListener], ImportReport],
+    *,
+    finished: str,
+) -> None:
+    """Run a claimed job's pass, saving its progress and its report on the job's row.
+
+    ``jobs`` is the job model's queryset: any model with ImportJob's status and report
+    fields (the responses' ImportJob, the customers' interaction imports).
+    """
+    listener = JobListener(job_id, jobs)
+    try:
+        report = run(listener)
     except ServiceError as error:
-        _finish_job(job.pk, ImportStatus.FAILED, message=describe_error(error))
+        _finish_job(jobs, job_id, ImportStatus.FAILED, message=describe_error(error))
         return
     except Exception:
-        logger.exception("import job %s failed", job.pk)
-        _finish_job(job.pk, ImportStatus.FAILED, message=_("The import stopped on an error."))
+        logger.exception("import job %s failed", job_id)
+        message = _("The import stopped on an error.")
+        _finish_job(jobs, job_id, ImportStatus.FAILED, message=message)
         raise
     message = ""
     if report.refused:
         # Rows that passed the dry run failed now (the survey or the units changed).
         finished = ImportStatus.FAILED
         message = _("Some rows are no longer valid; nothing was written.")
-    _finish_job(job.pk, finished, report=report, listener=listener, message=message)
+    _finish_job(jobs, job_id, finished, report=report, listener=listener, message=message)
 
 
 def _finish_job(
+    jobs: QuerySet,
     job_id: int,
     status: str,
     *,
@@ -1267,28 +1414,34 @@ def _finish_job(
             invalid=report.invalid,
             problems=listener.problems,
             problem_count=listener.problem_count,
+            duplicate_rows=listener.duplicate_rows,
             units_planned=report.units_planned,
             units_created=report.units_created,
             bad_rows_path=str(report.bad_rows_path or ""),
         )
+    # A job model keeps what its kind of import reports (interactions create no units).
+    kept = {field.name for field in jobs.model._meta.get_fields()}
+    fields = {name: value for name, value in fields.items() if name in kept}
     now = timezone.now()
-    ImportJob.objects.filter(pk=job_id).update(updated_at=now, finished_at=now, **fields)
+    jobs.filter(pk=job_id).update(updated_at=now, finished_at=now, **fields)
 
 
 class JobListener(ImportListener):
     """Save a job's progress for the page to poll, and keep its first problems."""
 
-    def __init__(self, job_id: int) -> None:
+    def __init__(self, job_id: int, jobs: QuerySet | None = None) -> None:
         self.job_id = job_id
+        self.jobs = jobs if jobs is not None else ImportJob.objects.all()
         self.problems: list[dict[str, object]] = []
         self.problem_count = 0
+        self.duplicate_rows: list[dict[str, object]] = []
         self._saved_at = 0.0
 
     def progress(self, progress: ImportProgress) -> None:
         if time.monotonic() - self._saved_at < JOB_PROGRESS_INTERVAL:
             return
         self._saved_at = time.monotonic()
-        ImportJob.objects.filter(pk=self.job_id).update(
+        self.jobs.filter(pk=self.job_id).update(
             phase=progress.phase,
             fraction=progress.fraction,
             rows=progress.rows,
@@ -1304,6 +1457,12 @@ class JobListener(ImportListener):
         if len(self.problems) < JOB_PROBLEMS_KEPT:
             self.problems.append(
                 {"line": problem.line, "field": problem.field, "reason": problem.reason}
+            )
+
+    def duplicate(self, notice: RowProblem) -> None:
+        if len(self.duplicate_rows) < JOB_PROBLEMS_KEPT:
+            self.duplicate_rows.append(
+                {"line": notice.line, "field": notice.field, "reason": notice.reason}
             )
 
 

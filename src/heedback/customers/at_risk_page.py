@@ -49,6 +49,10 @@ def at_risk_customers(request: HttpRequest) -> HttpResponse:
         "ranked": ranked,
         "limit": at_risk.LIST_LIMIT,
         "query_string": query,
+        "can_win_back": request.membership.has(Permission.EDIT_CUSTOMERS),
+        "filter_values": [
+            (name, value) for name in ("q", "unit") for value in request.GET.getlist(name) if value
+        ],
     }
     return render(request, "customers/at_risk.html", context)
 

@@ -41,6 +41,8 @@ class Assumptions:
     discount_rate: float = 0.10  # per year
     margin: float = 1.0  # share of revenue kept as profit; 1 means "value = revenue"
     retention_points: float = 5.0  # the what-if: points of retention more
+    moved_detractors: int = 10  # the other what-if: detractors won over
+    moved_to: str = "promoter"  # … to passives or to promoters
 
     def problems(self) -> list[tuple[str, str]]:
         """Return (field, message) for every input out of range."""
@@ -53,6 +55,10 @@ class Assumptions:
             found.append(("margin", "above 0 and at most 100 %"))
         if not 0 < self.retention_points <= 50:
             found.append(("retention_points", "above 0 and at most 50 points"))
+        if not 0 <= self.moved_detractors <= 10_000_000:
+            found.append(("moved_detractors", "between 0 and 10,000,000"))
+        if self.moved_to not in ("passive", "promoter"):
+            found.append(("moved_to", "passive or promoter"))
         return found
 
 
@@ -134,3 +140,32 @@ def compute(activity: Activity, assumptions: Assumptions) -> Economics:
         value_of_points=(higher - base) * activity.current_customers,
         steady_state_gain=steady_state_gain(retention, assumptions.retention_points),
     )
+
+
+@dataclass(frozen=True)
+class MoveWhatIf:
+    """The value of moving ``moved`` detractors to another NPS band.
+
+    A moved customer is taken to lapse as often as the band they move to does in the
+    organisation's own data, not as often as detractors do; every customer kept that way
+    is worth a lifetime value.
+    """
+
+    moved: int
+    from_lapse: float  # lapse rate after a detractor answer
+    to_lapse: float  # lapse rate after an answer in the target band
+    kept: float  # customers kept: moved × (from_lapse − to_lapse)
+    value: float | None  # kept × lifetime value, None without a lifetime value
+
+
+def value_of_moving(
+    moved: int, from_lapse: float, to_lapse: float, lifetime: float | None
+) -> MoveWhatIf:
+    """Return how many customers moving ``moved`` detractors keeps, and what they are worth.
+
+    When the target band lapses as often or more (possible in small samples), nobody is
+    kept: the what-if claims no value the data does not show.
+    """
+    kept = moved * max(from_lapse - to_lapse, 0.0)
+    value = kept * lifetime if lifetime is not None else None
+    return MoveWhatIf(moved, from_lapse, to_lapse, kept, value)

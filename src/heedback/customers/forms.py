@@ -165,6 +165,15 @@ class LoyaltyForm(forms.Form):
         required=False,
     )
 
+    moved_detractors = forms.IntegerField(
+        label=_("What if this many detractors"), min_value=0, max_value=10_000_000, required=False
+    )
+    moved_to = forms.ChoiceField(
+        label=_("became"),
+        choices=[("promoter", _("promoters")), ("passive", _("passives"))],
+        required=False,
+    )
+
     @staticmethod
     def initial_for(assumptions: economics.Assumptions) -> dict[str, object]:
         return {
@@ -172,6 +181,8 @@ class LoyaltyForm(forms.Form):
             "discount_percent": round(assumptions.discount_rate * 100, 2),
             "margin_percent": round(assumptions.margin * 100, 2),
             "retention_points": assumptions.retention_points,
+            "moved_detractors": assumptions.moved_detractors,
+            "moved_to": assumptions.moved_to,
         }
 
     def assumptions(self) -> economics.Assumptions:
@@ -190,4 +201,8 @@ class LoyaltyForm(forms.Form):
             discount_rate=given("discount_percent", defaults.discount_rate, 100),
             margin=given("margin_percent", defaults.margin, 100),
             retention_points=given("retention_points", defaults.retention_points),
+            moved_detractors=defaults.moved_detractors
+            if data.get("moved_detractors") is None
+            else data["moved_detractors"],
+            moved_to=data.get("moved_to") or defaults.moved_to,
         )

@@ -7,14 +7,20 @@ app's services and selectors may not import insights).
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.http import QueryDict
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from heedback.customers import economics, selectors, services
 from heedback.customers.forms import LoyaltyForm
+from heedback.insights import churn
 from heedback.insights.metrics import wilson_interval
 from heedback.orgs.models import Organisation
+
+#: How long the lapse rate of each NPS band is kept for the what-if (the churn page counts
+#: them afresh on each view; this page is for the slower question of what they are worth).
+BAND_RATES_SECONDS = 6 * 3600
 
 
 def money(value: float | None) -> str:
@@ -39,7 +45,10 @@ def loyalty_context(organisation: Organisation, data: QueryDict | None) -> dict[
     activity, counted_at = counted.activity, counted.counted_at
     periods = selectors.periods_ending(organisation, counted.end_day, assumptions.period_months)
     figures = economics.compute(activity, assumptions)
+    bands = band_lapse(organisation)
     return {
+        "move": _move_what_if(bands, assumptions, figures),
+        "bands": bands,
         "form": form,
         "assumptions": assumptions,
         "periods": periods,
@@ -52,6 +61,47 @@ def loyalty_context(organisation: Organisation, data: QueryDict | None) -> dict[
         "research_points": economics.RESEARCH_POINTS,
         "research_low": percent(economics.RESEARCH_PROFIT_LOW, 0),
         "research_high": percent(economics.RESEARCH_PROFIT_HIGH, 0),
+    }
+
+
+def band_lapse(organisation: Organisation) -> dict[str, tuple[int, int]]:
+    """Return (lapsed, customers) after each NPS band, as the churn page counts them.
+
+    Counting reads every judged customer's last answer (seconds at a million customers),
+    so the result is kept a few hours per organisation.
+    """
+    # The creation time tells apart two organisations that had the same id in turn.
+    key = f"heedback:loyalty-band-lapse:{organisation.pk}:{organisation.created_at.timestamp()}"
+    found = cache.get(key)
+    if found is None:
+        window = churn.ChurnWindow(as_of=timezone.now())
+        figures = churn.churn_figures(organisation, selectors.live_customers(organisation), window)
+        found = {band.key: (band.lapsed, band.n) for band in figures.nps}
+        cache.set(key, found, BAND_RATES_SECONDS)
+    return found
+
+
+def _move_what_if(
+    bands: dict[str, tuple[int, int]],
+    assumptions: economics.Assumptions,
+    figures: economics.Economics,
+) -> dict[str, object] | None:
+    """Return the detractors what-if, formatted, or None when a band has no customers."""
+    (from_lapsed, from_n), (to_lapsed, to_n) = bands["detractor"], bands[assumptions.moved_to]
+    if not from_n or not to_n:
+        return None
+    move = economics.value_of_moving(
+        assumptions.moved_detractors, from_lapsed / from_n, to_lapsed / to_n, figures.lifetime_value
+    )
+    return {
+        "moved": move.moved,
+        "from_lapse": percent(move.from_lapse),
+        "to_lapse": percent(move.to_lapse),
+        "from_n": from_n,
+        "to_n": to_n,
+        "kept": formats.number_format(round(move.kept, 1), decimal_pos=1, use_l10n=True),
+        "value": money(move.value),
+        "is_promoter": assumptions.moved_to == "promoter",
     }
 
 

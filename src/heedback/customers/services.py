@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from heedback.core.errors import Conflict, InvalidInput, NotFound, ServiceError
-from heedback.customers import lapse, lapse_store
+from heedback.customers import lapse, lapse_store, quiz
 from heedback.customers.choices import Temperament, TemperamentSource
 from heedback.customers.economics import Activity
 from heedback.customers.inputs import CustomerInput, InteractionInput
@@ -586,6 +586,23 @@ def update_lapse_settings(
     record_audit(organisation, actor, "customers.lapse_rule", "", **asdict(rule))
     settings.refresh_from_db()
     return settings
+
+
+@transaction.atomic
+def record_quiz(customer: Customer, answers: Mapping[str, str]) -> Customer:
+    """Set a customer's temperament from their own answers to the four-question quiz.
+
+    The customer's own answers outrank an earlier guess, by staff or by an integration.
+    """
+    found = quiz.problems(answers)
+    if found:
+        raise InvalidInput.from_pairs(_("Answer the four questions."), found)
+    return set_temperament(
+        customer,
+        quiz.temperament_of(answers),
+        actor=None,
+        source=TemperamentSource.QUIZ,
+    )
 
 
 @transaction.atomic

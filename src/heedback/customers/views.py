@@ -76,6 +76,15 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "counts": counts,
         "query_string": query.urlencode(),
         "can_manage": membership.has(Permission.MANAGE_CUSTOMERS),
+        # Lapsed customers can be invited to the win-back survey, ticked or all of them.
+        "can_win_back": membership.has(Permission.EDIT_CUSTOMERS),
+        "win_back_all": filters.lapsed is True,
+        "filter_values": [
+            (name, value)
+            for name in ("q", "unit", "value_tier", "temperament")
+            for value in request.GET.getlist(name)
+            if value
+        ],
     }
     return render_page(
         request,

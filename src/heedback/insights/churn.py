@@ -38,6 +38,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from heedback.collect.models import Answer, Response
@@ -172,13 +173,17 @@ def _combine(pairs: dict[str, set[int]]) -> Q:
     return condition
 
 
-def nps_answers(organisation: Organisation) -> Q:
-    """Return the filter of ``Answer`` rows that answer an NPS question."""
+def _nps_pairs(organisation: Organisation) -> dict[str, set[int]]:
     pairs: dict[str, set[int]] = {}
     for version_id, question in _questions(organisation):
         if question.type == QuestionType.NPS:
             pairs.setdefault(question.key, set()).add(version_id)
-    return _combine(pairs) & Q(number__isnull=False)
+    return pairs
+
+
+def nps_answers(organisation: Organisation) -> Q:
+    """Return the filter of ``Answer`` rows that answer an NPS question."""
+    return _combine(_nps_pairs(organisation)) & Q(number__isnull=False)
 
 
 def low_ceiling(question: Question) -> int:
@@ -248,7 +253,14 @@ def churn_figures(
         for domain in Domain.objects.for_org(organisation).order_by("position", "name")
     }
     domain_filters = domain_answers(organisation)
-    annotations = {"score": _last_answer(nps_answers(organisation), window, "number")}
+    nps_pairs = _nps_pairs(organisation)
+    # Without any NPS question there is no answer to pick: a typed NULL, which PostgreSQL
+    # can compare (an empty subquery would become an untyped one).
+    annotations = {
+        "score": _last_answer(_combine(nps_pairs) & Q(number__isnull=False), window, "number")
+        if nps_pairs
+        else Cast(Value(None), output_field=IntegerField())
+    }
     for index, (_key, (any_answer, low)) in enumerate(sorted(domain_filters.items())):
         low_flag = Case(When(low, then=Value(1)), default=Value(0), output_field=IntegerField())
         annotations[f"domain_{index}"] = _last_answer(any_answer, window, low_flag)

@@ -13,10 +13,12 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from heedback.collect import win_back
 from heedback.customers.selectors import visible_customers
 from heedback.insights import charts, churn
 from heedback.orgs.access import member_view
 from heedback.orgs.permissions import Permission
+from heedback.orgs.selectors import visible_units
 
 
 class ChurnForm(forms.Form):
@@ -136,5 +138,7 @@ def churn_analysis(request: HttpRequest) -> HttpResponse:
             }
             for lift in churn.themes_before_lapse(organisation, customers, window)[:20]
         ],
+        # What lapsed customers say themselves, from the win-back survey (its own page).
+        "win_back": win_back.reason_tally(organisation, visible_units(request.membership)),
     }
     return render(request, "insights/churn.html", context)

@@ -244,6 +244,8 @@ def invitation_thanks(request: HttpRequest) -> HttpResponse:
                     "definition": definition,
                     "contacts": managers_of(answered.unit) if answered else [],
                     "link": _unit_link(answered.survey_id, answered.unit) if answered else None,
+                    # The customers app offers its temperament quiz to an identified answer.
+                    "answered": answered,
                 },
             )
         )

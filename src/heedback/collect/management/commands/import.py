@@ -1,7 +1,9 @@
-"""``heedback import responses FILE …``: import historical responses from CSV, XLSX or JSON Lines.
+"""``heedback import responses|interactions FILE …``: import from CSV, XLSX or JSON Lines.
 
 The command only parses arguments, draws the progress bar and prints the report; the
-import itself is ``collect.importing.run_import``, the same code the web page runs.
+import itself is ``collect.importing.run_import`` (responses) or
+``collect.interaction_import.run_interaction_import`` (interactions), the same code the
+web pages run, both on the one file machinery of ``importing.run_rows``.
 Exit codes: 0 every row imported (or would be), 1 invalid rows or a refused import,
 2 a usage error (unknown organisation or survey, unreadable file, a mapping that does not
 fit the file).
@@ -10,12 +12,13 @@ fit the file).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from heedback.collect import importing
+from heedback.collect import importing, interaction_import
 from heedback.core.errors import Conflict, ServiceError
 from heedback.orgs.models import Organisation
 from heedback.surveys.models import Survey
@@ -26,10 +29,15 @@ REFUSED = 1
 
 
 class Command(BaseCommand):
-    help = "Import data from files; see `heedback import responses --help`."
+    help = (
+        "Import data from files; see `heedback import responses --help` and "
+        "`heedback import interactions --help`."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        subcommands = parser.add_subparsers(dest="subcommand", required=True, metavar="responses")
+        subcommands = parser.add_subparsers(
+            dest="subcommand", required=True, metavar="{responses,interactions}"
+        )
         responses = subcommands.add_parser(
             "responses",
             help="Import responses and reviews from a CSV, XLSX or JSON Lines file.",
@@ -61,8 +69,12 @@ class Command(BaseCommand):
             action="store_true",
             help="Import the good rows; write the bad ones, with a reason, next to FILE.",
         )
+        _add_interactions_parser(subcommands)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["subcommand"] == "interactions":
+            self._import_interactions(options)
+            return
         survey = _survey(options["org"], options["survey"])
         request = importing.ImportRequest(
             survey=survey,
@@ -76,9 +88,32 @@ class Command(BaseCommand):
             file_format=options["format"],
             bad_rows_path=_bad_rows_path(options["file"]) if options["skip_invalid"] else None,
         )
+        self._run(lambda listener: importing.run_import(request, listener))
+
+    def _import_interactions(self, options: dict[str, Any]) -> None:
+        organisation = _organisation(options["org"])
+        try:
+            document = importing.read_mapping_document(options["mapping"])
+            mapping = interaction_import.parse_mapping(document)
+        except ServiceError as error:
+            raise CommandError(importing.describe_error(error), returncode=USAGE_ERROR) from error
+        request = interaction_import.InteractionImportRequest(
+            organisation=organisation,
+            path=options["file"],
+            mapping=mapping,
+            options=importing.ImportOptions(
+                dry_run=options["dry_run"], skip_invalid=options["skip_invalid"]
+            ),
+            file_format=options["format"],
+            bad_rows_path=_bad_rows_path(options["file"]) if options["skip_invalid"] else None,
+        )
+        self._run(lambda listener: interaction_import.run_interaction_import(request, listener))
+
+    def _run(self, run_import: Callable[[ProgressBar], importing.ImportReport]) -> None:
+        """Run an import with the progress bar; print its report and exit as it went."""
         listener = ProgressBar(self)
         try:
-            report = importing.run_import(request, listener)
+            report = run_import(listener)
         except Conflict as error:
             listener.clear()
             raise CommandError(importing.describe_error(error), returncode=REFUSED) from error
@@ -136,6 +171,12 @@ class ProgressBar(importing.ImportListener):
         self.clear()
         self.command.stdout.write(f"line {problem.line}: {problem.field}: {problem.reason}")
 
+    def duplicate(self, notice: importing.RowProblem) -> None:
+        self.clear()
+        self.command.stdout.write(
+            f"line {notice.line}: {notice.field}: duplicate, not imported again: {notice.reason}"
+        )
+
     def clear(self) -> None:
         """End the bar's line so that what follows starts on a line of its own."""
         if self.drawn:
@@ -143,10 +184,48 @@ class ProgressBar(importing.ImportListener):
             self.drawn = False
 
 
-def _survey(slug: str, survey_id: int) -> Survey:
+def _add_interactions_parser(subcommands: Any) -> None:
+    interactions = subcommands.add_parser(
+        "interactions",
+        help="Import interactions (visits, orders, stays, service calls) from a file.",
+        description=(
+            "Import interactions from FILE, mapping its columns with a JSON mapping "
+            '(e.g. {"external_id": "order", "customer": "client", "occurred_at": "date", '
+            '"kind": "visit", "unit": "shop", "staff": "served_by", "value": "amount"}). '
+            "Idempotent by external id: re-importing a file creates no duplicates. Without "
+            "--skip-invalid, nothing is written if any row is invalid."
+        ),
+    )
+    interactions.add_argument("file", type=Path, help="A .csv, .tsv, .xlsx or .jsonl file.")
+    interactions.add_argument("--org", required=True, help="The organisation's slug.")
+    interactions.add_argument(
+        "--mapping", required=True, type=Path, help="The column mapping (a JSON file)."
+    )
+    interactions.add_argument(
+        "--format", choices=importing.FORMATS, help="Read as this format, whatever the name."
+    )
+    interactions.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="Check every row and report (duplicate ids, impossible dates, unknown "
+        "customers, bad values); write nothing.",
+    )
+    interactions.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="Import the good rows; write the bad ones, with a reason, next to FILE.",
+    )
+
+
+def _organisation(slug: str) -> Organisation:
     organisation = Organisation.objects.filter(slug=slug).first()
     if organisation is None:
         raise CommandError(f"No organisation has the slug {slug!r}.", returncode=USAGE_ERROR)
+    return organisation
+
+
+def _survey(slug: str, survey_id: int) -> Survey:
+    organisation = _organisation(slug)
     survey = (
         Survey.objects.for_org(organisation)
         .select_related("organisation", "published_version")
