@@ -111,3 +111,43 @@ def head_scores(vectors: np.ndarray) -> np.ndarray:
     weights = np.asarray(trained["weights"], dtype=np.float32)
     logits = vectors @ weights + np.float32(trained["bias"])
     return 2.0 / (1.0 + np.exp(-logits)) - 1.0
+
+
+REVIEW_HEAD_FILE = Path(__file__).with_name("review_head.json")
+# What the review head reads of a text besides its mean embedding: VADER's and the
+# sentence head's mean, lowest and highest sentence score (one bad sentence sinks a review).
+SUMMARY_FEATURES = ("vader mean", "vader min", "vader max", "head mean", "head min", "head max")
+
+
+def text_features(vectors: np.ndarray, vader_scores: np.ndarray) -> np.ndarray:
+    """Return the review head's features of one text from its sentences' vectors and VADER.
+
+    A single sentence is a text of one sentence, so the same head scores sentences and
+    whole comments.
+    """
+    mean = vectors.mean(axis=0)
+    mean = mean / (np.linalg.norm(mean) or 1.0)
+    heads = head_scores(vectors)
+    summary = [
+        vader_scores.mean(),
+        vader_scores.min(),
+        vader_scores.max(),
+        heads.mean(),
+        heads.min(),
+        heads.max(),
+    ]
+    return np.concatenate([mean, np.asarray(summary, dtype=np.float32)]).astype(np.float32)
+
+
+@lru_cache(maxsize=1)
+def review_head() -> dict:
+    """Return the review head: weights, bias, what it was trained on and how it was measured."""
+    return json.loads(REVIEW_HEAD_FILE.read_text(encoding="utf-8"))
+
+
+def review_head_scores(features: np.ndarray) -> np.ndarray:
+    """Return each text's sentiment by the review head, from -1 to 1 (2 × P(positive) − 1)."""
+    trained = review_head()
+    weights = np.asarray(trained["weights"], dtype=np.float32)
+    logits = features @ weights + np.float32(trained["bias"])
+    return 2.0 / (1.0 + np.exp(-logits)) - 1.0
