@@ -198,12 +198,8 @@ def train_review_head() -> int:
         "cross_validation_auc": round(auc(evaluation["out_of_fold"], y), 4),
         "per_fold_auc": evaluation["per_fold"],
         "trained_on_the_other_file_auc": cross,
-        "bias": round(bias, 6),
-        "weights": [round(float(value), 6) for value in weights],
     }
-    REVIEW_OUTPUT.write_text(json.dumps(document, indent=1) + "\n")
-    print(json.dumps({key: value for key, value in document.items() if key != "weights"}, indent=1))
-    return 0
+    return write_head(REVIEW_OUTPUT, document, weights, bias)
 
 
 def main(argv: list[str]) -> int:
@@ -263,11 +259,15 @@ def main(argv: list[str]) -> int:
         "combination": combination,
         "held_out_auc": round(best_auc, 4),
         "held_out": per_corpus,
-        "bias": round(bias, 6),
-        "weights": [round(float(value), 6) for value in weights],
     }
-    OUTPUT.write_text(json.dumps(document, indent=1) + "\n")
-    print(json.dumps({key: value for key, value in document.items() if key != "weights"}, indent=1))
+    return write_head(OUTPUT, document, weights, bias)
+
+
+def write_head(path: Path, document: dict, weights: np.ndarray, bias: float) -> int:
+    """Write a head's JSON (its description, then bias and weights) and print the description."""
+    print(json.dumps(document, indent=1))
+    document |= {"bias": round(bias, 6), "weights": [round(float(v), 6) for v in weights]}
+    path.write_text(json.dumps(document, indent=1) + "\n")
     return 0
 
 

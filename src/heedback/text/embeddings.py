@@ -107,9 +107,12 @@ def head() -> dict:
 
 def head_scores(vectors: np.ndarray) -> np.ndarray:
     """Return each sentence's sentiment by the head, from -1 to 1 (2 × P(positive) − 1)."""
-    trained = head()
+    return _logistic_scores(head(), vectors)
+
+
+def _logistic_scores(trained: dict, rows: np.ndarray) -> np.ndarray:
     weights = np.asarray(trained["weights"], dtype=np.float32)
-    logits = vectors @ weights + np.float32(trained["bias"])
+    logits = rows @ weights + np.float32(trained["bias"])
     return 2.0 / (1.0 + np.exp(-logits)) - 1.0
 
 
@@ -147,7 +150,4 @@ def review_head() -> dict:
 
 def review_head_scores(features: np.ndarray) -> np.ndarray:
     """Return each text's sentiment by the review head, from -1 to 1 (2 × P(positive) − 1)."""
-    trained = review_head()
-    weights = np.asarray(trained["weights"], dtype=np.float32)
-    logits = features @ weights + np.float32(trained["bias"])
-    return 2.0 / (1.0 + np.exp(-logits)) - 1.0
+    return _logistic_scores(review_head(), features)
