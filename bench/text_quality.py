@@ -533,15 +533,16 @@ NOTES = """
   part (a lounge visit says little about recommending the airline): 0.84 there, 0.93 on
   seat reviews. Against the rating's thirds every model is above 0.92.
 - **Domain.** `minilm-reviews` learnt from airline lounge and seat reviews. Trained on
-  one file and scoring the other, it keeps most of its lead on the seats (0.894 against
-  VADER's 0.891) and on the lounges (0.825 against 0.803): on other feedback expect it to
-  be nearer VADER than its cross-validated figure. `minilm-head`'s sentence head saw
+  one file and scoring the other, its lead over VADER shrinks: seats 0.894 against
+  VADER's 0.891, lounges 0.825 against 0.803. On other feedback expect it to be nearer
+  VADER than its cross-validated figure; the shipped head, trained on both files, has
+  seen more kinds of complaint than either of those. `minilm-head`'s sentence head saw
   tweets (half addressed to US airlines, Twitter 2015) and film critics' sentences, no
   review of this set.
 - **Where the sentence head goes wrong.** It reads a sentence as tweets and film critics
   say things: "Never again." +0.62 and "The room was filthy and noisy." +0.12 (VADER:
   0.00 and −0.18). `minilm-reviews` reads those features together with VADER's lowest
-  sentence, which is why it ranks reviews better than either.
+  sentence, and ranks reviews better than either.
 - **Why urgency recall is what it is.** Rules catch explicit phrases ("never again", "I
   will avoid X in future", "we shall not be travelling with them again"); reviewers also
   say it in their own words ("this was the last straw"). A person reads what is flagged,
