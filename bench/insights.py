@@ -43,9 +43,8 @@ import time
 from pathlib import Path
 
 TITLE = "Insights: metrics from rollups, 10^5 to 10^7 responses"
-SIZES = [
-    int(n) for n in os.environ.get("HEEDBACK_BENCH_INSIGHTS_SIZES", "100000,1000000,10000000").split(",")
-]
+DEFAULT_SIZES = "100000,1000000,10000000"
+SIZES = [int(n) for n in os.environ.get("HEEDBACK_BENCH_INSIGHTS_SIZES", DEFAULT_SIZES).split(",")]
 DATABASES = os.environ.get("HEEDBACK_BENCH_INSIGHTS_DATABASES", "sqlite,postgresql").split(",")
 POSTGRES = os.environ.get("HEEDBACK_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 SCRATCH_DATABASE = "heedback_bench_insights"
@@ -649,9 +648,7 @@ def _duckdb(world: dict) -> dict:
     for group_by in grouped:
         ours = {row.group: row.value for row in compute_metric(_query(world, group_by)).rows}
         theirs = breakdown(group_by)
-        if ours.keys() != theirs.keys() or any(
-            abs(ours[key] - theirs[key]) > 1e-9 for key in ours
-        ):
+        if ours.keys() != theirs.keys() or any(abs(ours[key] - theirs[key]) > 1e-9 for key in ours):
             agree = False
     if not agree:
         raise RuntimeError("DuckDB's NPS per group differs from compute_metric's")
@@ -671,7 +668,6 @@ def _write_parquet(parquet: Path, step: int = 500_000) -> None:
     """Copy the survey's responses with their NPS answer to Parquet, a range of ids at a time."""
     import duckdb
     import pandas
-
     from django.db import connection
 
     from heedback.collect.models import Answer, Response

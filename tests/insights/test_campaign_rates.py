@@ -59,7 +59,8 @@ def test_response_rate_is_answered_of_sent_with_a_wilson_interval(
     low, high = wilson_interval(3, 8)
     assert (row.value, row.n) == (100 * 3 / 8, 8)
     assert (row.ci_low, row.ci_high) == pytest.approx((100 * low, 100 * high), abs=1e-12)
-    assert result.question is None and result.metric.unit == "percent"
+    assert result.question is None
+    assert result.metric.unit == "percent"
 
 
 def test_response_rate_is_cut_by_unit_month_and_channel(
@@ -92,7 +93,8 @@ def test_the_api_serves_the_response_rate_and_refuses_a_question_or_themes(
     assert response.status_code == 200
     body = response.json()
     low, high = wilson_interval(2, 4)
-    assert body["unit"] == "percent" and body["question"] is None
+    assert body["unit"] == "percent"
+    assert body["question"] is None
     (row,) = body["results"]
     assert (row["value"], row["n"]) == (50.0, 4)
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((100 * low, 100 * high))

@@ -265,3 +265,20 @@ def test_response_rate_by_tier_counts_invitations_sent(organisation, published_s
         customer.save(update_fields=["value_tier"])
     ours = engine(published_survey, "customer.value_tier", metric="response_rate")
     assert ours == {"gold": (100.0, 2), "": (0.0, 3)}
+
+
+def test_the_results_page_filters_by_segment(admin_client, segmented):
+    rows = frame(segmented, "nps")
+    mentions = pd.DataFrame(ThemeAssignment.objects.values("response_id", "theme_id"))
+    theme = int(mentions["theme_id"].iloc[0])
+    chosen = set(mentions[mentions["theme_id"] == theme]["response_id"])
+    gold = rows[(rows["value_tier"] == "gold") & rows["response_id"].isin(chosen)]
+    params = {"period": "all", "theme": theme, "value_tier": "gold"}
+    page = admin_client.get(f"/o/acme/surveys/{segmented.pk}/results/", params)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert f"<strong>{len(gold)}</strong> responses" in text
+    web = admin_client.get(
+        f"/o/acme/surveys/{segmented.pk}/results/", {"period": "all", "channel": "web"}
+    )
+    assert f"<strong>{(rows['channel'] == 'web').sum()}</strong> responses" in web.content.decode()

@@ -610,9 +610,7 @@ METRICS: dict[str, MetricSpec] = {
         MetricSpec("share_yes", "Share yes", frozenset({"yes_no"}), "percent", _share_yes_metric),
         MetricSpec("count", "Answers", QUESTION_TYPES, "answers", _count_metric),
         # Read from the collect app's invitations, not from answers: no question type.
-        MetricSpec(
-            "response_rate", "Response rate", frozenset(), "percent", _response_rate_metric
-        ),
+        MetricSpec("response_rate", "Response rate", frozenset(), "percent", _response_rate_metric),
     )
 }
 

@@ -191,9 +191,7 @@ def _parts(cut: RawCut, responses: QuerySet[Response]) -> list[tuple[object, Que
 
 
 def _themes(organisation_id: int) -> QuerySet[Theme]:
-    return Theme.objects.filter(organisation_id=organisation_id).exclude(
-        status=ThemeStatus.MERGED
-    )
+    return Theme.objects.filter(organisation_id=organisation_id).exclude(status=ThemeStatus.MERGED)
 
 
 def labels(organisation_id: int, group_by: str, groups) -> dict[object, str]:

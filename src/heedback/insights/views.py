@@ -22,6 +22,8 @@ from heedback.surveys.confidentiality import MINIMUM_RESPONDENTS, is_withheld
 from heedback.surveys.definition import QuestionType
 from heedback.surveys.models import Survey
 from heedback.surveys.selectors import domains_of
+from heedback.text.choices import ThemeStatus
+from heedback.text.models import Theme
 
 COMMENTS_PER_PAGE = 20
 NPS_BANDS = ("detractor",) * 7 + ("passive",) * 2 + ("promoter",) * 2
@@ -35,7 +37,10 @@ def survey_results(request: HttpRequest, survey_id: int) -> HttpResponse:
         Survey.objects.select_related("published_version"), organisation, pk=survey_id
     )
     units = visible_units(membership)
-    form = ResultsFilterForm(units, request.GET or None, initial={"period": "365"})
+    themes = Theme.objects.filter(organisation=organisation).exclude(status=ThemeStatus.MERGED)
+    form = ResultsFilterForm(
+        units, request.GET or None, initial={"period": "365"}, themes=themes.order_by("name")
+    )
     today = timezone.now().astimezone(zoneinfo.ZoneInfo(organisation.time_zone)).date()
     date_from, date_to = form.period_bounds(today)
     unit = form.cleaned_data.get("unit") if form.is_bound and form.is_valid() else None
@@ -48,6 +53,7 @@ def survey_results(request: HttpRequest, survey_id: int) -> HttpResponse:
         date_from=date_from,
         date_to=date_to,
         visible_unit_paths=visible_paths,
+        filters=form.segment_filters(),
     )
     response_count, summaries = selectors.summarise_survey(query)
     domains = dict(domains_of(organisation).values_list("key", "name"))
@@ -108,9 +114,12 @@ def _changes(query, summaries, minimum: int) -> tuple[dict, tuple | None]:
     """Return each figure's change against the previous period of the same length.
 
     Tested per metric (``comparisons``) and adjusted over every figure of the page, so
-    a page of twenty figures does not flag one by chance. An open period has no previous.
+    a page of twenty figures does not flag one by chance. An open period has no previous;
+    a segment (``query.filters``) is not compared either: the period comparison reads the
+    rollups, which have no segment, and a change of the whole shown beside a segment's
+    figure would mislead.
     """
-    if query.date_from is None or query.date_to is None:
+    if query.date_from is None or query.date_to is None or query.filters:
         return {}, None
     previous = comparisons.previous_period(query.date_from, query.date_to)
     unit_path = query.unit.path if query.unit is not None else None
@@ -191,6 +200,7 @@ def _nps_trend(query, summaries, minimum: int) -> str:
             date_from=query.date_from,
             date_to=query.date_to,
             visible_unit_paths=query.visible_unit_paths,
+            filters=query.filters,
         )
     )
     points = [
