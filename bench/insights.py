@@ -121,50 +121,61 @@ def _curve_of(database: str, result: dict) -> list[str]:
 
 
 def _measure_in_child(database: str) -> dict | None:
+    return measure_in_child(__file__, database, SIZES, "INSIGHTS", SCRATCH_DATABASE)
+
+
+def measure_in_child(
+    script: str, database: str, sizes: list[int], marker: str, scratch: str
+) -> dict | None:
+    """Run ``script --measure SIZES`` on a fresh database; return the JSON after ``marker``.
+
+    Each benchmark of rollups (this one, ``drivers``) measures in a child process, so that
+    its Django settings point at a scratch data folder or PostgreSQL database of its own.
+    """
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="heedback.settings")
-    env["HEEDBACK_DATA_DIR"] = tempfile.mkdtemp(prefix=f"heedback-bench-insights-{database}-")
+    env["HEEDBACK_DATA_DIR"] = tempfile.mkdtemp(prefix=f"heedback-bench-{marker.lower()}-")
     if database == "postgresql":
-        if not _reset_postgres():
+        if not _reset_postgres(scratch):
             return None
-        env["HEEDBACK_DATABASE_URL"] = f"{POSTGRES}/{SCRATCH_DATABASE}"
+        env["HEEDBACK_DATABASE_URL"] = f"{POSTGRES}/{scratch}"
     else:
         env.pop("HEEDBACK_DATABASE_URL", None)
     try:
         child = subprocess.run(
-            [sys.executable, __file__, "--measure", ",".join(map(str, SIZES))],
+            [sys.executable, script, "--measure", ",".join(map(str, sizes))],
             env=env,
             capture_output=True,
             text=True,
         )
     finally:
         if database == "postgresql":
-            _drop_postgres()
+            _drop_postgres(scratch)
     sys.stderr.write(child.stderr[-3000:])
     if SAVED:
         Path(SAVED, f"{database}.log").write_text(child.stderr)
-    line = next((x for x in child.stdout.splitlines() if x.startswith("INSIGHTS ")), None)
+    line = next((x for x in child.stdout.splitlines() if x.startswith(f"{marker} ")), None)
     if child.returncode != 0 or line is None:
         raise RuntimeError(f"the {database} measurement failed")
-    return json.loads(line.removeprefix("INSIGHTS "))
+    return json.loads(line.removeprefix(f"{marker} "))
 
 
-def _reset_postgres() -> bool:
+def _reset_postgres(scratch: str) -> bool:
     try:
         import psycopg
 
         with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True, connect_timeout=5) as db:
-            db.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DATABASE}")
-            db.execute(f"CREATE DATABASE {SCRATCH_DATABASE}")
+            db.execute(f"DROP DATABASE IF EXISTS {scratch}")
+            db.execute(f"CREATE DATABASE {scratch}")
     except Exception:
         return False
     return True
 
 
-def _drop_postgres() -> None:
+def _drop_postgres(scratch: str) -> None:
     import psycopg
 
     with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as db:
-        db.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DATABASE} WITH (FORCE)")
+        db.execute(f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")
 
 
 _NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
@@ -747,14 +758,15 @@ def _tail(world: dict) -> dict:
     return {"tail_by_month": tail_ms, "refresh_per_minute": TAIL / seconds * 60}
 
 
-def _child_main(sizes: list[int]) -> None:
+def child_main(measure_sizes, sizes: list[int], marker: str) -> None:
+    """Prepare Django in the child, measure, and print the result after ``marker``."""
     sys.path.insert(0, str(ROOT / "src"))
     import django
 
     django.setup()
-    result = measure(sizes)
+    result = measure_sizes(sizes)
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print("INSIGHTS " + json.dumps(result))
+    print(f"{marker} " + json.dumps(result))
 
 
 def _save(database: str) -> None:
@@ -769,6 +781,6 @@ def _save(database: str) -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--measure":
-        _child_main([int(n) for n in sys.argv[2].split(",")])
+        child_main(measure, [int(n) for n in sys.argv[2].split(",")], "INSIGHTS")
     elif len(sys.argv) > 2 and sys.argv[1] == "--save":
         _save(sys.argv[2])

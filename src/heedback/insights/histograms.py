@@ -98,14 +98,14 @@ def answer_counts(
         rows.values(raw_group=_rollup_group(group_by), key=F("question_key"))
         .annotate(total=Sum("answers"), **{column: Sum(column) for column in _HISTOGRAM})
         .order_by()
-        for rows in _rollup_rows(model, scope, group_by, question_keys)
+        for rows in rollup_rows(model, scope, group_by, question_keys)
     ]
     answer_keys = [key for key in question_keys if key != RESPONSES_KEY]
     if answer_keys:
         branches.extend(_answer_tail(scope, group_by, answer_keys))
     if RESPONSES_KEY in question_keys:
         branches.extend(_response_tail(scope, group_by))
-    return add_up(_union(branches, COUNT_COLUMNS), group_by)
+    return add_up(read_union(branches, COUNT_COLUMNS), group_by)
 
 
 #: The columns of a counted row: rollup rows, tail rows and raw cuts alike.
@@ -128,10 +128,10 @@ def option_counts(scope: Scope, question_keys: list[str]) -> dict[str, dict[str,
         rows.values("option", key=F("question_key"))
         .annotate(chosen=Sum("answers"), raw=Value(False))
         .order_by()
-        for rows in _rollup_rows(OptionRollup, scope, "none", question_keys)
+        for rows in rollup_rows(OptionRollup, scope, "none", question_keys)
     ]
     branches.extend(_option_tail(scope, question_keys))
-    return add_up_options(_union(branches, OPTION_COLUMNS))
+    return add_up_options(read_union(branches, OPTION_COLUMNS))
 
 
 OPTION_COLUMNS = ["key", "option", "chosen", "raw"]
@@ -234,7 +234,7 @@ def _next_month(day: date) -> date:
     return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
-def _rollup_rows(model, scope: Scope, group_by: str, question_keys: list[str]) -> list[QuerySet]:
+def rollup_rows(model, scope: Scope, group_by: str, question_keys: list[str]) -> list[QuerySet]:
     """Return the querysets of rollup rows covering the scope: month rows, then day rows."""
     rows = model.objects.filter(
         organisation_id=scope.organisation_id,
@@ -353,7 +353,7 @@ def scope_responses(scope: Scope) -> QuerySet[Response]:
     return responses
 
 
-def _tail_responses(scope: Scope) -> list[tuple[QuerySet[Response], Q]]:
+def tail_responses(scope: Scope) -> list[tuple[QuerySet[Response], Q]]:
     """Return the scope's responses not rolled up yet, per tail part, with its answer bounds."""
     responses = scope_responses(scope)
     return [
@@ -371,7 +371,7 @@ def _answer_tail(scope: Scope, group_by: str, question_keys: list[str]) -> list[
     """
     return [
         count_answers(responses, response_group(group_by), question_keys, bounds)
-        for responses, bounds in _tail_responses(scope)
+        for responses, bounds in tail_responses(scope)
     ]
 
 
@@ -408,7 +408,7 @@ def count_responses(responses: QuerySet[Response], raw_group) -> QuerySet:
 def _response_tail(scope: Scope, group_by: str) -> list[QuerySet]:
     return [
         count_responses(responses, response_group(group_by))
-        for responses, _bounds in _tail_responses(scope)
+        for responses, _bounds in tail_responses(scope)
     ]
 
 
@@ -417,7 +417,7 @@ def _option_tail(scope: Scope, question_keys: list[str]) -> list[QuerySet]:
     # lists are unpacked in Python, which needs no per-database JSON functions.
     return [
         count_options(responses, question_keys, bounds)
-        for responses, bounds in _tail_responses(scope)
+        for responses, bounds in tail_responses(scope)
     ]
 
 
@@ -440,7 +440,7 @@ def union_query(branches: list[QuerySet], columns: list[str]) -> QuerySet:
     return first.union(*others, all=True) if others else first
 
 
-def _union(branches: list[QuerySet], columns: list[str]) -> list[tuple]:
+def read_union(branches: list[QuerySet], columns: list[str]) -> list[tuple]:
     """Run the branches as one ``UNION ALL`` statement and return its rows."""
     query = union_query(branches, columns)
     if connection.vendor != "postgresql" or connection.in_atomic_block:
