@@ -71,10 +71,8 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
     notes: list[str] = [f"Sizes measured: `HEEDBACK_BENCH_INSIGHTS_SIZES={sizes}`.", ""]
     curves: list[str] = []
     for database in DATABASES:
-        saved = Path(SAVED, f"{database}.json") if SAVED else None
-        if saved is not None and saved.exists():
-            result = json.loads(saved.read_text())
-        else:
+        result = _saved(database) if SAVED else None
+        if result is None:
             result = _measure_in_child(database)
         if result is None:
             notes.append(f"- {database}: not measured (no server reachable).")
@@ -99,6 +97,21 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
         ]
     )
     return rows, notes
+
+
+def _saved(database: str) -> dict | None:
+    """Return a saved result; from a stopped run's log, the levels it finished."""
+    saved, log = Path(SAVED, f"{database}.json"), Path(SAVED, f"{database}.log")
+    if saved.exists():
+        return json.loads(saved.read_text())
+    if not log.exists():
+        return None
+    levels = [
+        json.loads(line.split(": ", 1)[1])
+        for line in log.read_text().splitlines()
+        if line.startswith("[insights bench] ") and ": {" in line
+    ]
+    return {"generate_seconds": float("nan"), "levels": levels, "stopped": True} if levels else None
 
 
 def _curve_of(database: str, result: dict) -> list[str]:
@@ -224,6 +237,9 @@ def _rows_of(database: str, result: dict) -> list[tuple[str, str, str]]:
 
 def _notes_of(database: str, result: dict) -> list[str]:
     lines = [f"- {_NAMES[database]}: inserting the data took {result['generate_seconds']:.0f} s."]
+    if result.get("stopped"):
+        sizes = ", ".join(f"{level['responses']:,}" for level in result["levels"])
+        lines = [f"- {_NAMES[database]}: the run was stopped for time after {sizes} responses."]
     for level in result["levels"]:
         lines.append(
             f"  - {level['responses']:,} responses, {level['answers']:,} answers: "

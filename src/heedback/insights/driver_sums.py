@@ -30,6 +30,7 @@ def cross_products(scope: histograms.Scope, keys: list[str]) -> CrossProducts:
     """Return the pairwise sums of the questions ``keys`` over the scope's responses."""
     if not keys:
         return CrossProducts()
+    scope = histograms.widened(scope)
     narrowed = scope.unit_path is not None or scope.visible_unit_paths is not None
     model = DriverSum if narrowed else OrganisationDriverSum
     branches = [

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from django.db import connection, transaction
@@ -54,6 +54,7 @@ from heedback.insights.models import (
     RollupState,
 )
 from heedback.insights.services import STATE_ID
+from heedback.orgs.models import Unit
 
 TIME_GROUPINGS = ("day", "week", "month", "quarter")
 GROUPINGS = ("none", "unit", "channel", *TIME_GROUPINGS)
@@ -74,6 +75,21 @@ class Scope:
     channel: str | None = None
 
 
+def widened(scope: Scope) -> Scope:
+    """Return the scope without its unit when the unit is the organisation's only root.
+
+    Dashboards name the reader's top unit, which for most readers is the root: its subtree
+    is the whole organisation, so the organisation-wide rollups (one row per day, not one
+    per unit and day) answer it exactly, and some hundred times faster.
+    """
+    if scope.unit_path is None or len(scope.unit_path) != Unit.PATH_STEP:
+        return scope
+    roots = Unit.objects.filter(organisation_id=scope.organisation_id, parent__isnull=True)
+    if roots.exclude(path=scope.unit_path).exists():
+        return scope
+    return replace(scope, unit_path=None)
+
+
 @dataclass
 class Counts:
     """How many answered a question in a group, and how many gave each numeric value."""
@@ -92,6 +108,7 @@ def answer_counts(
     scope: Scope, question_keys: list[str], group_by: str
 ) -> dict[object, dict[str, Counts]]:
     """Return ``{group: {question_key: Counts}}`` for the questions (``""``: responses)."""
+    scope = widened(scope)
     by_unit = group_by == "unit" or scope.unit_path is not None
     model = AnswerRollup if by_unit or scope.visible_unit_paths is not None else OrganisationRollup
     branches = [
