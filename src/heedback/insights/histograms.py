@@ -108,7 +108,8 @@ def answer_counts(
     scope: Scope, question_keys: list[str], group_by: str
 ) -> dict[object, dict[str, Counts]]:
     """Return ``{group: {question_key: Counts}}`` for the questions (``""``: responses)."""
-    scope = widened(scope)
+    if group_by != "unit":  # by unit reads the unit rows anyway
+        scope = widened(scope)
     by_unit = group_by == "unit" or scope.unit_path is not None
     model = AnswerRollup if by_unit or scope.visible_unit_paths is not None else OrganisationRollup
     branches = [
