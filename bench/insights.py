@@ -246,7 +246,12 @@ def _notes_of(database: str, result: dict) -> list[str]:
             f"{level['day_rows']:,} day and {level['month_rows']:,} month rows per unit; the "
             f"two-year NPS trend reads {level['trend_rows']:,} organisation-wide rows "
             f"({level['unit_trend_rows']:,} by unit); the worker counted "
-            f"{TAIL:,} new responses at {level['refresh_per_minute']:,.0f}/min."
+            f"{TAIL:,} new responses at {level['refresh_per_minute']:,.0f}/min"
+            + (
+                f"; load average {level['load_average']:.1f} on {os.cpu_count()} cores."
+                if "load_average" in level
+                else "."
+            )
         )
     return lines
 
@@ -544,6 +549,7 @@ def _measure_level(world: dict) -> dict:
     ).count()
     level.update(_baseline(world))
     level.update(_tail(world))
+    level["load_average"] = os.getloadavg()[0]
     return level
 
 
