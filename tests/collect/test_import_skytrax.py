@@ -35,13 +35,19 @@ RATING_COLUMNS = {
 def lounge_survey(organisation):
     """The survey an airline would define for its lounges: 1–5 ratings and a recommendation."""
     rating = {"type": "rating", "scale": {"min": 1, "max": 5}}
+    return review_survey(organisation, "Lounges", rating, DOMAINS)
+
+
+def review_survey(organisation, name: str, overall: dict, domains):
+    """A published survey of reviews: the overall question, 1–5 domain ratings, recommend."""
+    rating = {"type": "rating", "scale": {"min": 1, "max": 5}}
     questions = [
-        {"key": "overall", "text": "Overall?", "required": True, **rating},
-        *({"key": key, "text": f"{key}?", **rating} for key in DOMAINS),
+        {"key": "overall", "text": "Overall?", "required": True, **overall},
+        *({"key": key, "text": f"{key}?", **rating} for key in domains),
         {"key": "recommended", "type": "yes_no", "text": "Would you recommend it?"},
     ]
     survey = survey_services.create_survey(
-        organisation, name="Lounges", definition={"title": "Lounge", "questions": questions}
+        organisation, name=name, definition={"title": name, "questions": questions}
     )
     publish_and_open_links(survey)
     survey.refresh_from_db()

@@ -15,11 +15,10 @@ import pytest
 
 from heedback.collect import importing
 from heedback.collect.models import Response
-from heedback.collect.services import publish_and_open_links
 from heedback.insights import services
 from heedback.insights.selectors import MetricQuery, compute_metric
 from heedback.orgs.models import Unit
-from heedback.surveys import services as survey_services
+from tests.collect.test_import_skytrax import review_survey
 from tests.insights.test_drivers_skytrax import import_reviews
 from tests.shared_data import shared_path
 
@@ -34,18 +33,7 @@ SEAT_DOMAINS = {
 
 def seat_survey(organisation):
     """A seat survey: the 1–10 overall rating as a 0–10 recommend-like question."""
-    rating = {"type": "rating", "scale": {"min": 1, "max": 5}}
-    questions = [
-        {"key": "overall", "text": "Overall?", "type": "nps", "required": True},
-        *({"key": key, "text": f"{key}?", **rating} for key in SEAT_DOMAINS),
-        {"key": "recommended", "type": "yes_no", "text": "Would you recommend it?"},
-    ]
-    survey = survey_services.create_survey(
-        organisation, name="Seats", definition={"title": "Seat", "questions": questions}
-    )
-    publish_and_open_links(survey)
-    survey.refresh_from_db()
-    return survey
+    return review_survey(organisation, "Seats", {"type": "nps"}, SEAT_DOMAINS)
 
 
 def import_seats(organisation, path):
