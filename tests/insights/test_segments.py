@@ -14,13 +14,16 @@ from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pytest
+from django.db.models.expressions import RawSQL
 
 from heedback.collect.models import Answer, Invitation, Response
+from heedback.core.errors import InvalidInput
 from heedback.customers import services as customer_services
 from heedback.customers.inputs import CustomerInput, InteractionInput
 from heedback.customers.models import Customer, Interaction
 from heedback.insights import histograms, raw_reads, segments, services
 from heedback.insights.selectors import MetricQuery, compute_metric, scope_of
+from heedback.orgs.models import Organisation
 from heedback.text import services as text_services
 from heedback.text.models import Theme, ThemeAssignment
 from tests.insights.test_campaign_rates import assert_refused, send_and_answer
@@ -273,3 +276,17 @@ def test_the_results_page_filters_by_segment(admin_client, segmented):
         f"/o/acme/surveys/{segmented.pk}/results/", {"period": "all", "channel": "web"}
     )
     assert f"<strong>{(rows['channel'] == 'web').sum()}</strong> responses" in web.content.decode()
+
+
+def test_the_gateway_stops_a_read_at_its_time_limit_and_the_connection_goes_on(organisation):
+    # Counting to ten million takes seconds on either database; the limit is 50 ms.
+    counting = RawSQL(
+        "(WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 10000000) "
+        "SELECT count(*) FROM c)",
+        [],
+    )
+    slow = Organisation.objects.filter(pk=organisation.pk).annotate(n=counting).values_list("n")
+    with pytest.raises(InvalidInput) as caught:
+        raw_reads.read_rows(slow, field="group_by", seconds=0.05)
+    assert "group_by" in caught.value.errors
+    assert Organisation.objects.filter(pk=organisation.pk).count() == 1

@@ -55,7 +55,8 @@ def read_rows(query: QuerySet, *, field: str, seconds: float = RAW_READ_SECONDS)
 def _time_limit(seconds: float):
     if connection.vendor == "postgresql":
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL statement_timeout = %s", [f"{int(seconds * 1000)}ms"])
+            # SET takes no bound parameters on a server-side binding cursor: an int is safe.
+            cursor.execute(f"SET LOCAL statement_timeout = {int(seconds * 1000)}")
             cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
             yield
         return
