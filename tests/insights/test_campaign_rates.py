@@ -106,3 +106,16 @@ def test_the_api_serves_the_response_rate_and_refuses_a_question_or_themes(
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((100 * low, 100 * high))
     assert_refused(api.get(f"{base}&question=nps"), "question")
     assert_refused(api.get(f"{base}&group_by=theme"), "group_by")
+
+
+def test_the_results_page_shows_the_response_rate_with_its_interval(
+    admin_client, organisation, published_survey, hotel
+):
+    page = admin_client.get(f"/o/acme/surveys/{published_survey.pk}/results/")
+    assert "Response rate" not in page.content.decode()
+    send_and_answer(organisation, published_survey, answered=1, unanswered=3)
+    text = admin_client.get(f"/o/acme/surveys/{published_survey.pk}/results/").content.decode()
+    low, high = wilson_interval(1, 4)
+    assert 'data-metric="Response rate"' in text
+    assert ">25%<" in text
+    assert f"95% interval {round(100 * low)}% to {round(100 * high)}%" in text

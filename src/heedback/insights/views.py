@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from heedback.insights import charts, comparisons, selectors
 from heedback.insights.change_marks import marks_by_metric
 from heedback.insights.forms import ResultsFilterForm
-from heedback.insights.metrics import METRICS, format_value
+from heedback.insights.metrics import METRICS, MetricValue, format_value
 from heedback.orgs.access import member_view
 from heedback.orgs.permissions import Permission
 from heedback.orgs.selectors import visible_units
@@ -76,7 +76,7 @@ def survey_results(request: HttpRequest, survey_id: int) -> HttpResponse:
             "response_count": response_count,
             "minimum_sample": minimum,
             "previous_period": previous,
-            "headline": _headline(summaries, minimum, changes),
+            "headline": _headline(summaries, minimum, changes) + _response_rate(query, minimum),
             "questions": [
                 _question_view(summary, minimum, domains, changes) for summary in summaries
             ],
@@ -146,6 +146,20 @@ def _headline(summaries, minimum: int, changes: dict) -> list[dict]:
                     mean = next(v for s, v in summary.metrics if s.key == "mean")
                     wanted["csat"]["secondary"] = _("mean %s") % format_value(METRICS["mean"], mean)
     return [figure for figure in wanted.values() if figure is not None]
+
+
+def _response_rate(query, minimum: int) -> list[dict]:
+    """Return the response rate as a big number, when invitations were sent in the period.
+
+    An invitation has no themes, so a page filtered by theme shows no response rate.
+    """
+    if any(name == "theme" for name, _value in query.filters):
+        return []
+    (row,) = selectors.compute_metric(replace(query, metric="response_rate")).rows
+    if not row.n:
+        return []
+    value = MetricValue(row.value, row.n, row.ci_low, row.ci_high)
+    return [_figure(METRICS["response_rate"], value, minimum, _("Invitations answered of sent"))]
 
 
 def _figure(spec, value, minimum: int, question_text: str) -> dict:
