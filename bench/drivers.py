@@ -20,13 +20,9 @@ from __future__ import annotations
 
 import json
 import os
-import resource
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import timedelta
-from pathlib import Path
 from unittest import mock
 
 import insights as base  # bench/insights.py: the data generator and the timing helpers
@@ -35,7 +31,6 @@ TITLE = "Drivers: key-driver analysis from pairwise sums"
 SIZES = [int(n) for n in os.environ.get("HEEDBACK_BENCH_DRIVERS_SIZES", "100000").split(",")]
 DATABASES = os.environ.get("HEEDBACK_BENCH_DRIVERS_DATABASES", "sqlite,postgresql").split(",")
 SCRATCH_DATABASE = "heedback_bench_drivers"
-ROOT = Path(__file__).resolve().parent.parent
 _NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
@@ -107,30 +102,7 @@ def _rows_of(name: str, level: dict) -> list[tuple[str, str, str]]:
 
 
 def _measure_in_child(database: str) -> dict | None:
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="heedback.settings")
-    env["HEEDBACK_DATA_DIR"] = tempfile.mkdtemp(prefix=f"heedback-bench-drivers-{database}-")
-    if database == "postgresql":
-        base.SCRATCH_DATABASE = SCRATCH_DATABASE
-        if not base._reset_postgres():
-            return None
-        env["HEEDBACK_DATABASE_URL"] = f"{base.POSTGRES}/{SCRATCH_DATABASE}"
-    else:
-        env.pop("HEEDBACK_DATABASE_URL", None)
-    try:
-        child = subprocess.run(
-            [sys.executable, __file__, "--measure", ",".join(map(str, SIZES))],
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-    finally:
-        if database == "postgresql":
-            base._drop_postgres()
-    sys.stderr.write(child.stderr[-3000:])
-    line = next((x for x in child.stdout.splitlines() if x.startswith("DRIVERS ")), None)
-    if child.returncode != 0 or line is None:
-        raise RuntimeError(f"the {database} measurement failed")
-    return json.loads(line.removeprefix("DRIVERS "))
+    return base.measure_in_child(__file__, database, SIZES, "DRIVERS", SCRATCH_DATABASE)
 
 
 def measure(sizes: list[int]) -> dict:
@@ -225,16 +197,6 @@ def _tail(world: dict) -> dict:
     return {"fit_tail": fit_tail}
 
 
-def _child_main(sizes: list[int]) -> None:
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
-    result = measure(sizes)
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print("DRIVERS " + json.dumps(result))
-
-
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--measure":
-        _child_main([int(n) for n in sys.argv[2].split(",")])
+        base.child_main(measure, [int(n) for n in sys.argv[2].split(",")], "DRIVERS")

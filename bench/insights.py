@@ -9,14 +9,22 @@ At each level it measures:
 - `heedback rebuild-rollups` as a subprocess: responses per minute and its peak memory;
 - warm p95 of `compute_metric` (NPS by month over everything, NPS by unit) and of
   `GET /api/v1/metrics` through Django, reading the rollups;
-- the same breakdowns by the foundation's GROUP BY over the raw rows (the baseline);
+- the same breakdowns by the foundation's GROUP BY over the raw rows (the baseline), and by
+  DuckDB over a Parquet file of the raw responses written in the same run (the columnar
+  baseline the issue names), checked to give the same NPS per group;
+- warm p95 of the organisation overview page (`/o/<org>/dashboard/`);
 - the not-yet-rolled-up tail: 10,000 fresh responses read from raw rows beside the
   rollups, and the worker's `refresh_rollups` counting them.
 
-`HEEDBACK_BENCH_INSIGHTS_SIZES` (default 100000,1000000) and
+`HEEDBACK_BENCH_INSIGHTS_SIZES` (default 100000,1000000,10000000) and
 `HEEDBACK_BENCH_INSIGHTS_DATABASES` (default sqlite,postgresql) choose what runs;
 PostgreSQL is reached at `HEEDBACK_BENCH_POSTGRES` (default postgresql://postgres@127.0.0.1:5432),
 in a scratch database that is dropped afterwards.
+
+The two databases can be measured side by side to save an hour at 10^7:
+`python bench/insights.py --save sqlite` and `… --save postgresql` (in parallel) write
+their results to `HEEDBACK_BENCH_INSIGHTS_SAVED` (a folder); `bench/run.py insights` then
+reports the saved results instead of measuring again.
 """
 
 # The generator's SQL is spliced from constants of this module and numbers it computes.
@@ -35,12 +43,12 @@ import time
 from pathlib import Path
 
 TITLE = "Insights: metrics from rollups, 10^5 to 10^7 responses"
-SIZES = [
-    int(n) for n in os.environ.get("HEEDBACK_BENCH_INSIGHTS_SIZES", "100000,1000000").split(",")
-]
+DEFAULT_SIZES = "100000,1000000,10000000"
+SIZES = [int(n) for n in os.environ.get("HEEDBACK_BENCH_INSIGHTS_SIZES", DEFAULT_SIZES).split(",")]
 DATABASES = os.environ.get("HEEDBACK_BENCH_INSIGHTS_DATABASES", "sqlite,postgresql").split(",")
 POSTGRES = os.environ.get("HEEDBACK_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 SCRATCH_DATABASE = "heedback_bench_insights"
+SAVED = os.environ.get("HEEDBACK_BENCH_INSIGHTS_SAVED", "")
 TAIL = 10_000
 CHUNK = 500_000
 FIRST_DAY = "2024-11-01"
@@ -61,13 +69,18 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
     rows: list[tuple[str, str, str]] = []
     sizes = ",".join(str(size) for size in SIZES)
     notes: list[str] = [f"Sizes measured: `HEEDBACK_BENCH_INSIGHTS_SIZES={sizes}`.", ""]
+    curves: list[str] = []
     for database in DATABASES:
-        result = _measure_in_child(database)
+        result = _saved(database) if SAVED else None
+        if result is None:
+            result = _measure_in_child(database)
         if result is None:
             notes.append(f"- {database}: not measured (no server reachable).")
             continue
         rows.extend(_rows_of(database, result))
         notes.extend(_notes_of(database, result))
+        curves.extend(_curve_of(database, result))
+    notes.extend(["", *curves] if curves else [])
     notes.extend(
         [
             "",
@@ -77,54 +90,105 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
             "before the rollups.",
             "“tail” = the same query with 10,000 responses not yet rolled up, read from raw rows",
             "in the same statement; “refresh” = the worker's `refresh_rollups` counting them.",
+            "DuckDB: warm p95 over 10 runs of the same breakdown (value counts grouped by month",
+            "or unit, NPS computed from them) read from a Parquet file of the raw responses",
+            "(one row per response: unit, channel, local day, NPS answer) written in the same",
+            "run; its NPS per group equals `compute_metric`'s to 1e-9 (checked each level).",
         ]
     )
     return rows, notes
 
 
+def _saved(database: str) -> dict | None:
+    """Return a saved result; from a stopped run's log, the levels it finished."""
+    saved, log = Path(SAVED, f"{database}.json"), Path(SAVED, f"{database}.log")
+    if saved.exists():
+        return json.loads(saved.read_text())
+    if not log.exists():
+        return None
+    levels = [
+        json.loads(line.split(": ", 1)[1])
+        for line in log.read_text().splitlines()
+        if line.startswith("[insights bench] ") and ": {" in line
+    ]
+    return {"generate_seconds": float("nan"), "levels": levels, "stopped": True} if levels else None
+
+
+def _curve_of(database: str, result: dict) -> list[str]:
+    """Return the table of a dashboard's cost against the number of responses."""
+    lines = [
+        f"Cost of a dashboard against the number of responses, {_NAMES[database]} (p95, ms):",
+        "",
+        "| responses | overview page | metrics API, NPS by month | `compute_metric` by unit "
+        "| DuckDB by month | DuckDB by unit | raw GROUP BY by month |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for level in result["levels"]:
+        lines.append(
+            f"| {level['responses']:,} | {level.get('overview', float('nan')):.1f} "
+            f"| {level['api_by_month']:.1f} | {level['nps_by_unit']:.1f} "
+            f"| {level.get('duckdb_by_month', float('nan')):.1f} "
+            f"| {level.get('duckdb_by_unit', float('nan')):.1f} | {level['raw_by_month']:,.0f} |"
+        )
+    return [*lines, ""]
+
+
 def _measure_in_child(database: str) -> dict | None:
+    return measure_in_child(__file__, database, SIZES, "INSIGHTS", SCRATCH_DATABASE)
+
+
+def measure_in_child(
+    script: str, database: str, sizes: list[int], marker: str, scratch: str
+) -> dict | None:
+    """Run ``script --measure SIZES`` on a fresh database; return the JSON after ``marker``.
+
+    Each benchmark of rollups (this one, ``drivers``) measures in a child process, so that
+    its Django settings point at a scratch data folder or PostgreSQL database of its own.
+    """
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="heedback.settings")
-    env["HEEDBACK_DATA_DIR"] = tempfile.mkdtemp(prefix=f"heedback-bench-insights-{database}-")
+    env["HEEDBACK_DATA_DIR"] = tempfile.mkdtemp(prefix=f"heedback-bench-{marker.lower()}-")
     if database == "postgresql":
-        if not _reset_postgres():
+        if not _reset_postgres(scratch):
             return None
-        env["HEEDBACK_DATABASE_URL"] = f"{POSTGRES}/{SCRATCH_DATABASE}"
+        env["HEEDBACK_DATABASE_URL"] = f"{POSTGRES}/{scratch}"
     else:
         env.pop("HEEDBACK_DATABASE_URL", None)
     try:
         child = subprocess.run(
-            [sys.executable, __file__, "--measure", ",".join(map(str, SIZES))],
+            [sys.executable, script, "--measure", ",".join(map(str, sizes))],
             env=env,
             capture_output=True,
             text=True,
         )
     finally:
         if database == "postgresql":
-            _drop_postgres()
+            _drop_postgres(scratch)
     sys.stderr.write(child.stderr[-3000:])
-    line = next((x for x in child.stdout.splitlines() if x.startswith("INSIGHTS ")), None)
+    if SAVED:
+        Path(SAVED, f"{database}.log").write_text(child.stderr)
+    line = next((x for x in child.stdout.splitlines() if x.startswith(f"{marker} ")), None)
     if child.returncode != 0 or line is None:
         raise RuntimeError(f"the {database} measurement failed")
-    return json.loads(line.removeprefix("INSIGHTS "))
+    return json.loads(line.removeprefix(f"{marker} "))
 
 
-def _reset_postgres() -> bool:
+def _reset_postgres(scratch: str) -> bool:
     try:
         import psycopg
 
         with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True, connect_timeout=5) as db:
-            db.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DATABASE}")
-            db.execute(f"CREATE DATABASE {SCRATCH_DATABASE}")
+            db.execute(f"DROP DATABASE IF EXISTS {scratch}")
+            db.execute(f"CREATE DATABASE {scratch}")
     except Exception:
         return False
     return True
 
 
-def _drop_postgres() -> None:
+def _drop_postgres(scratch: str) -> None:
     import psycopg
 
     with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as db:
-        db.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DATABASE} WITH (FORCE)")
+        db.execute(f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")
 
 
 _NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
@@ -155,6 +219,13 @@ def _rows_of(database: str, result: dict) -> list[tuple[str, str, str]]:
             ),
             (f"{n}: results page, last 12 months", f"{level['page']:.0f} ms p95", "—"),
             (
+                f"{n}: organisation overview page",
+                f"{level['overview']:.0f} ms p95",
+                f"DuckDB over Parquet: {level['duckdb_by_month']:.0f} ms by month, "
+                f"{level['duckdb_by_unit']:.0f} ms by unit; the API is "
+                f"{level['duckdb_by_month'] / api:,.1f}× faster by month",
+            ),
+            (
                 f"{n}: `heedback rebuild-rollups`",
                 f"{level['rebuild_per_minute']:,.0f} responses/min, "
                 f"peak memory {level['rebuild_rss_mb']:.0f} MB",
@@ -166,13 +237,21 @@ def _rows_of(database: str, result: dict) -> list[tuple[str, str, str]]:
 
 def _notes_of(database: str, result: dict) -> list[str]:
     lines = [f"- {_NAMES[database]}: inserting the data took {result['generate_seconds']:.0f} s."]
+    if result.get("stopped"):
+        sizes = ", ".join(f"{level['responses']:,}" for level in result["levels"])
+        lines = [f"- {_NAMES[database]}: the run was stopped for time after {sizes} responses."]
     for level in result["levels"]:
         lines.append(
             f"  - {level['responses']:,} responses, {level['answers']:,} answers: "
             f"{level['day_rows']:,} day and {level['month_rows']:,} month rows per unit; the "
             f"two-year NPS trend reads {level['trend_rows']:,} organisation-wide rows "
             f"({level['unit_trend_rows']:,} by unit); the worker counted "
-            f"{TAIL:,} new responses at {level['refresh_per_minute']:,.0f}/min."
+            f"{TAIL:,} new responses at {level['refresh_per_minute']:,.0f}/min"
+            + (
+                f"; load average {level['load_average']:.1f} on {os.cpu_count()} cores."
+                if "load_average" in level
+                else "."
+            )
         )
     return lines
 
@@ -459,6 +538,7 @@ def _measure_level(world: dict) -> dict:
     level.update(_catch_up())
     level.update(_rebuild())
     level.update(_dashboards(world))
+    level.update(_duckdb(world))
     level["month_rows"] = AnswerRollup.objects.filter(grain="month").count()
     level["day_rows"] = AnswerRollup.objects.filter(grain="day").count()
     level["trend_rows"] = OrganisationRollup.objects.filter(
@@ -469,6 +549,7 @@ def _measure_level(world: dict) -> dict:
     ).count()
     level.update(_baseline(world))
     level.update(_tail(world))
+    level["load_average"] = os.getloadavg()[0]
     return level
 
 
@@ -557,12 +638,96 @@ def _dashboards(world: dict) -> dict:
     page.force_login(world["owner"])
     page_url = f"/o/bench/surveys/{world['survey'].pk}/results/"
     assert page.get(page_url).status_code == 200
+    overview_url = f"/o/bench/dashboard/?survey={world['survey'].pk}"
+    assert page.get(overview_url).status_code == 200
     return {
         "nps_by_month": _p95(lambda: compute_metric(by_month)),
         "nps_by_unit": _p95(lambda: compute_metric(by_unit)),
         "api_by_month": _p95(lambda: api.get(url)),
         "page": _p95(lambda: page.get(page_url), runs=10),
+        "overview": _p95(lambda: page.get(overview_url), runs=10),
     }
+
+
+def _duckdb(world: dict) -> dict:
+    """Write the raw responses to Parquet, time DuckDB's breakdowns, check they agree."""
+    import duckdb
+
+    from heedback.insights.metrics import nps
+    from heedback.insights.selectors import compute_metric
+
+    folder = Path(tempfile.mkdtemp(prefix="heedback-bench-parquet-"))
+    parquet = folder / "responses.parquet"
+    started = time.perf_counter()
+    _write_parquet(parquet)
+    export_seconds = time.perf_counter() - started
+    database = duckdb.connect()
+    grouped = {
+        "month": "date_trunc('month', local_date)::date",
+        "unit": "unit_id",
+    }
+
+    def breakdown(group_by: str) -> dict:
+        rows = database.execute(
+            f"SELECT {grouped[group_by]} AS g, nps, count(*) FROM read_parquet('{parquet}') "
+            "WHERE nps IS NOT NULL GROUP BY ALL"
+        ).fetchall()
+        histograms: dict = {}
+        for group, value, count in rows:
+            histograms.setdefault(group, {})[int(value)] = count
+        return {str(group): nps(histogram).value for group, histogram in histograms.items()}
+
+    agree = True
+    for group_by in grouped:
+        ours = {row.group: row.value for row in compute_metric(_query(world, group_by)).rows}
+        theirs = breakdown(group_by)
+        if ours.keys() != theirs.keys() or any(abs(ours[key] - theirs[key]) > 1e-9 for key in ours):
+            agree = False
+    if not agree:
+        raise RuntimeError("DuckDB's NPS per group differs from compute_metric's")
+    result = {
+        "duckdb_by_month": _p95(lambda: breakdown("month"), runs=10, warm=1),
+        "duckdb_by_unit": _p95(lambda: breakdown("unit"), runs=10, warm=1),
+        "parquet_mb": parquet.stat().st_size / 1e6,
+        "parquet_export_seconds": export_seconds,
+    }
+    database.close()
+    parquet.unlink()
+    folder.rmdir()
+    return result
+
+
+def _write_parquet(parquet: Path, step: int = 500_000) -> None:
+    """Copy the survey's responses with their NPS answer to Parquet, a range of ids at a time."""
+    import duckdb
+    import pandas
+    from django.db import connection
+
+    from heedback.collect.models import Answer, Response
+
+    database = duckdb.connect()
+    database.execute(
+        "CREATE TABLE responses (id BIGINT, unit_id BIGINT, channel VARCHAR, "
+        "local_date DATE, nps INTEGER)"
+    )
+    highest = Response.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    with connection.cursor() as cursor:
+        for after in range(0, highest, step):
+            cursor.execute(
+                f"SELECT r.id, r.unit_id, r.channel, r.local_date, a.number "
+                f"FROM {Response._meta.db_table} r LEFT JOIN {Answer._meta.db_table} a "
+                "ON a.response_id = r.id AND a.question_key = 'nps' "
+                "WHERE r.id > %s AND r.id <= %s",
+                [after, after + step],
+            )
+            frame = pandas.DataFrame(
+                cursor.fetchall(), columns=["id", "unit_id", "channel", "local_date", "nps"]
+            )
+            frame["local_date"] = pandas.to_datetime(frame["local_date"]).dt.date
+            frame["nps"] = pandas.to_numeric(frame["nps"]).astype("Int64")
+            database.execute("INSERT INTO responses SELECT * FROM frame")
+    database.execute(f"COPY responses TO '{parquet}' (FORMAT parquet)")
+    database.close()
 
 
 def _baseline(world: dict) -> dict:
@@ -615,16 +780,29 @@ def _tail(world: dict) -> dict:
     return {"tail_by_month": tail_ms, "refresh_per_minute": TAIL / seconds * 60}
 
 
-def _child_main(sizes: list[int]) -> None:
+def child_main(measure_sizes, sizes: list[int], marker: str) -> None:
+    """Prepare Django in the child, measure, and print the result after ``marker``."""
     sys.path.insert(0, str(ROOT / "src"))
     import django
 
     django.setup()
-    result = measure(sizes)
+    result = measure_sizes(sizes)
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print("INSIGHTS " + json.dumps(result))
+    print(f"{marker} " + json.dumps(result))
+
+
+def _save(database: str) -> None:
+    """Measure one database and keep its result in ``HEEDBACK_BENCH_INSIGHTS_SAVED``."""
+    if not SAVED:
+        raise SystemExit("set HEEDBACK_BENCH_INSIGHTS_SAVED to a folder")
+    Path(SAVED).mkdir(parents=True, exist_ok=True)
+    result = _measure_in_child(database)
+    if result is not None:
+        Path(SAVED, f"{database}.json").write_text(json.dumps(result))
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--measure":
-        _child_main([int(n) for n in sys.argv[2].split(",")])
+        child_main(measure, [int(n) for n in sys.argv[2].split(",")], "INSIGHTS")
+    elif len(sys.argv) > 2 and sys.argv[1] == "--save":
+        _save(sys.argv[2])

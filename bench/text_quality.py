@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-# Beside the repository in CI; HEEDBACK_SKYTRAX_DIR points elsewhere (a git worktree, say).
-DATA = Path(os.environ.get("HEEDBACK_SKYTRAX_DIR") or ROOT.parent / "shared" / "data" / "skytrax")
+# Beside the repository in CI; HEEDBACK_SHARED_DATA points elsewhere (a git worktree, say).
+DATA = Path(os.environ.get("HEEDBACK_SHARED_DATA") or ROOT.parent / "shared" / "data") / "skytrax"
 LABELS = ROOT / "bench" / "data" / "urgency_labels.csv"
 REPORT = ROOT / "docs" / "text-quality.md"
 SCALES = {"lounge": 5, "seat": 10}

@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VARIABLE = re.compile(r"HEEDBACK_[A-Z][A-Z_]*[A-Z]")
 # Read by the test and benchmark tooling only, never by the product.
-TOOLING = {"HEEDBACK_SHARED_DATA", "HEEDBACK_SKYTRAX_DIR"}
+TOOLING = {"HEEDBACK_SHARED_DATA"}
 
 
 def variables_read_by_the_product() -> set[str]:

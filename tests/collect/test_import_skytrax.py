@@ -7,7 +7,6 @@ such folder, so the test skips with the reason printed.
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -16,10 +15,11 @@ from heedback.collect.models import Response
 from heedback.collect.services import publish_and_open_links
 from heedback.orgs.models import Unit
 from heedback.surveys import services as survey_services
+from tests.shared_data import SKYTRAX, shared_path
 
 pytestmark = pytest.mark.django_db
 
-LOUNGE = Path(__file__).resolve().parents[3] / "shared" / "data" / "skytrax" / "lounge.csv"
+LOUNGE = SKYTRAX / "lounge.csv"
 DOMAINS = ["comfort", "cleanliness", "bar_beverages", "catering", "washrooms", "wifi", "staff"]
 RATING_COLUMNS = {
     "comfort": "comfort_rating",
@@ -35,13 +35,19 @@ RATING_COLUMNS = {
 def lounge_survey(organisation):
     """The survey an airline would define for its lounges: 1–5 ratings and a recommendation."""
     rating = {"type": "rating", "scale": {"min": 1, "max": 5}}
+    return review_survey(organisation, "Lounges", rating, DOMAINS)
+
+
+def review_survey(organisation, name: str, overall: dict, domains):
+    """A published survey of reviews: the overall question, 1–5 domain ratings, recommend."""
+    rating = {"type": "rating", "scale": {"min": 1, "max": 5}}
     questions = [
-        {"key": "overall", "text": "Overall?", "required": True, **rating},
-        *({"key": key, "text": f"{key}?", **rating} for key in DOMAINS),
+        {"key": "overall", "text": "Overall?", "required": True, **overall},
+        *({"key": key, "text": f"{key}?", **rating} for key in domains),
         {"key": "recommended", "type": "yes_no", "text": "Would you recommend it?"},
     ]
     survey = survey_services.create_survey(
-        organisation, name="Lounges", definition={"title": "Lounge", "questions": questions}
+        organisation, name=name, definition={"title": name, "questions": questions}
     )
     publish_and_open_links(survey)
     survey.refresh_from_db()
@@ -65,11 +71,7 @@ MAPPING = {
 
 @pytest.fixture
 def lounge():
-    if not LOUNGE.is_file():
-        reason = f"the Skytrax data is not at {LOUNGE} (it lives beside the repository, in shared/)"
-        print(f"SKIPPED: {reason}")
-        pytest.skip(reason)
-    return LOUNGE
+    return shared_path("skytrax", "lounge.csv")
 
 
 def test_the_dry_run_finds_the_real_files_problems(organisation, lounge):

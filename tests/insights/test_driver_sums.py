@@ -8,15 +8,14 @@ which reads the driver-sum rows plus the not-yet-rolled-up tail, exactly as the 
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
 from django.db.models import Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from heedback.insights import driver_sums, histograms, services
+from heedback.insights import driver_sums, histograms
 from heedback.insights.drivers import CrossProducts
 from heedback.insights.models import DriverSum, Grain, OrganisationDriverSum
-from tests.insights.test_rollups import NUMERIC, World, dates, operations
+from tests.insights.test_rollups import NUMERIC, World, dates, interleave, operations
 
 pytestmark = pytest.mark.django_db
 
@@ -64,21 +63,16 @@ def assert_sums_match(world: World, check) -> None:
     checks=st.lists(scopes, min_size=3, max_size=6),
 )
 def test_driver_sums_equal_sums_of_the_raw_responses(db, steps, checks):
-    with transaction.atomic():
-        world = World()
-        for operation, argument in steps:
-            world.run(operation, argument)
-            assert_sums_match(world, checks[0])
+    def check_all(world: World) -> None:
         for check in checks:
             assert_sums_match(world, check)
-        services.refresh_rollups()
-        services.refresh_rollups()
-        while services.continue_rebuild(world.organisation.pk).is_done is False:
-            pass
-        for check in checks:
-            assert_sums_match(world, check)
-        assert_driver_rows_hold_everything(world)
-        transaction.set_rollback(True)
+
+    interleave(
+        steps,
+        check_now=lambda world: assert_sums_match(world, checks[0]),
+        check_all=check_all,
+        check_stored=assert_driver_rows_hold_everything,
+    )
 
 
 def assert_driver_rows_hold_everything(world: World) -> None:

@@ -10,7 +10,6 @@ and the Shapley values by brute force over every ordering of the predictors.
 from __future__ import annotations
 
 import math
-import os
 from itertools import combinations, permutations
 from pathlib import Path
 
@@ -25,11 +24,11 @@ from heedback.insights import drivers, services
 from heedback.insights.driver_selectors import DriverQuery, analyse_drivers
 from tests.collect.test_import_skytrax import (
     DOMAINS,
-    LOUNGE,
     MAPPING,
     RATING_COLUMNS,
     lounge_survey,
 )
+from tests.shared_data import shared_path
 
 pytestmark = pytest.mark.django_db
 
@@ -39,14 +38,8 @@ KEYS = ["overall", *DOMAINS]
 
 @pytest.fixture
 def lounge() -> Path:
-    """Return the lounge reviews: beside the repository, or where HEEDBACK_SHARED_DATA says."""
-    shared = os.environ.get("HEEDBACK_SHARED_DATA")
-    path = Path(shared) / "skytrax" / "lounge.csv" if shared else LOUNGE
-    if not path.is_file():
-        reason = f"the Skytrax data is not at {path} (set HEEDBACK_SHARED_DATA to its folder)"
-        print(f"SKIPPED: {reason}")
-        pytest.skip(reason)
-    return path
+    """Return the lounge reviews (``tests.shared_data``: skipped with a reason when absent)."""
+    return shared_path("skytrax", "lounge.csv")
 
 
 def reviews(path) -> pd.DataFrame:

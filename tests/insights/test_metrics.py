@@ -512,7 +512,8 @@ def test_holm_rejects_a_subset_of_benjamini_hochberg(p_values):
 
 
 def test_metric_declarations():
-    assert set(METRICS) == {"nps", "csat", "mean", "ces", "share_yes", "count"}
+    assert set(METRICS) == {"nps", "csat", "mean", "ces", "share_yes", "count", "response_rate"}
+    assert METRICS["response_rate"].question_types == frozenset()
     assert METRICS["nps"].question_types == {"nps"}
     assert METRICS["csat"].question_types == {"rating"}
     assert METRICS["mean"].question_types == {"nps", "rating", "ces"}

@@ -11,6 +11,7 @@ import itertools
 import math
 import threading
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from io import StringIO
@@ -369,23 +370,46 @@ def assert_rollups_hold_everything(world: World) -> None:
     checks=st.lists(queries, min_size=4, max_size=8),
 )
 def test_metrics_from_rollups_equal_metrics_from_raw_responses(db, steps, checks):
+    def check_all(world: World) -> None:
+        for check in checks:
+            assert_metric_matches(world, check)
+        assert_summary_matches(world)
+
+    interleave(
+        steps,
+        check_now=lambda world: assert_metric_matches(world, checks[0]),
+        check_all=check_all,
+        check_stored=assert_rollups_hold_everything,
+    )
+
+
+def interleave(
+    steps,
+    *,
+    check_now: Callable[[World], None],
+    check_all: Callable[[World], None],
+    check_stored: Callable[[World], None],
+) -> None:
+    """Play inserts, corrections, erasures and rebuilds; check the reads at every moment.
+
+    ``check_now`` runs after every step (exact whatever the worker has or has not done
+    yet), ``check_all`` after the steps and again once the worker has caught up and any
+    rebuild finished, when ``check_stored`` checks the stored rows themselves. Everything
+    happens in one transaction, rolled back, so each example starts empty. The rollups'
+    and the driver sums' properties share this harness.
+    """
     with transaction.atomic():
         world = World()
         for operation, argument in steps:
             world.run(operation, argument)
-            # Exact at every moment, whatever the worker has or has not done yet.
-            assert_metric_matches(world, checks[0])
-        for check in checks:
-            assert_metric_matches(world, check)
-        assert_summary_matches(world)
+            check_now(world)
+        check_all(world)
         services.refresh_rollups()
         services.refresh_rollups()  # the second settles what the first only listed
         while services.continue_rebuild(world.organisation.pk).is_done is False:
             pass
-        assert_rollups_hold_everything(world)
-        for check in checks:
-            assert_metric_matches(world, check)
-        assert_summary_matches(world)
+        check_stored(world)
+        check_all(world)
         transaction.set_rollback(True)
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 from pathlib import Path
 
 import pytest
 
+from tests.shared_data import SKYTRAX as DATA
+
 ROOT = Path(__file__).resolve().parents[2]
-DATA = Path(os.environ.get("HEEDBACK_SKYTRAX_DIR") or ROOT.parent / "shared" / "data" / "skytrax")
 
 
 @pytest.fixture(scope="module")

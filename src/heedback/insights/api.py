@@ -9,7 +9,7 @@ from ninja import Query, Router
 
 from heedback.core.api_support import requires
 from heedback.core.errors import InvalidInput
-from heedback.insights import comparisons, significance
+from heedback.insights import comparisons, segments, significance
 from heedback.insights.driver_schemas import (
     DriverFilters,
     DriversOut,
@@ -78,11 +78,18 @@ def _comparison_period(filters: MetricFilters):
 @router.get("/metrics", response=MetricOut)
 @requires(Permission.VIEW)
 def metrics(request: HttpRequest, filters: Query[MetricFilters]):
-    """Compute ``metric`` (nps, csat, mean, ces, share_yes, count) of a survey question.
+    """Compute ``metric`` (nps, csat, mean, ces, share_yes, count, response_rate).
 
-    ``group_by`` is one of none, unit, day, week, month, quarter, channel; ``unit`` filters
-    to a unit's whole subtree; ``from``/``to`` are dates in the organisation's time zone.
-    Figures are exact and current: rollups plus the responses not rolled up yet.
+    ``group_by`` is one of none, unit, day, week, month, quarter, channel, or a dimension
+    the rollups lack: theme, customer.value_tier, customer.temperament, customer.<key of
+    the customer's attributes>, interaction.kind. ``unit`` filters to a unit's whole
+    subtree; ``from``/``to`` are dates in the organisation's time zone;
+    ``filter[<dimension>]=<value>`` keeps what matches (``filter[channel]=email``,
+    ``filter[theme]=<theme id>``, ``filter[customer.value_tier]=gold``, …; all must hold).
+    Figures are exact and current: rollups plus the responses not rolled up yet; a cut by
+    theme, customer or interaction is counted from the responses themselves, within a time
+    limit and a cap on groups (422 when exceeded). ``response_rate`` is invitations
+    answered of invitations sent, by the day they were sent; its n is the number sent.
 
     With ``compare=previous`` (the period of the same length before ``from``) or
     ``compare_from``/``compare_to``, ``comparison`` gives each group in that period and the
@@ -100,6 +107,7 @@ def metrics(request: HttpRequest, filters: Query[MetricFilters]):
         raise InvalidInput.from_pairs("The period is empty.", [("from", "must not be after 'to'")])
     other_period = _comparison_period(filters)
     query = MetricQuery(
+        filters=segments.filters_from(request.GET),
         organisation=organisation,
         survey=survey,
         metric=filters.metric,

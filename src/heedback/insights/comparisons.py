@@ -190,11 +190,11 @@ def compare_query(
     for group in groups:
         first, second = current.get(group, {}), other.get(group, {})
         value = spec.compute(second, scale_max)
-        if question is None:
+        if spec.key == "count":
             value = MetricValue(float(second.get(1, 0)), second.get(1, 0), None, None)
         test = None
         n_first, n_second = sum(first.values()), sum(second.values())
-        if question is not None and min(n_first, n_second) >= max(minimum_sample, 1):
+        if spec.key != "count" and min(n_first, n_second) >= max(minimum_sample, 1):
             test = significance.compare_metric(spec.key, first, second, scale_max)
         found[group] = GroupComparison(group, value, test)
     tested = [group for group, row in found.items() if row.comparison is not None]

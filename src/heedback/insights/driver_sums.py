@@ -16,7 +16,7 @@ import random
 import numpy as np
 from django.db.models import Count, F, FilteredRelation, Q, Sum
 
-from heedback.collect.models import Answer, Response
+from heedback.collect.models import Answer
 from heedback.insights import histograms
 from heedback.insights.drivers import CrossProducts, PairSums
 from heedback.insights.models import DriverSum, OrganisationDriverSum
@@ -30,6 +30,7 @@ def cross_products(scope: histograms.Scope, keys: list[str]) -> CrossProducts:
     """Return the pairwise sums of the questions ``keys`` over the scope's responses."""
     if not keys:
         return CrossProducts()
+    scope = histograms.widened(scope)
     narrowed = scope.unit_path is not None or scope.visible_unit_paths is not None
     model = DriverSum if narrowed else OrganisationDriverSum
     branches = [
@@ -37,11 +38,11 @@ def cross_products(scope: histograms.Scope, keys: list[str]) -> CrossProducts:
         .values(left=F("question_key"), right=F("other_key"))
         .annotate(**{name: Sum(name) for name in _SUMS})
         .order_by()
-        for rows in histograms._rollup_rows(model, scope, "none", keys)
+        for rows in histograms.rollup_rows(model, scope, "none", keys)
     ]
     branches.extend(_tail(scope, keys))
     cross = CrossProducts()
-    for left, right, *sums in histograms._union(branches, ["left", "right", *_SUMS]):
+    for left, right, *sums in histograms.read_union(branches, ["left", "right", *_SUMS]):
         cross.add(left, right, PairSums(*(int(value or 0) for value in sums)))
     return cross
 
@@ -50,7 +51,7 @@ def _tail(scope: histograms.Scope, keys: list[str]) -> list:
     """Sum the tail's answers pair by pair: each response's answers joined to themselves."""
     numeric = Q(number__isnull=False, question_key__in=keys)
     branches = []
-    for responses, bounds in histograms._tail_responses(scope):
+    for responses, bounds in histograms.tail_responses(scope):
         paired = (
             responses.annotate(
                 first=FilteredRelation("answers", condition=_prefixed(numeric, "answers")),
@@ -82,7 +83,7 @@ def _rebased(condition: Q, old: str, new: str) -> Q:
     """Return the answers' bounds of a tail part on one of the two joined answers.
 
     The bounds repeat the response range on the answers' own column, so that the planner
-    walks the answers' index over the tail's short range (see ``histograms._TailPart``).
+    walks the answers' index over the tail's short range (see ``histograms.tail_conditions``).
     """
     rebased = Q(_connector=condition.connector, _negated=condition.negated)
     for child in condition.children:
@@ -107,12 +108,7 @@ def response_matrix(
     of the keys, at most ``cap`` of them — a seeded random sample when there are more, so
     the same request gives the same intervals.
     """
-    responses = Response.objects.filter(
-        histograms._unit_filter(scope, "unit__path"),
-        histograms._between("local_date", scope.date_from, scope.date_to),
-        organisation_id=scope.organisation_id,
-        survey_id=scope.survey_id,
-    )
+    responses = histograms.scope_responses(scope)
     answers = Answer.objects.filter(
         response__in=responses, question_key__in=keys, number__isnull=False
     )

@@ -34,6 +34,9 @@ from itertools import combinations
 import numpy as np
 from scipy import stats
 
+from heedback.insights import significance
+from heedback.insights.metrics import student_t_quantile
+
 #: Shapley values are exact over every subset of predictors: 2^p regressions.
 MAX_SHAPLEY_PREDICTORS = 12
 #: Fewer responses than this per predictor make coefficients unstable (a common rule).
@@ -540,36 +543,29 @@ class WelchResult:
 def welch_test(first: Moments, second: Moments, *, level: float = 0.95) -> WelchResult | None:
     """Return Welch's unequal-variance t-test of two means; None if either has n < 2.
 
-    Degrees of freedom by Welch–Satterthwaite. When both samples have no spread at all the
-    difference is certain if non-zero (p = 0) and absent otherwise (p = 1).
+    The test is ``significance.welch_from_sums`` (the one Welch of the app); this adds the
+    interval of the difference. When both samples have no spread at all the difference is
+    certain if non-zero (p = 0) and absent otherwise (p = 1), with no t and no df.
     """
     if first.n < 2 or second.n < 2:
         return None
-    difference = first.mean - second.mean
-    first_term = first.variance / first.n
-    second_term = second.variance / second.n
-    variance = first_term + second_term
-    if variance == 0.0:
-        p_value = 1.0 if difference == 0.0 else 0.0
-        return WelchResult(difference, None, None, p_value, difference, difference)
-    standard_error = math.sqrt(variance)
-    df = variance**2 / (first_term**2 / (first.n - 1) + second_term**2 / (second.n - 1))
-    t = difference / standard_error
-    p_value = float(2.0 * stats.t.sf(abs(t), df))
-    margin = float(stats.t.ppf(0.5 + level / 2.0, df)) * standard_error
-    return WelchResult(difference, t, df, p_value, difference - margin, difference + margin)
+    test = significance.welch_from_sums(
+        first.n, first.total, first.squares, second.n, second.total, second.squares
+    )
+    difference = test.difference
+    if test.standard_error == 0.0:
+        return WelchResult(difference, None, None, test.p_value, difference, difference)
+    margin = student_t_quantile(0.5 + level / 2.0, test.df) * test.standard_error
+    return WelchResult(
+        difference, test.statistic, test.df, test.p_value, difference - margin, difference + margin
+    )
 
 
 def holm_adjusted(p_values: Sequence[float | None]) -> list[float | None]:
-    """Return Holm's step-down adjusted p-values (None stays None), in the given order.
+    """Return Holm's adjusted p-values (``significance.holm_adjust``); None stays None.
 
     Holm controls the chance of any false "significant" among many cells compared at once,
     without assuming the tests are independent.
     """
-    indexed = sorted((p, index) for index, p in enumerate(p_values) if p is not None)
-    adjusted: list[float | None] = [None] * len(p_values)
-    running = 0.0
-    for rank, (p, index) in enumerate(indexed):
-        running = max(running, min(1.0, (len(indexed) - rank) * p))
-        adjusted[index] = running
-    return adjusted
+    adjusted = iter(significance.holm_adjust([p for p in p_values if p is not None]))
+    return [None if p is None else next(adjusted) for p in p_values]

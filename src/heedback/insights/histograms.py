@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from django.db import connection, transaction
@@ -54,6 +54,7 @@ from heedback.insights.models import (
     RollupState,
 )
 from heedback.insights.services import STATE_ID
+from heedback.orgs.models import Unit
 
 TIME_GROUPINGS = ("day", "week", "month", "quarter")
 GROUPINGS = ("none", "unit", "channel", *TIME_GROUPINGS)
@@ -71,6 +72,22 @@ class Scope:
     visible_unit_paths: tuple[str, ...] | None = None
     date_from: date | None = None
     date_to: date | None = None
+    channel: str | None = None
+
+
+def widened(scope: Scope) -> Scope:
+    """Return the scope without its unit when the unit is the organisation's only root.
+
+    Dashboards name the reader's top unit, which for most readers is the root: its subtree
+    is the whole organisation, so the organisation-wide rollups (one row per day, not one
+    per unit and day) answer it exactly, and some hundred times faster.
+    """
+    if scope.unit_path is None or len(scope.unit_path) != Unit.PATH_STEP:
+        return scope
+    roots = Unit.objects.filter(organisation_id=scope.organisation_id, parent__isnull=True)
+    if roots.exclude(path=scope.unit_path).exists():
+        return scope
+    return replace(scope, unit_path=None)
 
 
 @dataclass
@@ -91,22 +108,32 @@ def answer_counts(
     scope: Scope, question_keys: list[str], group_by: str
 ) -> dict[object, dict[str, Counts]]:
     """Return ``{group: {question_key: Counts}}`` for the questions (``""``: responses)."""
+    if group_by != "unit":  # by unit reads the unit rows anyway
+        scope = widened(scope)
     by_unit = group_by == "unit" or scope.unit_path is not None
     model = AnswerRollup if by_unit or scope.visible_unit_paths is not None else OrganisationRollup
     branches = [
         rows.values(raw_group=_rollup_group(group_by), key=F("question_key"))
         .annotate(total=Sum("answers"), **{column: Sum(column) for column in _HISTOGRAM})
         .order_by()
-        for rows in _rollup_rows(model, scope, group_by, question_keys)
+        for rows in rollup_rows(model, scope, group_by, question_keys)
     ]
     answer_keys = [key for key in question_keys if key != RESPONSES_KEY]
     if answer_keys:
         branches.extend(_answer_tail(scope, group_by, answer_keys))
     if RESPONSES_KEY in question_keys:
         branches.extend(_response_tail(scope, group_by))
+    return add_up(read_union(branches, COUNT_COLUMNS), group_by)
+
+
+#: The columns of a counted row: rollup rows, tail rows and raw cuts alike.
+COUNT_COLUMNS = ["raw_group", "key", "total", *_HISTOGRAM]
+
+
+def add_up(rows: Iterable[tuple], group_by: str) -> dict[object, dict[str, Counts]]:
+    """Fold counted rows into ``{group: {question_key: Counts}}`` for the grouping."""
     result: dict[object, dict[str, Counts]] = defaultdict(lambda: defaultdict(Counts))
-    columns = ["raw_group", "key", "total", *_HISTOGRAM]
-    for raw_group, key, total, *histogram in _union(branches, columns):
+    for raw_group, key, total, *histogram in rows:
         result[fold(raw_group, group_by)][key].add(total, histogram)
     return result
 
@@ -119,11 +146,19 @@ def option_counts(scope: Scope, question_keys: list[str]) -> dict[str, dict[str,
         rows.values("option", key=F("question_key"))
         .annotate(chosen=Sum("answers"), raw=Value(False))
         .order_by()
-        for rows in _rollup_rows(OptionRollup, scope, "none", question_keys)
+        for rows in rollup_rows(OptionRollup, scope, "none", question_keys)
     ]
     branches.extend(_option_tail(scope, question_keys))
+    return add_up_options(read_union(branches, OPTION_COLUMNS))
+
+
+OPTION_COLUMNS = ["key", "option", "chosen", "raw"]
+
+
+def add_up_options(rows: Iterable[tuple]) -> dict[str, dict[str, int]]:
+    """Fold option rows (rollup rows, or raw lists of chosen options) into counts."""
     result: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for key, option, chosen, raw in _union(branches, ["key", "option", "chosen", "raw"]):
+    for key, option, chosen, raw in rows:
         for picked in _json_list(option) if raw else [option]:
             result[key][picked] += chosen
     return result
@@ -217,13 +252,15 @@ def _next_month(day: date) -> date:
     return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
-def _rollup_rows(model, scope: Scope, group_by: str, question_keys: list[str]) -> list[QuerySet]:
+def rollup_rows(model, scope: Scope, group_by: str, question_keys: list[str]) -> list[QuerySet]:
     """Return the querysets of rollup rows covering the scope: month rows, then day rows."""
     rows = model.objects.filter(
         organisation_id=scope.organisation_id,
         survey_id=scope.survey_id,
         question_key__in=question_keys,
     ).filter(_unit_filter(scope, "unit__path"))
+    if scope.channel is not None:
+        rows = rows.filter(channel=scope.channel)
     pieces = split_period(scope.date_from, scope.date_to, group_by)
     querysets = []
     if pieces.months is not None:
@@ -269,7 +306,8 @@ def _rollup_group(group_by: str) -> F:
 _GROUP_FIELDS = {"none": "survey_id", "unit": "unit_id", "channel": "channel"}
 
 
-def _response_group(group_by: str) -> F:
+def response_group(group_by: str) -> F:
+    """Return the response field a raw row is grouped by (a day for the time groupings)."""
     return F(_GROUP_FIELDS.get(group_by, "local_date"))
 
 
@@ -320,14 +358,22 @@ def _watermark_hint() -> int:
     return RollupState.objects.filter(pk=STATE_ID).values_list("watermark", flat=True).first() or 0
 
 
-def _tail_responses(scope: Scope) -> list[tuple[QuerySet[Response], Q]]:
-    """Return the scope's responses not rolled up yet, per tail part, with its answer bounds."""
+def scope_responses(scope: Scope) -> QuerySet[Response]:
+    """Return every response of the scope, as raw rows (the tail and raw cuts narrow it)."""
     responses = Response.objects.filter(
         _unit_filter(scope, "unit__path"),
         _between("local_date", scope.date_from, scope.date_to),
         organisation_id=scope.organisation_id,
         survey_id=scope.survey_id,
     )
+    if scope.channel is not None:
+        responses = responses.filter(channel=scope.channel)
+    return responses
+
+
+def tail_responses(scope: Scope) -> list[tuple[QuerySet[Response], Q]]:
+    """Return the scope's responses not rolled up yet, per tail part, with its answer bounds."""
+    responses = scope_responses(scope)
     return [
         (responses.filter(part.responses), part.answers)
         for part in _tail_parts(scope.organisation_id)
@@ -341,49 +387,80 @@ def _answer_tail(scope: Scope, group_by: str, question_keys: list[str]) -> list[
     answers' index, never through the answers of everyone. (The answer conditions sit in
     one ``filter`` call, so that they constrain the same join.)
     """
+    return [
+        count_answers(responses, response_group(group_by), question_keys, bounds)
+        for responses, bounds in tail_responses(scope)
+    ]
+
+
+def count_answers(
+    responses: QuerySet[Response], raw_group, question_keys: list[str], bounds: Q | None = None
+) -> QuerySet:
+    """Return the answers of ``responses`` counted per raw group, question and value.
+
+    The rows have the columns of a rollup read (``COUNT_COLUMNS``), so that raw rows and
+    rollup rows add up in one statement.
+    """
     histogram = {
         column: Count("answers__id", filter=Q(answers__number=value))
         for column, value in zip(_HISTOGRAM, HISTOGRAM_VALUES, strict=True)
     }
-    return [
-        responses.filter(bounds & Q(answers__question_key__in=question_keys))
-        .values(raw_group=_response_group(group_by), key=F("answers__question_key"))
+    return (
+        responses.filter((bounds or Q()) & Q(answers__question_key__in=question_keys))
+        .values(raw_group=raw_group, key=F("answers__question_key"))
         .annotate(total=Count("answers__id"), **histogram)
         .order_by()
-        for responses, bounds in _tail_responses(scope)
-    ]
+    )
+
+
+def count_responses(responses: QuerySet[Response], raw_group) -> QuerySet:
+    """Return ``responses`` counted per raw group, as rows of the responses key."""
+    zeros = {column: Value(0, output_field=IntegerField()) for column in _HISTOGRAM}
+    return (
+        responses.values(raw_group=raw_group, key=Value(RESPONSES_KEY, output_field=TextField()))
+        .annotate(total=Count("id"), **zeros)
+        .order_by()
+    )
 
 
 def _response_tail(scope: Scope, group_by: str) -> list[QuerySet]:
-    zeros = {column: Value(0, output_field=IntegerField()) for column in _HISTOGRAM}
     return [
-        responses.values(
-            raw_group=_response_group(group_by),
-            key=Value(RESPONSES_KEY, output_field=TextField()),
-        )
-        .annotate(total=Count("id"), **zeros)
-        .order_by()
-        for responses, _bounds in _tail_responses(scope)
+        count_responses(responses, response_group(group_by))
+        for responses, _bounds in tail_responses(scope)
     ]
 
 
 def _option_tail(scope: Scope, question_keys: list[str]) -> list[QuerySet]:
     # Each distinct list of chosen options (JSON text) with how many chose it; the few
     # lists are unpacked in Python, which needs no per-database JSON functions.
-    chosen = Q(answers__choices__isnull=False)
     return [
-        responses.filter(bounds & chosen & Q(answers__question_key__in=question_keys))
-        .values(key=F("answers__question_key"), option=Cast("answers__choices", TextField()))
-        .annotate(chosen=Count("answers__id"), raw=Value(True))
-        .order_by()
-        for responses, bounds in _tail_responses(scope)
+        count_options(responses, question_keys, bounds)
+        for responses, bounds in tail_responses(scope)
     ]
 
 
-def _union(branches: list[QuerySet], columns: list[str]) -> list[tuple]:
-    """Run the branches as one ``UNION ALL`` statement and return its rows."""
+def count_options(
+    responses: QuerySet[Response], question_keys: list[str], bounds: Q | None = None
+) -> QuerySet:
+    """Return each distinct list of chosen options of ``responses`` with how many chose it."""
+    chosen = Q(answers__choices__isnull=False)
+    return (
+        responses.filter((bounds or Q()) & chosen & Q(answers__question_key__in=question_keys))
+        .values(key=F("answers__question_key"), option=Cast("answers__choices", TextField()))
+        .annotate(chosen=Count("answers__id"), raw=Value(True))
+        .order_by()
+    )
+
+
+def union_query(branches: list[QuerySet], columns: list[str]) -> QuerySet:
+    """Return the branches as one ``UNION ALL`` statement of the columns."""
     first, *others = [branch.values_list(*columns) for branch in branches]
-    query = first.union(*others, all=True) if others else first
+    return first.union(*others, all=True) if others else first
+
+
+def read_union(branches: list[QuerySet], columns: list[str]) -> list[tuple]:
+    """Run the branches as one ``UNION ALL`` statement and return its rows."""
+    query = union_query(branches, columns)
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return list(query)  # inside a caller's transaction, its settings apply
     with transaction.atomic(), connection.cursor() as cursor:

@@ -29,6 +29,7 @@ __all__ = [
     "EMPTY_DISPLAY",
     "METRICS",
     "QUESTION_TYPES",
+    "SURVEY_METRICS",
     "Z_95",
     "Histogram",
     "MetricSpec",
@@ -45,6 +46,7 @@ __all__ = [
     "nps",
     "nps_difference_test",
     "nps_variance",
+    "response_rate",
     "share_yes",
     "student_t_cdf",
     "student_t_quantile",
@@ -581,6 +583,23 @@ def _count_metric(histogram: Histogram, scale_max: int) -> MetricValue:
     return count(histogram)
 
 
+def response_rate(histogram: Histogram) -> MetricValue:
+    """Return the percentage of sent invitations that were answered, with a Wilson interval.
+
+    The histogram counts invitations: key 1 the answered ones, key 0 the others, so n is
+    the number sent and the rate is a share like "yes" (see :func:`share_yes`).
+    """
+    return share_yes(histogram)
+
+
+def _response_rate_metric(histogram: Histogram, scale_max: int) -> MetricValue:
+    return response_rate(histogram)
+
+
+#: Metrics of no question: the survey's answers, or its invitations (``response_rate``).
+SURVEY_METRICS = frozenset({"count", "response_rate"})
+
+
 METRICS: dict[str, MetricSpec] = {
     spec.key: spec
     for spec in (
@@ -590,6 +609,8 @@ METRICS: dict[str, MetricSpec] = {
         MetricSpec("ces", "CES", frozenset({"ces"}), "score", _mean_metric),
         MetricSpec("share_yes", "Share yes", frozenset({"yes_no"}), "percent", _share_yes_metric),
         MetricSpec("count", "Answers", QUESTION_TYPES, "answers", _count_metric),
+        # Read from the collect app's invitations, not from answers: no question type.
+        MetricSpec("response_rate", "Response rate", frozenset(), "percent", _response_rate_metric),
     )
 }
 

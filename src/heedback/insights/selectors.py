@@ -20,9 +20,8 @@ from django.utils.translation import gettext as _
 from heedback.collect.choices import Channel
 from heedback.collect.models import Answer, Response
 from heedback.core.errors import InvalidInput
-from heedback.insights import histograms
-from heedback.insights.histograms import GROUPINGS
-from heedback.insights.metrics import METRICS, MetricSpec, MetricValue
+from heedback.insights import histograms, response_rates, segments
+from heedback.insights.metrics import METRICS, SURVEY_METRICS, MetricSpec, MetricValue
 from heedback.insights.models import RESPONSES_KEY
 from heedback.orgs.models import Organisation, Unit
 from heedback.surveys.confidentiality import is_withheld
@@ -46,6 +45,9 @@ class MetricQuery:
     date_to: date | None = None
     # Subtrees the reader may see (managers, front-line); None means the whole organisation.
     visible_unit_paths: tuple[str, ...] | None = None
+    # (dimension, value) pairs that must all hold: channel, theme, customer.*, interaction.*
+    # (``segments``); group_by may also name such a dimension.
+    filters: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ def survey_questions(survey: Survey) -> list[Question]:
 
 
 def responses_in_scope(query: MetricQuery) -> QuerySet[Response]:
-    """Return the survey's responses that match the query's unit, period and visibility."""
+    """Return the survey's responses that match the query's unit, period, filters, visibility."""
     responses = Response.objects.filter(organisation=query.organisation, survey=query.survey)
     if query.unit is not None:
         responses = responses.filter(unit__path__startswith=query.unit.path)
@@ -89,7 +91,10 @@ def responses_in_scope(query: MetricQuery) -> QuerySet[Response]:
     if query.date_to is not None:
         end = datetime.combine(query.date_to + timedelta(days=1), time.min, zone)
         responses = responses.filter(submitted_at__lt=end)
-    return responses
+    channel = dict(query.filters).get("channel")
+    if channel is not None:
+        responses = responses.filter(channel=channel)
+    return segments.narrowed(responses, query.filters)
 
 
 def resolve_question(query: MetricQuery) -> tuple[MetricSpec, Question | None]:
@@ -99,13 +104,18 @@ def resolve_question(query: MetricQuery) -> tuple[MetricSpec, Question | None]:
         raise InvalidInput.from_pairs(
             _("Unknown metric."), [("metric", _("Choose one of: %s.") % ", ".join(METRICS))]
         )
-    if query.group_by not in GROUPINGS:
-        raise InvalidInput.from_pairs(
-            _("Unknown grouping."), [("group_by", _("Choose one of: %s.") % ", ".join(GROUPINGS))]
-        )
+    segments.check_grouping(query.group_by)
+    segments.check_filters(query.organisation.pk, query.filters)
+    if query.metric == "response_rate":
+        if query.question_key is not None:
+            raise InvalidInput.from_pairs(
+                _("The response rate is a survey's, not a question's."),
+                [("question", _("Leave it out for this metric."))],
+            )
+        return spec, None
     questions = survey_questions(query.survey)
     if query.question_key is None:
-        if query.metric == "count":
+        if query.metric in SURVEY_METRICS:
             return spec, None
         fitting = [question for question in questions if question.type in spec.question_types]
         if not fitting:
@@ -148,6 +158,7 @@ def scope_of(query: MetricQuery) -> histograms.Scope:
         visible_unit_paths=query.visible_unit_paths,
         date_from=query.date_from,
         date_to=query.date_to,
+        channel=dict(query.filters).get("channel"),
     )
 
 
@@ -166,7 +177,7 @@ def compute_metric(query: MetricQuery) -> MetricResult:
     for group in sorted(by_group, key=_sort_key):
         histogram = by_group[group]
         value: MetricValue = spec.compute(histogram, scale_max)
-        if question is None:
+        if spec.key == "count":
             value = MetricValue(float(histogram[1]), histogram[1], None, None)
         group_key = None if query.group_by == "none" else _group_key(group)
         if is_withheld(query.survey, value.n):
@@ -192,10 +203,20 @@ def histograms_by_group(query: MetricQuery, question: Question | None) -> dict[o
     """Return the value histogram of each non-empty group (answers as ``{1: n}`` for counts).
 
     A count or a non-numeric question has no values, so its histogram holds the number of
-    answers under key 1, which is what the count metric reads.
+    answers under key 1, which is what the count metric reads. The response rate's comes
+    from the invitations; a cut by a raw dimension (``segments``) from the raw rows.
     """
+    scope = scope_of(query)
+    if query.metric == "response_rate":
+        return response_rates.histograms_by_group(
+            scope, query.organisation.time_zone, query.group_by, query.filters
+        )
     key = RESPONSES_KEY if question is None else question.key
-    counted = histograms.answer_counts(scope_of(query), [key], query.group_by)
+    if segments.needs_raw_rows(query.group_by, query.filters):
+        cut = segments.RawCut(scope, query.filters, query.group_by)
+        counted = segments.answer_counts(cut, [key])
+    else:
+        counted = histograms.answer_counts(scope, [key], query.group_by)
     is_numeric = question is not None and question.type in NUMERIC_TYPES
     by_group: dict[object, dict[int, int]] = {}
     for group, by_key in counted.items():
@@ -222,6 +243,8 @@ def _sort_key(group: object) -> tuple:
 
 
 def _labels(query: MetricQuery, groups) -> dict[object, str]:
+    if segments.is_dimension(query.group_by):
+        return segments.labels(query.organisation.pk, query.group_by, groups)
     if query.group_by == "unit":
         names = dict(Unit.objects.filter(pk__in=list(groups)).values_list("pk", "name"))
         return {group: names.get(group, str(group)) for group in groups}
@@ -253,18 +276,24 @@ def summarise_survey(query: MetricQuery) -> tuple[int, list[QuestionSummary]]:
     """Return the response count and a summary per question, in two grouped queries.
 
     One query sums the response count and every question's histogram, the other the
-    chosen options of the choice questions; both read rollups plus the tail.
+    chosen options of the choice questions; both read rollups plus the tail, or the raw
+    rows when the query filters by a dimension the rollups lack (``segments``).
     """
     questions = survey_questions(query.survey)
     scope = scope_of(query)
     keys = [RESPONSES_KEY, *(question.key for question in questions)]
-    counted = histograms.answer_counts(scope, keys, "none").get(None, {})
     choice_keys = [
         q.key
         for q in questions
         if q.type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTI_CHOICE)
     ]
-    options = histograms.option_counts(scope, choice_keys)
+    if segments.needs_raw_rows("none", query.filters):
+        cut = segments.RawCut(scope, query.filters, "none")
+        counted = segments.answer_counts(cut, keys).get(None, {})
+        options = segments.option_counts(cut, choice_keys)
+    else:
+        counted = histograms.answer_counts(scope, keys, "none").get(None, {})
+        options = histograms.option_counts(scope, choice_keys)
     response_count = counted[RESPONSES_KEY].answers if RESPONSES_KEY in counted else 0
     empty = histograms.Counts()
     return response_count, [

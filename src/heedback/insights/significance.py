@@ -216,7 +216,8 @@ def compare_metric(
 ) -> Comparison | None:
     """Compare a metric between two histograms with the test that fits it.
 
-    NPS: the difference of two NPS; CSAT and share of yes: two proportions; mean and CES:
+    NPS: the difference of two NPS; CSAT, share of yes and response rate: two proportions;
+    mean and CES:
     Welch. Return ``None`` where no test applies: a plain count, or too few answers on a
     side (none for shares and NPS, fewer than two for means).
     """
@@ -227,7 +228,7 @@ def compare_metric(
         return two_proportions(
             favourable_count(first, scale_max), n1, favourable_count(second, scale_max), n2
         )
-    if metric == "share_yes" and n1 and n2:
+    if metric in ("share_yes", "response_rate") and n1 and n2:
         return two_proportions(first.get(1, 0), n1, second.get(1, 0), n2)
     if metric in ("mean", "ces") and n1 >= 2 and n2 >= 2:
         return welch_from_histograms(first, second)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from heedback.insights import charts, comparisons, selectors
 from heedback.insights.change_marks import marks_by_metric
 from heedback.insights.forms import ResultsFilterForm
-from heedback.insights.metrics import METRICS, format_value
+from heedback.insights.metrics import METRICS, MetricValue, format_value
 from heedback.orgs.access import member_view
 from heedback.orgs.permissions import Permission
 from heedback.orgs.selectors import visible_units
@@ -22,6 +22,8 @@ from heedback.surveys.confidentiality import MINIMUM_RESPONDENTS, is_withheld
 from heedback.surveys.definition import QuestionType
 from heedback.surveys.models import Survey
 from heedback.surveys.selectors import domains_of
+from heedback.text.choices import ThemeStatus
+from heedback.text.models import Theme
 
 COMMENTS_PER_PAGE = 20
 NPS_BANDS = ("detractor",) * 7 + ("passive",) * 2 + ("promoter",) * 2
@@ -35,7 +37,10 @@ def survey_results(request: HttpRequest, survey_id: int) -> HttpResponse:
         Survey.objects.select_related("published_version"), organisation, pk=survey_id
     )
     units = visible_units(membership)
-    form = ResultsFilterForm(units, request.GET or None, initial={"period": "365"})
+    themes = Theme.objects.filter(organisation=organisation).exclude(status=ThemeStatus.MERGED)
+    form = ResultsFilterForm(
+        units, request.GET or None, initial={"period": "365"}, themes=themes.order_by("name")
+    )
     today = timezone.now().astimezone(zoneinfo.ZoneInfo(organisation.time_zone)).date()
     date_from, date_to = form.period_bounds(today)
     unit = form.cleaned_data.get("unit") if form.is_bound and form.is_valid() else None
@@ -48,6 +53,7 @@ def survey_results(request: HttpRequest, survey_id: int) -> HttpResponse:
         date_from=date_from,
         date_to=date_to,
         visible_unit_paths=visible_paths,
+        filters=form.segment_filters(),
     )
     response_count, summaries = selectors.summarise_survey(query)
     domains = dict(domains_of(organisation).values_list("key", "name"))
@@ -70,7 +76,7 @@ def survey_results(request: HttpRequest, survey_id: int) -> HttpResponse:
             "response_count": response_count,
             "minimum_sample": minimum,
             "previous_period": previous,
-            "headline": _headline(summaries, minimum, changes),
+            "headline": _headline(summaries, minimum, changes) + _response_rate(query, minimum),
             "questions": [
                 _question_view(summary, minimum, domains, changes) for summary in summaries
             ],
@@ -108,9 +114,12 @@ def _changes(query, summaries, minimum: int) -> tuple[dict, tuple | None]:
     """Return each figure's change against the previous period of the same length.
 
     Tested per metric (``comparisons``) and adjusted over every figure of the page, so
-    a page of twenty figures does not flag one by chance. An open period has no previous.
+    a page of twenty figures does not flag one by chance. An open period has no previous;
+    a segment (``query.filters``) is not compared either: the period comparison reads the
+    rollups, which have no segment, and a change of the whole shown beside a segment's
+    figure would mislead.
     """
-    if query.date_from is None or query.date_to is None:
+    if query.date_from is None or query.date_to is None or query.filters:
         return {}, None
     previous = comparisons.previous_period(query.date_from, query.date_to)
     unit_path = query.unit.path if query.unit is not None else None
@@ -137,6 +146,20 @@ def _headline(summaries, minimum: int, changes: dict) -> list[dict]:
                     mean = next(v for s, v in summary.metrics if s.key == "mean")
                     wanted["csat"]["secondary"] = _("mean %s") % format_value(METRICS["mean"], mean)
     return [figure for figure in wanted.values() if figure is not None]
+
+
+def _response_rate(query, minimum: int) -> list[dict]:
+    """Return the response rate as a big number, when invitations were sent in the period.
+
+    An invitation has no themes, so a page filtered by theme shows no response rate.
+    """
+    if any(name == "theme" for name, _value in query.filters):
+        return []
+    (row,) = selectors.compute_metric(replace(query, metric="response_rate")).rows
+    if not row.n:
+        return []
+    value = MetricValue(row.value, row.n, row.ci_low, row.ci_high)
+    return [_figure(METRICS["response_rate"], value, minimum, _("Invitations answered of sent"))]
 
 
 def _figure(spec, value, minimum: int, question_text: str) -> dict:
@@ -191,6 +214,7 @@ def _nps_trend(query, summaries, minimum: int) -> str:
             date_from=query.date_from,
             date_to=query.date_to,
             visible_unit_paths=query.visible_unit_paths,
+            filters=query.filters,
         )
     )
     points = [
