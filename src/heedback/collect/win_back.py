@@ -21,7 +21,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from heedback.collect import campaigns
+from heedback.collect import campaigns, invitation_policy
 from heedback.collect.choices import InvitationStatus, SkipReason
 from heedback.collect.models import Answer, Campaign, Invitation, Response, Suppression
 from heedback.core.errors import InvalidInput
@@ -209,7 +209,7 @@ def recently_invited(organisation: Organisation, emails: set[str], now: datetime
     The same rule as the campaigns' sending (``InvitationPolicy.days_between_invitations``
     across every survey); a scheduled invitation counts as one about to be sent.
     """
-    days = campaigns.policy_of(organisation).days_between_invitations
+    days = invitation_policy.policy_of(organisation).days_between_invitations
     invitations = Invitation.objects.for_org(organisation).filter(email__in=emails)
     pending = Q(status=InvitationStatus.SCHEDULED)
     recent = Q(sent_at__gte=now - timedelta(days=days)) if days else Q(pk__in=[])
