@@ -2,7 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.db.models.functions import Lower
-from django.http import Http404, HttpRequest, StreamingHttpResponse
+from django.http import Http404, HttpRequest, JsonResponse, StreamingHttpResponse
 from django.urls import reverse
 from ninja import Query, Router, Status
 from pydantic import ValidationError
@@ -17,6 +17,7 @@ from heedback.collect.schemas import (
     LinkOut,
     ResponseFilters,
     ResponseIn,
+    ResponseItem,
     ResponseOut,
     ResponsePage,
 )
@@ -42,7 +43,7 @@ class Directory:
     ten units as in one of ten thousand, and a batch costs one query per kind, not per item.
     """
 
-    def __init__(self, organisation: Organisation, payloads: list[ResponseIn]) -> None:
+    def __init__(self, organisation: Organisation, payloads: list[ResponseItem]) -> None:
         unit_ids = {payload.unit for payload in payloads}
         emails = {payload.staff.strip().lower() for payload in payloads if payload.staff}
         emails = {email for email in emails if "\x00" not in email}  # matches nobody
@@ -67,7 +68,7 @@ class Directory:
         if interaction_ids:
             self.interactions = interactions_by_external_id(organisation, interaction_ids)
 
-    def submission(self, survey: Survey, payload: ResponseIn) -> services.Submission:
+    def submission(self, survey: Survey, payload: ResponseItem) -> services.Submission:
         """Turn one validated payload into a Submission, noting unknown references as errors."""
         errors = []
         unit = self.units.get(payload.unit)
@@ -106,9 +107,9 @@ class Directory:
         )
 
 
-def _parse_item(item: dict) -> ResponseIn:
+def _parse_item(item: dict) -> ResponseItem:
     try:
-        return ResponseIn.model_validate(item)
+        return ResponseItem.model_validate(item)
     except ValidationError as error:
         raise InvalidInput.from_pairs(
             "The response is not valid.",
@@ -172,14 +173,14 @@ def submit_batch(request: HttpRequest, survey_id: int, payload: BatchIn):
     stored come back as duplicates.
     """
     survey = _survey_for_writing(request, survey_id)
-    parsed: list[ResponseIn | InvalidInput] = []
+    parsed: list[ResponseItem | InvalidInput] = []
     for raw in payload.items:
         try:
             parsed.append(_parse_item(raw))
         except InvalidInput as error:
             parsed.append(error)
     directory = Directory(
-        request.organisation, [item for item in parsed if isinstance(item, ResponseIn)]
+        request.organisation, [item for item in parsed if isinstance(item, ResponseItem)]
     )
     items: list = []
     for item in parsed:
@@ -193,13 +194,16 @@ def submit_batch(request: HttpRequest, survey_id: int, payload: BatchIn):
     counts = {status: 0 for status in ("created", "duplicate", "invalid")}
     for result in results:
         counts[result.status] += 1
-    return {
+    body = {
         **counts,
         "results": [
             {"index": r.index, "status": r.status, "id": r.response_id, "errors": r.errors}
             for r in results
         ],
     }
+    # Built here in the shape of BatchOut; validating a thousand results against it again
+    # would cost as much as storing them.
+    return JsonResponse(body)
 
 
 @router.get("/surveys/{survey_id}/responses", response=ResponsePage)
