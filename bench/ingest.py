@@ -441,7 +441,7 @@ def server_cpu_seconds(base: str) -> float:
     Counted per request it is robust to other load on a shared machine, unlike rates.
     """
     port = base.rsplit(":", 1)[1]
-    found = subprocess.run(["pgrep", "-f", f"--port {port}"], capture_output=True, text=True)
+    found = subprocess.run(["pgrep", "-f", "--", f"--port {port}"], capture_output=True, text=True)
     total = 0
     for pid in found.stdout.split():
         with contextlib.suppress(FileNotFoundError):
