@@ -104,7 +104,8 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
     rows.append(
         (
             "Bare Ninja endpoint (stores nothing), baseline",
-            f"{bare['rate']:,.0f} requests/s, p99 {bare['p99']:.1f} ms",
+            f"{bare['rate']:,.0f} requests/s, p99 {bare['p99']:.1f} ms, "
+            f"server CPU {bare['cpu_us']:,.0f} µs a request",
             "1.00×",
         )
     )
@@ -122,6 +123,13 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
                 f"{single['stored']:,.0f} responses/s ({single['errors']} errors), "
                 f"p99 {single['p99']:.1f} ms under saturation",
                 f"{single['stored'] / bare['rate']:.2f}× the bare endpoint (goal ≥ 0.50)",
+            )
+        )
+        rows.append(
+            (
+                f"{label}: single `POST`s, server CPU per stored response",
+                f"{single['cpu_us']:,.0f} µs (user + system, all server processes)",
+                f"{single['cpu_us'] / bare['cpu_us']:.1f}× the bare endpoint's CPU a request",
             )
         )
         rows.append(
@@ -153,7 +161,9 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
         "latency measured from when it was due, so a stall delays the figures it causes.",
         "The load generator shares the 2 cores with the server (and, on this machine, with",
         "other work): the absolute figures are lower bounds, the ratios the point.",
-        f"Load average when this run began: {load_at_start:.1f} on {os.cpu_count()} cores.",
+        f"Load average when this run began: {load_at_start:.1f} on {os.cpu_count()} cores,",
+        f"{os.getloadavg()[0]:.1f} when it ended. Server CPU per request (from /proc, during",
+        "the measured wrk run) does not depend on the other load as rates do.",
         f"Writers' queue: {QUEUE_PROCESSES} processes committing one-row transactions to one",
         "SQLite file (WAL, synchronous=FULL) for a few seconds, waiting in SQLite's busy",
         "handler (it polls with sleeps growing to 100 ms) against queueing on an `flock` first",
@@ -425,13 +435,31 @@ def warm_up(base: str, path: str, target: dict, requests_each: int = 5) -> None:
         thread.join()
 
 
+def server_cpu_seconds(base: str) -> float:
+    """Return the CPU time (user + system) used so far by the server listening at ``base``.
+
+    Counted per request it is robust to other load on a shared machine, unlike rates.
+    """
+    port = base.rsplit(":", 1)[1]
+    found = subprocess.run(["pgrep", "-f", "--", f"--port {port}"], capture_output=True, text=True)
+    total = 0
+    for pid in found.stdout.split():
+        with contextlib.suppress(FileNotFoundError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def measure_bare(wrk: str, data_dir: Path) -> dict:
     env = {**os.environ, "PYTHONPATH": str(BENCH_DIR)}
     with serving(bare_command(), env) as base:
         path = "/api/v1/surveys/1/responses"
         warm_up(base, path, {"unit": 1, "key": ""})
         run_wrk(wrk, base, path, "", 1, "warm", WARM_UP_SECONDS)
-        return run_wrk(wrk, base, path, "", 1, "bare", LOAD_SECONDS)
+        cpu_before = server_cpu_seconds(base)
+        result = run_wrk(wrk, base, path, "", 1, "bare", LOAD_SECONDS)
+        result["cpu_us"] = (server_cpu_seconds(base) - cpu_before) * 1e6 / result["total"]
+        return result
 
 
 def measure_single(wrk: str, base: str, target: dict, database_url: str) -> dict:
@@ -440,10 +468,13 @@ def measure_single(wrk: str, base: str, target: dict, database_url: str) -> dict
     warm_up(base, path, target)
     run_wrk(wrk, base, path, auth, target["unit"], "warm", WARM_UP_SECONDS)
     before = count_responses(database_url)
+    cpu_before = server_cpu_seconds(base)
     started = time.monotonic()
     result = run_wrk(wrk, base, path, auth, target["unit"], "load", LOAD_SECONDS)
     elapsed = time.monotonic() - started
-    result["stored"] = (count_responses(database_url) - before) / elapsed
+    stored = count_responses(database_url) - before
+    result["stored"] = stored / elapsed
+    result["cpu_us"] = (server_cpu_seconds(base) - cpu_before) * 1e6 / max(stored, 1)
     return result
 
 

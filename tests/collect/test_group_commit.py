@@ -116,11 +116,9 @@ def test_a_key_stored_earlier_comes_back_as_the_first_response(committer, publis
 def test_a_failing_item_never_fails_its_neighbours(committer, published_survey, hotel):
     """A row the database refuses at commit fails the group, which is then stored one by one."""
     expect_group(committer, 4)
-    built = [
-        services.build_response(submission(published_survey, hotel, f"n{n}")) for n in range(4)
-    ]
-    built[2][0].unit_id = 987654  # no such unit: the foreign key fails at commit
-    results = run_together(lambda pair: committer.store(*pair), built)
+    built = [services.build_row(submission(published_survey, hotel, f"n{n}")) for n in range(4)]
+    built[2].unit_id = 987654  # no such unit: the foreign key fails at commit
+    results = run_together(committer.store, built)
     assert isinstance(results[2], IntegrityError)
     assert [results[n].created for n in (0, 1, 3)] == [True, True, True]
     assert sorted(Response.objects.values_list("idempotency_key", flat=True)) == ["n0", "n1", "n3"]

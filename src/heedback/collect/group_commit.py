@@ -17,7 +17,7 @@ company does a leader wait for more, and never longer than ``max_wait``.
 Connections: the leader writes on its own thread's Django connection, the one its request
 already uses, so no thread touches another's connection and no extra connection is
 opened; the web server's bounded thread count bounds the connections. The followers'
-model instances carry no connection, only values.
+rows are plain values (``storage.NewResponse``), tied to no connection.
 
 Failure: if the group's transaction fails (a key another process stored between the
 look-up and the insert, or any database error), it is rolled back and every item is
@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from django.db import DatabaseError, IntegrityError, transaction
 
 from heedback.collect import storage
-from heedback.collect.models import Answer, Response
 
 MAX_GROUP = 64
 MAX_WAIT_SECONDS = 0.001
@@ -51,8 +50,7 @@ class Stored:
 
 @dataclass(eq=False)
 class _Item:
-    response: Response
-    answers: list[Answer]
+    row: storage.NewResponse
     done: threading.Event = field(default_factory=threading.Event)
     outcome: Stored | None = None
     error: BaseException | None = None
@@ -60,7 +58,7 @@ class _Item:
 
     @property
     def key(self) -> tuple[int, str]:
-        return (self.response.survey_id, self.response.idempotency_key)
+        return (self.row.survey_id, self.row.idempotency_key)
 
 
 class GroupCommitter:
@@ -76,7 +74,7 @@ class GroupCommitter:
         self.groups_committed = 0
         self.items_committed = 0
 
-    def store(self, response: Response, answers: list[Answer]) -> Stored:
+    def store(self, row: storage.NewResponse) -> Stored:
         """Store a validated response once; return after the commit that holds it.
 
         A response whose (survey, idempotency key) is already stored, or is stored by an
@@ -84,7 +82,7 @@ class GroupCommitter:
         Inside a transaction of the caller's, the rows are written in that transaction,
         because another thread's commit would not be the caller's to roll back.
         """
-        item = _Item(response, answers)
+        item = _Item(row)
         if transaction.get_connection().in_atomic_block:
             self._store_alone(item)
             return self._outcome(item)
@@ -145,7 +143,7 @@ class GroupCommitter:
             with storage.writers_queue(), transaction.atomic():
                 outcomes = _store_together(group)
         except DatabaseError:
-            storage.forget_ids((item.response, item.answers) for item in group)
+            storage.forget_ids(item.row for item in group)
             for item in group:
                 self._store_alone(item)
             return
@@ -162,11 +160,11 @@ class GroupCommitter:
                     [outcome] = _store_together([item])
             except IntegrityError as error:
                 # A concurrent writer stored the key: the next look-up finds its response.
-                storage.forget_ids([(item.response, item.answers)])
+                storage.forget_ids([item.row])
                 if attempt == ALONE_ATTEMPTS - 1:
                     item.error = error
             except Exception as error:  # reported to the item's own request, nobody else's
-                storage.forget_ids([(item.response, item.answers)])
+                storage.forget_ids([item.row])
                 item.error = error
                 return
             else:
@@ -175,28 +173,27 @@ class GroupCommitter:
 
 
 def _store_together(group: list[_Item]) -> list[Stored]:
-    """Insert the group's new responses; return each item's outcome (inside a transaction)."""
+    """Insert the group's new rows; return each item's outcome (inside a transaction)."""
     keys_by_survey: dict[int, list[str]] = defaultdict(list)
     for item in group:
-        keys_by_survey[item.response.survey_id].append(item.response.idempotency_key)
+        keys_by_survey[item.row.survey_id].append(item.row.idempotency_key)
     existing: dict[tuple[int, str], int] = {}
     for survey_id, keys in keys_by_survey.items():
         for key, response_id in storage.stored_keys(survey_id, keys).items():
             existing[(survey_id, key)] = response_id
     first_of_key: dict[tuple[int, str], _Item] = {}
-    new = []
     for item in group:
         if item.key not in existing and item.key not in first_of_key:
             first_of_key[item.key] = item
-            new.append((item.response, item.answers))
-    storage.insert_responses(new)
+    storage.insert_rows([item.row for item in first_of_key.values()])
     outcomes = []
     for item in group:
         if item.key in existing:
             outcomes.append(Stored(existing[item.key], created=False))
         else:
             first = first_of_key[item.key]
-            outcomes.append(Stored(first.response.pk, created=first is item))
+            assert first.row.id is not None
+            outcomes.append(Stored(first.row.id, created=first is item))
     return outcomes
 
 

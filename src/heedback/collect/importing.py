@@ -1,6 +1,6 @@
 """Import historical responses and reviews from CSV, XLSX and JSON Lines files.
 
-Every row goes through ``collect.services`` like any other channel: ``build_response``
+Every row goes through ``collect.services`` like any other channel: ``build_row``
 checks it during the dry run and ``submit_batch`` stores it, so an imported response obeys
 exactly the rules of a web or API one. This module only reads files, applies the column
 mapping and reports, row by row, what it found.
@@ -938,7 +938,7 @@ def _chunks(rows: Iterator[SourceRow], size: int) -> Iterator[list[SourceRow]]:
 
 
 def check_submission(submission: services.Submission) -> None:
-    """Raise the error ``build_response`` would raise for a submission, building nothing.
+    """Raise the error ``build_row`` would raise for a submission, building nothing.
 
     A thin wrapper over the service's own validation: the dry run must judge a row by
     exactly the rules the write applies, and building the unsaved rows as well would

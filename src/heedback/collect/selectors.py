@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,7 +21,31 @@ from heedback.collect.models import (
 )
 from heedback.collect.services import answer_value
 from heedback.orgs.models import Organisation
-from heedback.surveys.models import Survey
+from heedback.surveys.models import Survey, SurveyVersion
+
+_FROZEN_VERSIONS: dict[int, SurveyVersion] = {}
+_FROZEN_VERSIONS_LOCK = threading.Lock()
+MAX_FROZEN_VERSIONS = 256
+
+
+def frozen_version(version_id: int) -> SurveyVersion:
+    """Return a survey version, its definition parsed, read once per process once frozen.
+
+    A published version never changes again (editing opens a new one), so its parsed
+    definition is kept for the life of the process, and ingest skips reading and
+    validating the definition's JSON for every response. A draft is read every time.
+    """
+    version = _FROZEN_VERSIONS.get(version_id)
+    if version is not None:
+        return version
+    version = SurveyVersion.objects.get(pk=version_id)
+    version.parsed()
+    if version.is_frozen:
+        with _FROZEN_VERSIONS_LOCK:
+            if len(_FROZEN_VERSIONS) >= MAX_FROZEN_VERSIONS:
+                del _FROZEN_VERSIONS[next(iter(_FROZEN_VERSIONS))]  # the oldest kept
+            _FROZEN_VERSIONS[version_id] = version
+    return version
 
 
 def link_by_token(token: str) -> SurveyLink | None:

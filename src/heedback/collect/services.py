@@ -33,6 +33,8 @@ MAX_COMMENT_LENGTH = 5000
 MAX_IDEMPOTENCY_KEY_LENGTH = 128
 MAX_EXTERNAL_ID_LENGTH = 200
 MAX_BATCH_SIZE = 1000
+# Read once: ``Channel.values`` builds its list anew on every call.
+CHANNELS = frozenset(Channel.values)
 
 
 def local_date_of(organisation_time_zone: str, when: datetime) -> date:
@@ -145,17 +147,17 @@ def submit_response(submission: Submission, *, grouped: bool = False) -> Submiss
     existing = _find_existing(survey, submission.idempotency_key)
     if existing is not None:
         return SubmissionResult(existing, created=False)
-    response, answers = build_response(submission)
+    row = build_row(submission)
     try:
         with transaction.atomic():
-            storage.insert_responses([(response, answers)])
+            storage.insert_rows([row])
     except IntegrityError:
         # Two identical submissions raced; the other one won and holds the answer.
         existing = _find_existing(survey, submission.idempotency_key)
         if existing is None:
             raise
         return SubmissionResult(existing, created=False)
-    return SubmissionResult(response, created=True, answers=tuple(answers))
+    return _created(submission, row)
 
 
 def _submit_grouped(submission: Submission) -> SubmissionResult:
@@ -166,15 +168,15 @@ def _submit_grouped(submission: Submission) -> SubmissionResult:
     to answer a repeat exactly as ``submit_response`` does.
     """
     try:
-        response, answers = build_response(submission)
+        row = build_row(submission)
     except ServiceError:
         existing = _find_existing(submission.survey, submission.idempotency_key)
         if existing is None:
             raise
         return SubmissionResult(existing, created=False)
-    stored = group_commit.committer().store(response, answers)
+    stored = group_commit.committer().store(row)
     if stored.created:
-        return SubmissionResult(response, created=True, answers=tuple(answers))
+        return _created(submission, row)
     return SubmissionResult(Response.objects.get(pk=stored.response_id), created=False)
 
 
@@ -182,34 +184,74 @@ def _find_existing(survey: Survey, key: str) -> Response | None:
     return Response.objects.filter(survey=survey, idempotency_key=key).first()
 
 
-def build_response(submission: Submission) -> tuple[Response, list[Answer]]:
-    """Validate a submission and return its unsaved response and answers.
+def build_row(submission: Submission, *, now: datetime | None = None) -> storage.NewResponse:
+    """Validate a submission and return it as the row to insert (with its answers).
 
-    Raises InvalidInput naming every bad field, or Conflict when the survey is closed.
+    ``now`` is the time of receipt (and of submission when the sender gave none); a batch
+    passes one for all its items. Raises InvalidInput naming every bad field, or Conflict
+    when the survey is closed.
     """
     version, values = _validate(submission)
     survey = submission.survey
-    submitted_at = submission.submitted_at or timezone.now()
-    response = Response(
+    now = now or timezone.now()
+    submitted_at = submission.submitted_at or now
+    definition = version.parsed()
+    return storage.NewResponse(
         organisation_id=survey.organisation_id,
-        survey=survey,
-        version=version,
-        unit=submission.unit,
-        link=submission.link,
+        survey_id=survey.pk,
+        version_id=version.pk,
+        unit_id=submission.unit.pk,
+        link_id=submission.link.pk if submission.link is not None else None,
         channel=submission.channel,
-        staff=submission.staff,
+        staff_id=submission.staff.pk if submission.staff is not None else None,
         customer_id=submission.customer_id,
-        interaction=submission.interaction,
+        interaction_id=submission.interaction.pk if submission.interaction is not None else None,
         external_id=submission.external_id,
         idempotency_key=submission.idempotency_key,
         submitted_at=submitted_at,
+        received_at=now,
         local_date=local_date_of(survey.organisation.time_zone, submitted_at),
         language=submission.language[:16],
         comment=submission.comment.strip(),
+        answers=[
+            (key, *answer_columns(definition.question(key), value)) for key, value in values.items()
+        ],
     )
-    questions = {question.key: question for question in version.parsed().questions}
-    answers = [answer_row(response, questions[key], value) for key, value in values.items()]
-    return response, answers
+
+
+def _created(submission: Submission, row: storage.NewResponse) -> SubmissionResult:
+    """Return the result of a stored row, as model instances tied to what the caller named.
+
+    The related rows are the submission's own objects, so reading the response back (its
+    version, unit, staff) costs no query. The answers carry no ids of their own.
+    """
+    survey = submission.survey
+    response = Response(
+        id=row.id,
+        organisation_id=row.organisation_id,
+        survey=survey,
+        version=survey.published_version,
+        unit=submission.unit,
+        link=submission.link,
+        channel=row.channel,
+        staff=submission.staff,
+        customer_id=row.customer_id,
+        interaction=submission.interaction,
+        external_id=row.external_id,
+        idempotency_key=row.idempotency_key,
+        submitted_at=row.submitted_at,
+        received_at=row.received_at,
+        local_date=row.local_date,
+        language=row.language,
+        comment=row.comment,
+    )
+    response._state.adding = False
+    response._state.db = "default"
+    answers = tuple(
+        Answer(response=response, question_key=key, number=number, text=text, choices=choices)
+        for key, number, text, choices in row.answers
+    )
+    return SubmissionResult(response, created=True, answers=answers)
 
 
 def _validate(submission: Submission) -> tuple[SurveyVersion, dict[str, object]]:
@@ -238,7 +280,7 @@ def _envelope_errors(submission: Submission) -> list[tuple[str, str]]:
         errors.append(("idempotency_key", _("Give a key of 1–128 printable characters.")))
     if submission.unit.organisation_id != organisation_id:
         errors.append(("unit", _("The unit does not exist.")))
-    if submission.channel not in Channel.values:
+    if submission.channel not in CHANNELS:
         errors.append(("channel", _("Choose one of: %s.") % ", ".join(Channel.values)))
     when = submission.submitted_at
     if when is not None and (timezone.is_naive(when) or when > timezone.now() + CLOCK_SKEW):
@@ -296,57 +338,50 @@ def submit_batch(survey: Survey, items: list[Submission | ServiceError]) -> list
     seen earlier in the batch, or already stored, is a duplicate pointing at the stored
     response. Items arrive as Submissions, or as the error an adapter hit reading them.
     """
-    results: dict[int, ItemResult] = {}
-    built: dict[str, tuple[int, Response, list[Answer]]] = {}
+    results: list[ItemResult | None] = [None] * len(items)
+    built: dict[str, tuple[int, storage.NewResponse]] = {}
+    repeats: list[tuple[int, str]] = []
+    now = timezone.now()
     for index, item in enumerate(items):
         if isinstance(item, ServiceError):
             results[index] = ItemResult(index, ItemStatus.INVALID, errors=_errors_of(item))
             continue
         try:
-            response, answers = build_response(item)
+            row = build_row(item, now=now)
         except ServiceError as error:
             results[index] = ItemResult(index, ItemStatus.INVALID, errors=_errors_of(error))
             continue
         if item.idempotency_key in built:
-            results[index] = ItemResult(index, ItemStatus.DUPLICATE)  # id filled in below
+            repeats.append((index, item.idempotency_key))
             continue
-        built[item.idempotency_key] = (index, response, answers)
-    stored = _store_batch(survey, built)
-    for key, (index, response, _answers) in built.items():
+        built[item.idempotency_key] = (index, row)
+    stored = _store_batch(survey, [row for _index, row in built.values()])
+    ids = {}
+    for key, (index, row) in built.items():
         created = key not in stored
-        response_id = response.pk if created else stored[key]
-        results[index] = ItemResult(
-            index, ItemStatus.CREATED if created else ItemStatus.DUPLICATE, response_id
-        )
-    ids = {key: results[index].response_id for key, (index, _r, _a) in built.items()}
-    for index, item in enumerate(items):
-        result = results[index]
-        if result.status == ItemStatus.DUPLICATE and result.response_id is None:
-            results[index] = ItemResult(index, ItemStatus.DUPLICATE, ids[item.idempotency_key])
-    return [results[index] for index in range(len(items))]
+        ids[key] = row.id if created else stored[key]
+        status = ItemStatus.CREATED if created else ItemStatus.DUPLICATE
+        results[index] = ItemResult(index, status, ids[key])
+    for index, key in repeats:
+        results[index] = ItemResult(index, ItemStatus.DUPLICATE, ids[key])
+    return results  # type: ignore[return-value]  # every position is filled above
 
 
-def _store_batch(
-    survey: Survey, built: dict[str, tuple[int, Response, list[Answer]]]
-) -> dict[str, int]:
-    """Insert the new responses of a batch in one transaction; return the keys already stored.
+def _store_batch(survey: Survey, rows: list[storage.NewResponse]) -> dict[str, int]:
+    """Insert the new rows of a batch in one transaction; return the keys already stored.
 
     A concurrent writer may store one of the keys between the look-up and the insert: the
     unique constraint then fails the whole transaction, and the batch is simply retried
-    with a fresh look-up (it can lose that race only a bounded number of times).
+    with a fresh look-up (it can lose that race only a bounded number of times). The
+    look-up searches the unique index, so its cost does not grow with the survey.
     """
     for _attempt in range(5):
-        existing = storage.stored_keys(survey.pk, built)
-        new = [
-            (response, answers)
-            for key, (_i, response, answers) in built.items()
-            if key not in existing
-        ]
+        existing = storage.stored_keys(survey.pk, [row.idempotency_key for row in rows])
+        new = [row for row in rows if row.idempotency_key not in existing]
         try:
             with storage.writers_queue(), transaction.atomic():
-                storage.insert_responses(new)
+                storage.insert_rows(new)
         except IntegrityError:
-            storage.forget_ids(new)
             continue
         return existing
     raise Conflict(_("The batch kept colliding with concurrent writes; send it again."))
@@ -356,16 +391,21 @@ def _errors_of(error: ServiceError) -> dict[str, list[str]]:
     return error.errors or {"__all__": [error.message]}
 
 
-def answer_row(response: Response, question: Question, value: object) -> Answer:
-    """Return the Answer row holding ``value``: scales and yes/no as numbers, choices as a list."""
-    answer = Answer(response=response, question_key=question.key)
+def answer_columns(question: Question, value: object) -> tuple[int | None, str, list | None]:
+    """Return how ``value`` is stored: scales and yes/no as numbers, choices as a list, text."""
     if question.type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTI_CHOICE):
-        answer.choices = [value] if isinstance(value, str) else list(value)
-    elif question.type == QuestionType.TEXT:
-        answer.text = str(value)
-    else:
-        answer.number = int(value)  # bool is 1/0, scales are whole numbers
-    return answer
+        return None, "", [value] if isinstance(value, str) else list(value)
+    if question.type == QuestionType.TEXT:
+        return None, str(value), None
+    return int(value), "", None  # bool is 1/0, scales are whole numbers
+
+
+def answer_row(response: Response, question: Question, value: object) -> Answer:
+    """Return the Answer row holding ``value`` (see ``answer_columns``)."""
+    number, text, choices = answer_columns(question, value)
+    return Answer(
+        response=response, question_key=question.key, number=number, text=text, choices=choices
+    )
 
 
 def answer_value(question: Question, answer: Answer) -> object:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from heedback.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from heedback.core.rows import RowReader
 from heedback.notify.services import Email, enqueue_email
 from heedback.orgs.choices import ApiKeyRole, Role, UnitKind
 from heedback.orgs.models import (
@@ -396,16 +397,18 @@ def revoke_api_key(api_key: ApiKey, *, actor: AbstractBaseUser) -> None:
     record_audit(api_key.organisation, actor, "api_key.revoke", api_key.name, prefix=api_key.prefix)
 
 
+# Every API request reads its key: SQL written once (``core.rows``), no queryset to compile.
+_ACTIVE_KEY_BY_PREFIX = RowReader(
+    ApiKey, "t.prefix = %s AND t.revoked_at IS NULL", related="organisation"
+)
+
+
 def authenticate_api_key(secret: str) -> ApiKey | None:
     """Return the active key matching ``secret``, comparing hashes in constant time."""
     parts = secret.split("_")
     if len(parts) < 3 or not secret.startswith(API_KEY_PREFIX):
         return None
-    api_key = (
-        ApiKey.objects.select_related("organisation")
-        .filter(prefix=parts[1], revoked_at__isnull=True)
-        .first()
-    )
+    api_key = _ACTIVE_KEY_BY_PREFIX.first([parts[1]])
     if api_key is None or not hmac.compare_digest(api_key.key_hash, _digest(secret)):
         return None
     now = timezone.now()
