@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from heedback.collect import services, storage
 from heedback.collect.choices import Channel
-from heedback.collect.models import Answer, Mention, MentionInbox, Response
+from heedback.collect.models import Mention, MentionInbox
 from heedback.core.errors import Conflict, InvalidInput, ServiceError
 from heedback.orgs.models import Organisation, Unit
 from heedback.orgs.selectors import root_unit
@@ -157,8 +157,8 @@ def _rating_errors(item: MentionInput) -> list[tuple[str, str]]:
     return []
 
 
-def _build(survey: Survey, unit: Unit, item: MentionInput) -> tuple[Response, list[Answer]]:
-    """Validate one mention whole and return its unsaved response, answers and mention."""
+def _build(survey: Survey, unit: Unit, item: MentionInput) -> storage.NewResponse:
+    """Validate one mention whole and return the response row to insert, with its rating."""
     errors = mention_errors(item)
     answers = {}
     if item.rating is not None and not errors:
@@ -176,7 +176,7 @@ def _build(survey: Survey, unit: Unit, item: MentionInput) -> tuple[Response, li
         errors=errors,
     )
     try:
-        return services.build_response(submission)
+        return services.build_row(submission)
     except InvalidInput as error:
         # The survey speaks of answers and a comment; a connector sent a rating and a text.
         renamed = {
@@ -214,17 +214,17 @@ def ingest_mentions(
     survey = inbox_survey(organisation)
     default_unit = root_unit(organisation)
     results: dict[int, MentionResult] = {}
-    built: dict[int, tuple[MentionInput, Response, list[Answer]]] = {}
+    built: dict[int, tuple[MentionInput, storage.NewResponse]] = {}
     for index, item in enumerate(items):
         if isinstance(item, ServiceError):
             results[index] = MentionResult(index, services.ItemStatus.INVALID, None, _errors(item))
             continue
         try:
-            response, answers = _build(survey, item.unit or default_unit, item)
+            row = _build(survey, item.unit or default_unit, item)
         except ServiceError as error:
             results[index] = MentionResult(index, services.ItemStatus.INVALID, None, _errors(error))
             continue
-        built[index] = (item, response, answers)
+        built[index] = (item, row)
     results.update(_store(organisation, built))
     return [results[index] for index in range(len(items))]
 
@@ -234,26 +234,26 @@ def _errors(error: ServiceError) -> dict[str, list[str]]:
 
 
 def _store(
-    organisation: Organisation, built: dict[int, tuple[MentionInput, Response, list[Answer]]]
+    organisation: Organisation, built: dict[int, tuple[MentionInput, storage.NewResponse]]
 ) -> dict[int, MentionResult]:
     """Insert the new mentions in one transaction; retry with a fresh look-up on a race."""
     for _attempt in range(5):
-        stored = _stored_identities(organisation, [item for item, _r, _a in built.values()])
+        stored = _stored_identities(organisation, [item for item, _row in built.values()])
         results, new, repeats = _sort_out(built, stored)
-        rows = [(response, answers) for _index, _item, response, answers in new]
+        rows = [row for _index, _item, row in new]
         try:
             with storage.writers_queue(), transaction.atomic():
-                storage.insert_responses(rows)
+                storage.insert_rows(rows)
                 Mention.objects.bulk_create(
-                    _mention(organisation, item, response) for _i, item, response, _a in new
+                    _mention(organisation, item, row) for _i, item, row in new
                 )
         except IntegrityError:
             storage.forget_ids(rows)
             continue
-        for index, _item, response, _answers in new:
-            results[index] = MentionResult(index, services.ItemStatus.CREATED, response.pk)
+        for index, _item, row in new:
+            results[index] = MentionResult(index, services.ItemStatus.CREATED, row.id)
         for index, first in repeats.items():
-            results[index] = MentionResult(index, services.ItemStatus.DUPLICATE, first.pk)
+            results[index] = MentionResult(index, services.ItemStatus.DUPLICATE, first.id)
         return results
     raise Conflict(_("The mentions kept colliding with concurrent writes; send them again."))
 
@@ -266,9 +266,9 @@ def _sort_out(built, stored: dict[tuple[str, str], int]):
     """
     results: dict[int, MentionResult] = {}
     new = []
-    repeats: dict[int, Response] = {}
-    first_of: dict[tuple[str, str], Response] = {}
-    for index, (item, response, answers) in built.items():
+    repeats: dict[int, storage.NewResponse] = {}
+    first_of: dict[tuple[str, str], storage.NewResponse] = {}
+    for index, (item, row) in built.items():
         known = next((stored[i] for i in item.identities if i in stored), None)
         earlier = next((first_of[i] for i in item.identities if i in first_of), None)
         if known is not None:
@@ -276,8 +276,8 @@ def _sort_out(built, stored: dict[tuple[str, str], int]):
         elif earlier is not None:
             repeats[index] = earlier
         else:
-            first_of.update(dict.fromkeys(item.identities, response))
-            new.append((index, item, response, answers))
+            first_of.update(dict.fromkeys(item.identities, row))
+            new.append((index, item, row))
     return results, new, repeats
 
 
@@ -303,10 +303,10 @@ def _stored_identities(organisation, items: list[MentionInput]) -> dict[tuple[st
     return found
 
 
-def _mention(organisation: Organisation, item: MentionInput, response: Response) -> Mention:
+def _mention(organisation: Organisation, item: MentionInput, row: storage.NewResponse) -> Mention:
     return Mention(
         organisation=organisation,
-        response=response,
+        response_id=row.id,
         site=item.site_key,
         author_handle=item.author_handle.strip(),
         public_url=item.public_url.strip(),
