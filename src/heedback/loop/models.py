@@ -330,6 +330,9 @@ class EvaluatedResponse(models.Model):
     at = models.DateTimeField(default=timezone.now)
     matched = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # The response's texts were not read in time (services.TEXT_WAIT): its rules on
+    # sentiment, theme or urgency were judged false.
+    without_text = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return f"response {self.response_id} evaluated"

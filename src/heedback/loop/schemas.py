@@ -104,7 +104,12 @@ class RuleIn(Schema):
         default_factory=list,
         description=(
             "All must hold. Each has a kind: nps_band {band, question?}, rating_at_most "
-            "{value, question? | domain?}, yes_no {question, equals}, low_score {}."
+            "{value, question? | domain?}, yes_no {question, equals}, low_score {}; on the "
+            "comments as read by the text analysis: sentiment {label? "
+            "(positive|neutral|negative|mixed), score_at_most? (-1 to 1)}, theme {theme "
+            "(id)}, urgent {reason?}; customer {attribute (value_tier, temperament or a "
+            "key of the customer's attributes), one_of | at_least? at_most?}; unit {units "
+            "(ids), include_below (default true)}."
         ),
     )
     channels: list[str] = Field(default_factory=list, description="Empty: every channel.")

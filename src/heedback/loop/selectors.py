@@ -13,6 +13,8 @@ from heedback.loop.choices import OPEN_STATUSES, CaseStatus, CodeKind
 from heedback.loop.models import Case, CaseCode, CaseEvent, Rule
 from heedback.orgs.models import Membership, Organisation, Unit
 from heedback.orgs.permissions import ROLE_PERMISSIONS, Permission
+from heedback.text.choices import ThemeStatus
+from heedback.text.models import Theme
 
 # "About to breach": open cases due within this time appear at the top of the inbox.
 BREACH_SOON = timedelta(hours=24)
@@ -157,6 +159,11 @@ def case_workers(organisation: Organisation) -> QuerySet[Membership]:
         .select_related("user", "unit")
         .order_by("user__email")
     )
+
+
+def themes_to_choose(organisation: Organisation) -> QuerySet[Theme]:
+    """Return the themes a rule may name: the organisation's active ones, by name."""
+    return Theme.objects.for_org(organisation).filter(status=ThemeStatus.ACTIVE).order_by("name")
 
 
 def rules_of(organisation: Organisation) -> QuerySet[Rule]:

@@ -18,6 +18,8 @@ from heedback.loop.choices import AlertTarget, CasePriority
 from heedback.loop.conditions import (
     Condition,
     Scope,
+    ThemeCondition,
+    UnitCondition,
     conditions_as_json,
     parse_conditions,
 )
@@ -28,6 +30,7 @@ from heedback.loop.services.common import Actor
 from heedback.orgs.models import Organisation, Unit
 from heedback.orgs.services import record_audit
 from heedback.surveys.models import Survey
+from heedback.text.models import Theme
 
 TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
 MAX_TAGS = 10
@@ -105,6 +108,7 @@ def clean_rule(organisation: Organisation, rule_input: RuleInput) -> dict:
         errors.append(("description", _("At most 500 characters.")))
     conditions, problems = parse_conditions(rule_input.conditions)
     errors.extend((f"conditions.{p.path}" if p.path else "conditions", p.message) for p in problems)
+    errors.extend(_reference_errors(organisation, conditions))
     errors.extend(_scope_errors(organisation, rule_input))
     errors.extend(_action_errors(rule_input))
     if errors:
@@ -134,6 +138,31 @@ def _scope_errors(organisation: Organisation, rule_input: RuleInput) -> list[tup
         errors.append(("unit", _("The unit does not exist.")))
     if rule_input.survey is not None and rule_input.survey.organisation_id != organisation.pk:
         errors.append(("survey", _("The survey does not exist.")))
+    return errors
+
+
+def _reference_errors(
+    organisation: Organisation, conditions: Sequence[Condition]
+) -> list[tuple[str, str]]:
+    """Return an error for each theme or unit a condition names outside the organisation."""
+    themes = {c.theme for c in conditions if isinstance(c, ThemeCondition)}
+    units = {unit for c in conditions if isinstance(c, UnitCondition) for unit in c.units}
+    known_themes = set(
+        Theme.objects.for_org(organisation).filter(pk__in=themes).values_list("pk", flat=True)
+    )
+    known_units = set(
+        Unit.objects.for_org(organisation).filter(pk__in=units).values_list("pk", flat=True)
+    )
+    errors = []
+    for index, condition in enumerate(conditions):
+        if isinstance(condition, ThemeCondition) and condition.theme not in known_themes:
+            errors.append((f"conditions.{index}.theme", _("The theme does not exist.")))
+        if isinstance(condition, UnitCondition):
+            for position, unit in enumerate(condition.units):
+                if unit not in known_units:
+                    errors.append(
+                        (f"conditions.{index}.units.{position}", _("The unit does not exist."))
+                    )
     return errors
 
 
