@@ -157,7 +157,8 @@ def read_texts(
 ) -> dict[int, TextReading]:
     """Return the reading of each response with text whose organisation has a text rule.
 
-    Three queries for any number of responses; none when no rule looks at text.
+    Three queries for any number of responses (four with a theme rule); none when no
+    rule looks at text.
     """
     wanted = {
         organisation_id: (
@@ -181,10 +182,15 @@ def read_texts(
         .annotate(newest=Max("pk"))
         .values_list("response_id", "newest")
     )
-    assigned = dict(
-        ThemeSpace.objects.filter(
-            organisation_id__in={response.organisation_id for response in with_text}
-        ).values_list("organisation_id", "assigned_through")
+    theme_organisations = {r.organisation_id for r in with_text if wanted[r.organisation_id][1]}
+    assigned = (
+        dict(
+            ThemeSpace.objects.filter(organisation_id__in=theme_organisations).values_list(
+                "organisation_id", "assigned_through"
+            )
+        )
+        if theme_organisations
+        else {}
     )
     readings = {}
     for response in with_text:
