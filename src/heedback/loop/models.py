@@ -48,6 +48,15 @@ class LoopSettings(OrgOwned):
         default=24,
         help_text=_("After the first escalation, how long each manager has before the next."),
     )
+    resurvey_on_resolution = models.BooleanField(
+        _("re-survey on resolution"),
+        default=True,
+        help_text=_('Email the customer "Is your problem solved?" when a case is resolved.'),
+    )
+    # The campaign the re-surveys are sent from, made with its survey on first use.
+    resurvey_campaign = models.ForeignKey(
+        "collect.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         constraints = [

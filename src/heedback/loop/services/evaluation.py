@@ -62,8 +62,9 @@ from heedback.loop.models import (
     Rule,
     RuleMatch,
 )
-from heedback.loop.services.cases import CaseOpening, open_case
+from heedback.loop.services.cases import CaseOpening, open_case, record_resurvey_answer
 from heedback.loop.services.common import default_owner, now_or
+from heedback.loop.services.resurvey import answer_of, resurveyed_cases
 from heedback.loop.services.rules import rule_conditions, rule_scope
 from heedback.orgs.models import Organisation
 from heedback.orgs.selectors import managers_of
@@ -107,12 +108,17 @@ def evaluate_new_responses(
         responses = list(_with_facts(Response.objects.filter(pk__in=ids)).order_by("pk"))
         rules = _enabled_rules({response.organisation_id for response in responses})
         readings = read_texts(responses, rules, now=step_now)
+        resurveys = resurveyed_cases(responses)
         for response in responses:
             reading = readings.get(response.pk, TextReading())
             if reading.is_waiting:
                 continue
             evaluated += evaluate_response(
-                response, rules.get(response.organisation_id, []), now=step_now, reading=reading
+                response,
+                rules.get(response.organisation_id, []),
+                now=step_now,
+                reading=reading,
+                resurveyed_case=resurveys.get(response.pk),
             )
         if len(ids) < limit or time.monotonic() > stop_at:
             break
@@ -233,8 +239,13 @@ def evaluate_response(
     *,
     now: datetime,
     reading: TextReading | None = None,
+    resurveyed_case: int | None = None,
 ) -> int:
-    """Evaluate one response in its own transaction; return 1, or 0 if another worker did."""
+    """Evaluate one response in its own transaction; return 1, or 0 if another worker did.
+
+    A response answering the re-survey of ``resurveyed_case`` is logged on that case
+    (a "no" reopens it) instead of going through the rules.
+    """
     reading = reading or TextReading()
     try:
         with transaction.atomic():
@@ -245,6 +256,9 @@ def evaluate_response(
                     )
             except IntegrityError:
                 return 0  # evaluated, or being evaluated, by another worker
+            if resurveyed_case is not None:
+                _record_resurvey(response, resurveyed_case, now=now)
+                return 1
             matched = act_on(response, rules, now=now, text=reading.facts)
             if matched:
                 EvaluatedResponse.objects.filter(pk=response.pk).update(matched=matched)
@@ -259,6 +273,13 @@ def evaluate_response(
         )
         return 0
     return 1
+
+
+def _record_resurvey(response: Response, case_id: int, *, now: datetime) -> None:
+    is_solved = answer_of(response)
+    case = Case.objects.filter(pk=case_id, organisation_id=response.organisation_id).first()
+    if case is not None and is_solved is not None:
+        record_resurvey_answer(case, is_solved=is_solved, response=response, now=now)
 
 
 def facts_of(response: Response, text: TextFacts | None = None) -> ResponseFacts:
