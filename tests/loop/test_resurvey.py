@@ -45,7 +45,9 @@ def resolve(case: Case, manager) -> Case:
 
 
 def resurveys() -> list[OutboxMessage]:
-    return list(OutboxMessage.objects.filter(idempotency_key__startswith="invitation-").order_by("pk"))
+    return list(
+        OutboxMessage.objects.filter(idempotency_key__startswith="invitation-").order_by("pk")
+    )
 
 
 def answer(invitation: Invitation, is_solved: bool) -> None:
