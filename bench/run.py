@@ -30,6 +30,7 @@ BENCHMARKS = [
     "customers",
     "insights",
     "loop_latency",
+    "cases",
     "churn",
     "ingest",
 ]
