@@ -14,15 +14,14 @@ SQLite always; PostgreSQL when ``HEEDBACK_DATABASE_URL`` names a PostgreSQL serv
 
 from __future__ import annotations
 
-import json
 import os
 import random
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
+
+import child_databases  # bench/child_databases.py
 
 CASES = int(os.environ.get("HEEDBACK_BENCH_CASES", "100000"))
 REPEATS = 15
@@ -30,7 +29,6 @@ GOAL_MS = 200.0
 TITLE = f"Case list: {CASES:,} cases filtered and paged (page and API)"
 SCRATCH_DATABASE = "heedback_bench_cases"
 ROOT = Path(__file__).resolve().parent.parent
-_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 OPEN = ("new", "in_progress", "waiting", "reopened")
 DONE = ("resolved", "closed")
 
@@ -244,60 +242,15 @@ def measure() -> dict:
 # --- the parent: one child per database -----------------------------------------------------
 
 
-def databases() -> list[str]:
-    asked = os.environ.get("HEEDBACK_BENCH_CASES_DATABASES")
-    if asked:
-        return [name.strip() for name in asked.split(",") if name.strip()]
-    url = os.environ.get("HEEDBACK_DATABASE_URL", "")
-    return ["sqlite", "postgresql"] if url.startswith("postgres") else ["sqlite"]
-
-
-def postgres_server() -> str:
-    url = os.environ.get("HEEDBACK_DATABASE_URL", "")
-    if url.startswith("postgres"):
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://{rest.split('/', 1)[0]}"
-    return os.environ.get("HEEDBACK_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
-
-
-def _scratch(action: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{postgres_server()}/postgres", autocommit=True) as db:
-        db.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DATABASE} WITH (FORCE)")
-        if action == "create":
-            db.execute(f"CREATE DATABASE {SCRATCH_DATABASE}")
-
-
-def _measure_in_child(database: str) -> dict:
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="heedback.settings")
-    env["HEEDBACK_DATA_DIR"] = tempfile.mkdtemp(prefix=f"heedback-bench-cases-{database}-")
-    if database == "postgresql":
-        _scratch("create")
-        env["HEEDBACK_DATABASE_URL"] = f"{postgres_server()}/{SCRATCH_DATABASE}"
-    else:
-        env.pop("HEEDBACK_DATABASE_URL", None)
-    try:
-        child = subprocess.run(
-            [sys.executable, __file__, "--measure"], env=env, capture_output=True, text=True
-        )
-    finally:
-        if database == "postgresql":
-            _scratch("drop")
-    sys.stderr.write(child.stderr[-3000:])
-    line = next((x for x in child.stdout.splitlines() if x.startswith("CASES ")), None)
-    if child.returncode != 0 or line is None:
-        raise RuntimeError(f"the {database} measurement failed")
-    return json.loads(line.removeprefix("CASES "))
-
-
 def run() -> tuple[list[tuple[str, str, str]], list[str]]:
     """Measure each database in a child process; return the rows and the notes."""
     rows: list[tuple[str, str, str]] = []
     notes = []
-    for database in databases():
-        name = _NAMES[database]
-        measured = _measure_in_child(database)
+    for database in child_databases.databases("HEEDBACK_BENCH_CASES_DATABASES"):
+        name = child_databases.NAMES[database]
+        measured = child_databases.measure_in_child(
+            __file__, database, marker="CASES", scratch=SCRATCH_DATABASE
+        )
         worst = max(result["p95"] for result in measured["results"])
         for result in measured["results"]:
             rows.append(
@@ -326,10 +279,4 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--measure"]:
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    print("CASES " + json.dumps(measure()))
+    child_databases.main(measure, "CASES")

@@ -23,11 +23,12 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+import child_databases  # bench/child_databases.py
 
 RATE = 50  # detractors per second
 SECONDS = 20
@@ -36,7 +37,6 @@ GOAL_SECONDS = 5.0
 TITLE = f"Loop latency: detractor committed → alert email and webhook, {RATE}/s"
 SCRATCH_DATABASE = "heedback_bench_loop"
 ROOT = Path(__file__).resolve().parent.parent
-_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
 def free_port() -> int:
@@ -214,55 +214,6 @@ def measure() -> dict:
 # --- the parent: one child per database, then the report ---------------------------------
 
 
-def databases() -> list[str]:
-    """Return the databases to measure: SQLite, and PostgreSQL when asked."""
-    asked = os.environ.get("HEEDBACK_BENCH_LOOP_DATABASES")
-    if asked:
-        return [name.strip() for name in asked.split(",") if name.strip()]
-    url = os.environ.get("HEEDBACK_DATABASE_URL", "")
-    return ["sqlite", "postgresql"] if url.startswith("postgres") else ["sqlite"]
-
-
-def postgres_server() -> str:
-    """Return the PostgreSQL server to use: HEEDBACK_DATABASE_URL's, without its database."""
-    url = os.environ.get("HEEDBACK_DATABASE_URL", "")
-    if url.startswith("postgres"):
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://{rest.split('/', 1)[0]}"
-    return os.environ.get("HEEDBACK_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
-
-
-def _scratch(action: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{postgres_server()}/postgres", autocommit=True) as db:
-        db.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DATABASE} WITH (FORCE)")
-        if action == "create":
-            db.execute(f"CREATE DATABASE {SCRATCH_DATABASE}")
-
-
-def _measure_in_child(database: str) -> dict:
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="heedback.settings")
-    env["HEEDBACK_DATA_DIR"] = tempfile.mkdtemp(prefix=f"heedback-bench-loop-{database}-")
-    if database == "postgresql":
-        _scratch("create")
-        env["HEEDBACK_DATABASE_URL"] = f"{postgres_server()}/{SCRATCH_DATABASE}"
-    else:
-        env.pop("HEEDBACK_DATABASE_URL", None)
-    try:
-        child = subprocess.run(
-            [sys.executable, __file__, "--measure"], env=env, capture_output=True, text=True
-        )
-    finally:
-        if database == "postgresql":
-            _scratch("drop")
-    sys.stderr.write(child.stderr[-3000:])
-    line = next((x for x in child.stdout.splitlines() if x.startswith("LOOP ")), None)
-    if child.returncode != 0 or line is None:
-        raise RuntimeError(f"the {database} measurement failed")
-    return json.loads(line.removeprefix("LOOP "))
-
-
 def verdict(name: str, result: dict) -> str:
     """Say whether the goal is met, from the measured p95 of both paths."""
     worst = max(percentile(result["email"], 0.95), percentile(result["webhook"], 0.95))
@@ -307,9 +258,11 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
     rows: list[tuple[str, str, str]] = []
     verdicts = []
     loads = []
-    for database in databases():
-        result = _measure_in_child(database)
-        name = _NAMES[database]
+    for database in child_databases.databases("HEEDBACK_BENCH_LOOP_DATABASES"):
+        result = child_databases.measure_in_child(
+            __file__, database, marker="LOOP", scratch=SCRATCH_DATABASE
+        )
+        name = child_databases.NAMES[database]
         rows.extend(_rows_of(name, result))
         verdicts.append(verdict(name, result))
         loads.append(f"{name} {result['load'][0]:.1f}")
@@ -331,11 +284,4 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--measure"]:
-    import django
-
-    sys.path.insert(0, str(ROOT / "bench"))
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    print("LOOP " + json.dumps(measure()))
+    child_databases.main(measure, "LOOP")
