@@ -356,6 +356,11 @@ class RuleForm(forms.Form):
     tags = forms.CharField(
         label=_("Tag the response"), required=False, help_text=_("Tags, separated by commas.")
     )
+    calls_webhooks = forms.BooleanField(
+        label=_("Call the webhooks"),
+        required=False,
+        help_text=_('Send a "rule.matched" event to the webhooks that want it.'),
+    )
 
     def __init__(self, organisation: Organisation, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -387,6 +392,7 @@ class RuleForm(forms.Form):
             case_due_hours=data["case_due_hours"],
             alert=alert,
             tags=_split(data.get("tags")),
+            calls_webhooks=bool(data.get("calls_webhooks")),
             is_enabled=is_enabled,
         )
 
@@ -411,6 +417,7 @@ def rule_initial(rule: Rule) -> tuple[dict, list[dict]]:
         "alert_managers": AlertTarget.MANAGERS in rule.alert,
         "alert_addresses": ", ".join(addresses),
         "tags": ", ".join(rule.tags),
+        "calls_webhooks": rule.calls_webhooks,
     }
     rows = []
     for condition in rule.conditions:

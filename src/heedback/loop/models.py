@@ -126,6 +126,11 @@ class Rule(OrgOwned):
         _("alert"), default=list, blank=True, help_text=_("owner, managers or email addresses")
     )
     tags = models.JSONField(_("tags"), default=list, blank=True)
+    calls_webhooks = models.BooleanField(
+        _("call the webhooks"),
+        default=False,
+        help_text=_('Send a "rule.matched" event to the webhooks that want it.'),
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

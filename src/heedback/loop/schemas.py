@@ -122,6 +122,10 @@ class RuleIn(Schema):
         default_factory=list, description="'owner', 'managers' or email addresses."
     )
     tags: list[str] = Field(default_factory=list)
+    calls_webhooks: bool = Field(
+        default=False,
+        description="Send a 'rule.matched' event (rule, response, case) to the webhooks.",
+    )
 
 
 class RuleOut(Schema):
@@ -139,6 +143,7 @@ class RuleOut(Schema):
     case_due_hours: int
     alert: list[str]
     tags: list[str]
+    calls_webhooks: bool
     created_at: datetime
     updated_at: datetime
 

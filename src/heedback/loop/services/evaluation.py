@@ -64,6 +64,7 @@ from heedback.loop.models import (
 )
 from heedback.loop.services.cases import CaseOpening, open_case, record_resurvey_answer
 from heedback.loop.services.common import default_owner, now_or
+from heedback.loop.services.events import publish_match
 from heedback.loop.services.resurvey import answer_of, resurveyed_cases
 from heedback.loop.services.rules import rule_conditions, rule_scope
 from heedback.orgs.models import Organisation
@@ -369,6 +370,10 @@ def act_on(
     for rule in matched:
         if not rule.opens_case and rule.alert:
             _alert_without_case(response, rule)
+        if rule.calls_webhooks:
+            publish_match(
+                response, rule, case if rule.opens_case else None, summary=score_summary(response)
+            )
     return len(matched)
 
 

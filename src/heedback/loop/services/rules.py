@@ -55,6 +55,7 @@ class RuleInput:
     case_due_hours: int = 48
     alert: Sequence[str] = ()
     tags: Sequence[str] = ()
+    calls_webhooks: bool = False
     description: str = ""
     is_enabled: bool = False
     errors: list[tuple[str, str]] = field(default_factory=list)
@@ -126,6 +127,7 @@ def clean_rule(organisation: Organisation, rule_input: RuleInput) -> dict:
         "case_due_hours": rule_input.case_due_hours,
         "alert": _unique([_normal_recipient(item) for item in rule_input.alert]),
         "tags": _unique([tag.strip().lower() for tag in rule_input.tags]),
+        "calls_webhooks": rule_input.calls_webhooks,
     }
 
 
@@ -186,8 +188,12 @@ def _action_errors(rule_input: RuleInput) -> list[tuple[str, str]]:
     for index, tag in enumerate(rule_input.tags):
         if not TAG_PATTERN.match(tag.strip().lower()):
             errors.append((f"tags.{index}", _("Use letters, digits, - and _ (at most 50).")))
-    if not (rule_input.opens_case or rule_input.alert or rule_input.tags):
-        errors.append(("__all__", _("A rule must open a case, alert someone or add a tag.")))
+    if not (
+        rule_input.opens_case or rule_input.alert or rule_input.tags or rule_input.calls_webhooks
+    ):
+        errors.append(
+            ("__all__", _("A rule must open a case, alert someone, add a tag or call webhooks."))
+        )
     return errors
 
 
