@@ -9,6 +9,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 
 from heedback.collect.models import Response
+from heedback.customers.models import Customer
 from heedback.loop.choices import OPEN_STATUSES, CaseStatus, CodeKind
 from heedback.loop.models import Case, CaseCode, CaseEvent, Rule
 from heedback.orgs.models import Membership, Organisation, Unit
@@ -123,11 +124,46 @@ def log_of(case: Case) -> QuerySet[CaseEvent]:
     return case.events.select_related("actor__user").order_by("at", "pk")
 
 
+@dataclass(frozen=True)
+class CustomerHistory:
+    """The customer behind a case, with their other feedback and cases, newest first."""
+
+    customer: Customer
+    responses: list[Response]
+    cases: list[Case]
+
+
+def customer_history(case: Case, *, limit: int = 10) -> CustomerHistory | None:
+    """Return the history of the customer who gave the case's feedback (None if anonymous).
+
+    Three queries: the customer, their other responses, the cases opened by any of their
+    responses; the customer page has the whole timeline.
+    """
+    if case.response_id is None:
+        return None
+    customer = Customer.objects.filter(responses__pk=case.response_id).first()
+    if customer is None or customer.erased_at is not None:
+        return None
+    responses = list(
+        Response.objects.filter(customer=customer)
+        .exclude(pk=case.response_id)
+        .select_related("unit", "survey")
+        .order_by("-submitted_at", "-pk")[:limit]
+    )
+    cases = list(
+        Case.objects.filter(organisation_id=case.organisation_id, response__customer=customer)
+        .exclude(pk=case.pk)
+        .select_related("unit")
+        .order_by("-opened_at", "-pk")[:limit]
+    )
+    return CustomerHistory(customer=customer, responses=responses, cases=cases)
+
+
 def nearby_feedback(case: Case, *, limit: int = 5) -> QuerySet[Response]:
     """Return the unit's other recent responses, newest first, to see the case in context.
 
-    There is no customer record yet to show the customer's own history; the feedback
-    around the same place and time is the next best context.
+    Beside an anonymous response's case this is the context there is: the feedback around
+    the same place and time.
     """
     responses = Response.objects.filter(organisation_id=case.organisation_id, unit_id=case.unit_id)
     if case.response_id:
