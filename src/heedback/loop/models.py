@@ -254,7 +254,8 @@ class Case(OrgOwned):
             models.Index(
                 fields=["organisation", "status", "-opened_at"], name="case_org_status_opened"
             ),
-            models.Index(fields=["organisation", "-opened_at"], name="case_org_opened"),
+            # All cases newest first, paged deep: read in the index's order, ties included.
+            models.Index(fields=["organisation", "-opened_at", "-id"], name="case_org_opened_id"),
             models.Index(fields=["unit", "status", "due_at"], name="case_unit_status_due"),
             models.Index(fields=["organisation", "owner", "status"], name="case_org_owner"),
         ]
