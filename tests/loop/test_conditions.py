@@ -242,6 +242,11 @@ def test_a_unit_condition_with_and_without_the_units_below():
     assert not matches(Scope(), only, facts(unit_path="00000001.00000002.00000005."))
     assert matches(Scope(), only, facts(unit_path="00000001.00000002."))
     assert not matches(Scope(), below, facts(unit_path="00000001.00000003."))
+    # Ids are written in hexadecimal in the path: unit 26 is "0000001a".
+    assert matches(Scope(), rule([{"kind": "unit", "units": [26]}]), facts(unit_path="0000001a."))
+    assert not matches(
+        Scope(), rule([{"kind": "unit", "units": [1]}]), facts(unit_path="00000010.")
+    )
 
 
 @pytest.mark.parametrize(

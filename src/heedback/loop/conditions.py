@@ -248,8 +248,11 @@ class ResponseFacts:
 
     @property
     def unit_ids(self) -> list[int]:
-        """Return the ids of the response's unit and of the units above it, root first."""
-        return [int(part) for part in self.unit_path.split(".") if part]
+        """Return the ids of the response's unit and of the units above it, root first.
+
+        The path spells each id in eight hexadecimal digits (``orgs.services.create_unit``).
+        """
+        return [int(part, 16) for part in self.unit_path.split(".") if part]
 
 
 @dataclass(frozen=True)
