@@ -256,7 +256,12 @@ class Case(OrgOwned):
             ),
             # All cases newest first, paged deep: read in the index's order, ties included.
             models.Index(fields=["organisation", "-opened_at", "-id"], name="case_org_opened_id"),
-            models.Index(fields=["unit", "status", "due_at"], name="case_unit_status_due"),
+            # A unit (subtree) filter: with the organisation first, the planner takes it for
+            # "organisation = ? AND unit IN (…) AND status IN (…)" (SQLite scanned the
+            # organisation's cases by status instead: 100 ms against 4 at 100,000 cases).
+            models.Index(
+                fields=["organisation", "unit", "status", "due_at"], name="case_org_unit_status_due"
+            ),
             models.Index(fields=["organisation", "owner", "status"], name="case_org_owner"),
         ]
 
