@@ -31,6 +31,7 @@ BENCHMARKS = [
     "customer_page",
     "insights",
     "loop_latency",
+    "cases",
     "churn",
     "ingest",
 ]

@@ -57,6 +57,7 @@ def submit(published_survey, hotel) -> Callable[..., Response]:
         served_by=None,
         comment: str = "",
         submitted_at: datetime | None = None,
+        customer=None,
         **ratings: int,
     ) -> Response:
         answers = dict(ratings)
@@ -71,7 +72,23 @@ def submit(published_survey, hotel) -> Callable[..., Response]:
             staff=served_by,
             comment=comment,
             submitted_at=submitted_at,
+            customer=customer,
         )
         return submit_response(submission).response
+
+    return make
+
+
+@pytest.fixture
+def make_customer(organisation):
+    """Return a function creating a customer of the organisation through its service."""
+    from heedback.customers import services as customer_services
+    from heedback.customers.inputs import CustomerInput
+
+    def make(email: str, **fields):
+        customer, _created = customer_services.upsert_customer(
+            organisation, CustomerInput(email=email, **fields)
+        )
+        return customer
 
     return make

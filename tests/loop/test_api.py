@@ -196,6 +196,6 @@ def test_an_invalid_rule_is_refused_with_every_field(api, other_organisation):
             "channels": [
                 "Choose from: web, email, qr, kiosk, paper, api, import, phone, review, social."
             ],
-            "__all__": ["A rule must open a case, alert someone or add a tag."],
+            "__all__": ["A rule must open a case, alert someone, add a tag or call webhooks."],
         },
     }

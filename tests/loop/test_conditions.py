@@ -8,18 +8,32 @@ from heedback.loop.conditions import (
     AnswerFact,
     ResponseFacts,
     Scope,
+    TextFacts,
     conditions_as_json,
     is_low,
     matches,
+    needs_text,
+    needs_themes,
     nps_band,
     parse_conditions,
 )
 
 
 def facts(
-    *answers: AnswerFact, channel: str = "web", unit_path: str = "00000001.00000002."
+    *answers: AnswerFact,
+    channel: str = "web",
+    unit_path: str = "00000001.00000002.",
+    text: TextFacts | None = None,
+    customer: dict | None = None,
 ) -> ResponseFacts:
-    return ResponseFacts(channel=channel, unit_path=unit_path, survey_id=7, answers=answers)
+    return ResponseFacts(
+        channel=channel,
+        unit_path=unit_path,
+        survey_id=7,
+        answers=answers,
+        text=text,
+        customer=customer,
+    )
 
 
 def nps(score: int, key: str = "nps") -> AnswerFact:
@@ -150,4 +164,129 @@ def test_conditions_are_stored_without_empty_fields():
     conditions = rule([{"kind": "rating_at_most", "value": 2, "domain": "quality"}])
     assert conditions_as_json(conditions) == [
         {"kind": "rating_at_most", "value": 2, "domain": "quality"}
+    ]
+
+
+# --- text, customer and unit conditions ---------------------------------------------------
+
+ANGRY = TextFacts(
+    sentiment_score=-0.62,
+    sentiment_label="negative",
+    is_urgent=True,
+    urgency_reasons=frozenset({"never_again"}),
+    themes=frozenset({12, 14}),
+)
+PLEASED = TextFacts(sentiment_score=0.4, sentiment_label="positive", themes=frozenset({12}))
+
+
+def test_a_sentiment_condition_by_label_and_by_score():
+    negative = rule([{"kind": "sentiment", "label": "negative"}])
+    below = rule([{"kind": "sentiment", "score_at_most": -0.5}])
+    both = rule([{"kind": "sentiment", "label": "negative", "score_at_most": -0.7}])
+    assert matches(Scope(), negative, facts(text=ANGRY))
+    assert not matches(Scope(), negative, facts(text=PLEASED))
+    assert matches(Scope(), below, facts(text=ANGRY))
+    assert not matches(Scope(), below, facts(text=PLEASED))
+    assert not matches(Scope(), both, facts(text=ANGRY))  # -0.62 is above -0.7
+
+
+def test_text_conditions_are_false_without_a_reading():
+    for raw in (
+        {"kind": "sentiment", "label": "negative"},
+        {"kind": "theme", "theme": 12},
+        {"kind": "urgent"},
+    ):
+        assert not matches(Scope(), rule([raw]), facts(nps(0)))
+    unread = TextFacts()  # read, but in a language the models do not score
+    assert not matches(
+        Scope(), rule([{"kind": "sentiment", "score_at_most": 1}]), facts(text=unread)
+    )
+
+
+def test_a_theme_condition_and_an_urgency_condition_with_and_without_reason():
+    assert matches(Scope(), rule([{"kind": "theme", "theme": 14}]), facts(text=ANGRY))
+    assert not matches(Scope(), rule([{"kind": "theme", "theme": 14}]), facts(text=PLEASED))
+    assert matches(Scope(), rule([{"kind": "urgent"}]), facts(text=ANGRY))
+    assert matches(Scope(), rule([{"kind": "urgent", "reason": "never_again"}]), facts(text=ANGRY))
+    assert not matches(Scope(), rule([{"kind": "urgent", "reason": "legal"}]), facts(text=ANGRY))
+    assert not matches(Scope(), rule([{"kind": "urgent"}]), facts(text=PLEASED))
+
+
+def test_needs_text_and_needs_themes_say_which_rules_wait_for_the_reading():
+    assert not needs_text(rule([{"kind": "nps_band", "band": "detractor"}]))
+    assert needs_text(rule([{"kind": "low_score"}, {"kind": "urgent"}]))
+    assert not needs_themes(rule([{"kind": "urgent"}]))
+    assert needs_themes(rule([{"kind": "theme", "theme": 3}]))
+
+
+def test_a_customer_condition_on_a_field_an_attribute_and_a_range():
+    gold = {"value_tier": "Gold", "temperament": "", "segment": "b2b", "lifetime_value": 5400}
+    tier = rule([{"kind": "customer", "attribute": "value_tier", "one_of": ["gold", "platinum"]}])
+    segment = rule([{"kind": "customer", "attribute": "segment", "one_of": ["B2B"]}])
+    valuable = rule([{"kind": "customer", "attribute": "lifetime_value", "at_least": 5000}])
+    cheap = rule([{"kind": "customer", "attribute": "lifetime_value", "at_most": 100}])
+    assert matches(Scope(), tier, facts(customer=gold))
+    assert matches(Scope(), segment, facts(customer=gold))
+    assert matches(Scope(), valuable, facts(customer=gold))
+    assert not matches(Scope(), cheap, facts(customer=gold))
+    assert not matches(Scope(), tier, facts(customer={"value_tier": "silver"}))
+    assert not matches(Scope(), tier, facts())  # anonymous
+    assert not matches(Scope(), valuable, facts(customer={"lifetime_value": "a lot"}))
+    assert not matches(Scope(), segment, facts(customer={"value_tier": "gold"}))  # no attribute
+
+
+def test_a_unit_condition_with_and_without_the_units_below():
+    below = rule([{"kind": "unit", "units": [2, 9]}])
+    only = rule([{"kind": "unit", "units": [2], "include_below": False}])
+    assert matches(Scope(), below, facts(unit_path="00000001.00000002.00000005."))
+    assert not matches(Scope(), only, facts(unit_path="00000001.00000002.00000005."))
+    assert matches(Scope(), only, facts(unit_path="00000001.00000002."))
+    assert not matches(Scope(), below, facts(unit_path="00000001.00000003."))
+    # Ids are written in hexadecimal in the path: unit 26 is "0000001a".
+    assert matches(Scope(), rule([{"kind": "unit", "units": [26]}]), facts(unit_path="0000001a."))
+    assert not matches(
+        Scope(), rule([{"kind": "unit", "units": [1]}]), facts(unit_path="00000010.")
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "path", "message"),
+    [
+        ({"kind": "sentiment"}, "0", "give a label or a score_at_most"),
+        ({"kind": "sentiment", "label": "furious"}, "0.label", None),
+        ({"kind": "sentiment", "score_at_most": -2}, "0.score_at_most", None),
+        ({"kind": "theme"}, "0.theme", "Field required"),
+        ({"kind": "urgent", "reason": "boredom"}, "0.reason", None),
+        (
+            {"kind": "customer", "attribute": "value_tier"},
+            "0",
+            "give one_of, or at_least and/or at_most",
+        ),
+        (
+            {"kind": "customer", "attribute": "x", "one_of": ["a"], "at_least": 1},
+            "0",
+            "give one_of or a range, not both",
+        ),
+        ({"kind": "customer", "attribute": "a b", "one_of": ["a"]}, "0.attribute", None),
+        ({"kind": "unit", "units": []}, "0.units", None),
+    ],
+)
+def test_new_conditions_refuse_bad_input_with_located_errors(raw, path, message):
+    conditions, errors = parse_conditions([raw])
+    assert conditions == []
+    assert [error.path for error in errors] == [path]
+    if message is not None:
+        assert errors[0].message == message
+
+
+def test_new_conditions_are_stored_with_only_their_set_fields():
+    raw = [
+        {"kind": "sentiment", "label": "negative"},
+        {"kind": "customer", "attribute": "value_tier", "one_of": ["gold"]},
+        {"kind": "unit", "units": [4]},
+    ]
+    assert conditions_as_json(rule(raw)) == [
+        {"kind": "sentiment", "label": "negative"},
+        {"kind": "customer", "attribute": "value_tier", "one_of": ["gold"]},
+        {"kind": "unit", "units": [4], "include_below": True},
     ]

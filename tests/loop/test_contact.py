@@ -152,3 +152,33 @@ def test_a_flood_from_one_address_gets_429_with_retry_after(link, settings):
 
 def test_an_unknown_link_is_404(db):
     assert Client().get("/s/nope/contact/").status_code == 404
+
+
+def test_every_invitation_email_links_to_it_and_the_link_opens_a_case(
+    organisation, published_survey, hotel, link, manager, smtp_server
+):
+    import re
+
+    from heedback.collect import campaigns
+    from heedback.notify.services import deliver_due
+
+    campaigns.create_campaign(
+        organisation,
+        campaigns.CampaignInput(
+            survey=published_survey, name="Stays", subject="How was it?", body="Tell us."
+        ),
+        [campaigns.ContactInput("guest@example.org", name="Ann Guest", unit=str(hotel.pk))],
+    )
+    assert campaigns.send_due() == 1
+    assert deliver_due() == 1
+    [email] = smtp_server.messages
+    body = email.get_content().replace("\r\n", "\n")
+    expected = (
+        f"Not satisfied? Contact the person responsible or their manager: /s/{link.token}/contact/"
+    )
+    assert expected in body
+    assert f"Or write to Maria Lopez <{manager.user.email}>." in body
+    path = re.search(r"/s/[^/\s]+/contact/", body).group(0)
+    assert Client().get(path).status_code == 200
+    assert send(link).status_code == 200
+    assert (Case.objects.get().source, Case.objects.get().owner) == ("customer", manager)

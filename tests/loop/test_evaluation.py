@@ -177,10 +177,10 @@ def test_a_response_the_rules_cannot_handle_is_recorded_and_the_others_go_on(sub
     broken, fine = submit(nps=1), submit(nps=2)
     real = evaluation_module.act_on
 
-    def act_on(response, rules, *, now):
+    def act_on(response, rules, *, now, text=None):
         if response.pk == broken.pk:
             raise ValueError("a bad definition")
-        return real(response, rules, now=now)
+        return real(response, rules, now=now, text=text)
 
     monkeypatch.setattr(evaluation_module, "act_on", act_on)
     assert services.evaluate_new_responses() == 1

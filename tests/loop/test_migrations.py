@@ -43,7 +43,9 @@ def test_existing_organisations_get_the_defaults_and_old_feedback_is_left_alone(
         ("detractor", True),
         ("public_complaint", True),
     ]
-    assert rules.get(system_key="public_complaint").channels == ["review", "social"]
+    # Read only the columns 0002 has: later migrations add some to the model.
+    channels = rules.filter(system_key="public_complaint").values_list("channels", flat=True)
+    assert channels.get() == ["review", "social"]
     assert CaseCode.objects.for_org(organisation).count() == 15
     assert LoopSettings.objects.filter(organisation=organisation).exists()
     assert EvaluationCursor.objects.get().position == max(older.pk, newest.pk)

@@ -274,7 +274,7 @@ def test_reopening_gives_a_fresh_deadline_and_tells_the_owner(submit, manager):
     assert case.due_at == later + timedelta(hours=48)
     assert (case.next_escalation_at, case.escalation_level) == (case.due_at, 0)
     assert [m.payload["subject"] for m in emails_to(manager.user.email)] == [
-        "New case: Unhappy guest"
+        "Case reopened: Unhappy guest"
     ]
     assert (
         OutboxMessage.objects.filter(

@@ -322,3 +322,28 @@ def test_the_rules_list(admin_client):
     assert "Every detractor" in body
     assert "Every public complaint" in body
     assert "Normal case, due in 48 h" in body
+
+
+def test_the_case_page_shows_the_customer_s_history(submit, manager, make_customer):
+    guest = make_customer("guest@example.com", name="Gail Guest", value_tier="gold")
+    earlier = submit(nps=3, comment="Cold soup last month.", customer=guest)
+    earlier_case = open_case(earlier, alert=["owner"])
+    response = submit(nps=2, comment="The lift was broken.", customer=guest)
+    submit(nps=9, comment="Somebody else's praise")
+    case = open_case(response, alert=["owner"])
+    page = client_for(manager).get(f"/o/acme/cases/{case.pk}/")
+    body = page.content.decode()
+    history = page.context["history"]
+    assert (history.customer, history.responses, history.cases) == (
+        guest,
+        [earlier],
+        [earlier_case],
+    )
+    assert "History of Gail Guest" in body
+    assert "Cold soup last month." in body
+    assert f'href="/o/acme/cases/{earlier_case.pk}/"' in body
+    assert f'href="/o/acme/customers/{guest.pk}/"' in body
+    anonymous = open_case(submit(nps=1), alert=["owner"])
+    page = client_for(manager).get(f"/o/acme/cases/{anonymous.pk}/")
+    assert page.context["history"] is None
+    assert 'data-testid="customer-history"' not in page.content.decode()

@@ -294,3 +294,39 @@ def test_webhooks_through_the_api(api, settings):
         ("https://93.184.216.34/hook", ["case.opened"])
     ]
     assert "secret" not in listed[0]
+
+
+def test_a_rule_that_calls_the_webhooks_sends_rule_matched_to_the_receiver(
+    receiver, organisation, submit, api
+):
+    created = create_webhook(
+        organisation, WebhookInput(url=f"{receiver.url}/rules", events=["rule.matched"])
+    )
+    rule = api.post(
+        "/api/v1/rules",
+        {
+            "name": "Any promoter",
+            "conditions": [{"kind": "nps_band", "band": "promoter"}],
+            "opens_case": False,
+            "calls_webhooks": True,
+            "is_enabled": True,
+        },
+    ).json()
+    assert rule["calls_webhooks"] is True
+    promoter = submit(nps=10)
+    submit(nps=8)  # matches no rule: nothing sent
+    services.evaluate_new_responses()
+    assert deliver_due() == 1
+    [request] = receiver.requests
+    assert verify(created.secret, request["headers"], request["body"])
+    payload = json.loads(request["body"])
+    assert payload["type"] == "rule.matched"
+    assert payload["data"]["rule"] == {"id": rule["id"], "name": "Any promoter", "tags": []}
+    assert payload["data"]["case"] is None
+    assert (payload["data"]["response"]["id"], payload["data"]["response"]["scores"]) == (
+        promoter.pk,
+        "NPS 10",
+    )
+    assert request["headers"]["webhook-id"] == (
+        f"rule-{rule['id']}-response-{promoter.pk}-webhook-{created.webhook.pk}"
+    )

@@ -15,7 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from heedback.collect.invitations import token_of
-from heedback.collect.models import Invitation
+from heedback.collect.models import Invitation, SurveyLink
 from heedback.notify.services import Email
 from heedback.orgs.selectors import managers_of
 
@@ -67,16 +67,31 @@ def _person(user) -> str:
 
 
 def contact_line(invitation: Invitation) -> str:
-    """Say whom to write to: the staff member who served, and the unit's manager."""
+    """Say how to reach the person responsible or their manager, now or at any time.
+
+    First the "not satisfied?" page of the unit's link (it opens a case at once, rate
+    limited like on the survey and thank-you pages), then the staff member who served and
+    the unit's managers by address, for those who prefer to write.
+    """
+    lines = []
+    link = SurveyLink.objects.filter(
+        survey_id=invitation.campaign.survey_id, unit_id=invitation.unit_id, is_active=True
+    ).first()
+    if link is not None:
+        url = absolute(reverse("customer-contact", args=[link.token]))
+        lines.append(
+            _("Not satisfied? Contact the person responsible or their manager: %(url)s")
+            % {"url": url}
+        )
     managers = [member.user for member in managers_of(invitation.unit)]
     people = [invitation.staff] if invitation.staff is not None else []
     people += [
         user for user in managers if invitation.staff is None or user.pk != invitation.staff_id
     ]
-    if not people:
-        return ""
-    names = ", ".join(f"{_person(user)} <{user.email}>" for user in people)
-    return _("Not satisfied, now or at any time? Write to %(names)s.") % {"names": names}
+    if people:
+        names = ", ".join(f"{_person(user)} <{user.email}>" for user in people)
+        lines.append(_("Or write to %(names)s.") % {"names": names})
+    return "\n".join(lines)
 
 
 def compose(invitation: Invitation, step: int) -> Email:

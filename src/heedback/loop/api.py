@@ -204,6 +204,7 @@ def _rule_input(request: HttpRequest, payload: RuleIn) -> services.RuleInput:
         case_due_hours=payload.case_due_hours,
         alert=payload.alert,
         tags=payload.tags,
+        calls_webhooks=payload.calls_webhooks,
         errors=errors,
     )
 

@@ -68,6 +68,8 @@ class EventKind(models.TextChoices):
     ALERTED = "alerted", _("Alert sent")
     # The customer's answer to "Is your problem solved?" after the case was resolved.
     RESURVEY = "resurvey", _("Re-survey answer")
+    # "Is your problem solved?" was emailed to the customer on resolution.
+    RESURVEY_SENT = "resurvey_sent", _("Re-survey sent")
 
 
 class CodeKind(models.TextChoices):

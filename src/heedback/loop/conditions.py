@@ -4,11 +4,16 @@ This module is pure Python on purpose (no database): the evaluation job, "try th
 against the last 30 days" and the API all use the same rules, and they are tested with
 hand-made facts. A rule holds when *all* its conditions hold; a condition holds when
 *any* answer it looks at satisfies it (a survey may ask two NPS questions).
+
+Conditions on what the machine read in the comments (sentiment, theme, urgency) are
+*text conditions*: they hold only when the response's texts were analysed
+(``ResponseFacts.text`` set). The evaluation job waits for that analysis before it
+evaluates a response with text under a rule that has one (see ``needs_text``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Literal, Self, TypeAlias
 
@@ -18,6 +23,22 @@ from heedback.surveys.definition import Key, QuestionType
 
 MAX_CONDITIONS = 20
 NPS_BANDS = ("detractor", "passive", "promoter")
+SENTIMENT_LABELS = ("positive", "neutral", "negative", "mixed")
+URGENCY_REASONS = ("leaving", "never_again", "public", "legal", "safety", "discrimination")
+#: Customer fields a condition can name; any other name reads the customer's ``attributes``.
+CUSTOMER_FIELDS = ("value_tier", "temperament")
+KINDS = (
+    "nps_band",
+    "rating_at_most",
+    "yes_no",
+    "low_score",
+    "sentiment",
+    "theme",
+    "urgent",
+    "customer",
+    "unit",
+)
+TEXT_KINDS = frozenset({"sentiment", "theme", "urgent"})
 # A score is low when it sits in the bottom 40% of its scale (2 of 1–5, 3 of 1–7, 4 of
 # 0–10 for a rating); on the NPS scale, low means a detractor (0–6).
 LOW_SHARE = 0.4
@@ -68,8 +89,79 @@ class LowScoreCondition(_Condition):
     kind: Literal["low_score"]
 
 
+class SentimentCondition(_Condition):
+    """The comments read as ``label`` and/or their score (-1 to 1) is at most ``score_at_most``."""
+
+    kind: Literal["sentiment"]
+    label: Literal["positive", "neutral", "negative", "mixed"] | None = None
+    score_at_most: float | None = Field(default=None, ge=-1, le=1)
+
+    @model_validator(mode="after")
+    def _check_something(self) -> Self:
+        if self.label is None and self.score_at_most is None:
+            raise ValueError("give a label or a score_at_most")
+        return self
+
+
+class ThemeCondition(_Condition):
+    """A comment is about the theme ``theme`` (its id in the organisation's themes)."""
+
+    kind: Literal["theme"]
+    theme: int = Field(ge=1)
+
+
+class UrgentCondition(_Condition):
+    """A comment sounds urgent: for ``reason`` (threatens to leave, a lawyer…) or any."""
+
+    kind: Literal["urgent"]
+    reason: (
+        Literal["leaving", "never_again", "public", "legal", "safety", "discrimination"] | None
+    ) = None
+
+
+class CustomerCondition(_Condition):
+    """The customer who answered has ``attribute`` among ``one_of``, or within a range.
+
+    ``attribute`` is ``value_tier``, ``temperament`` or a key of the customer's own
+    attributes (``{"segment": "b2b", "lifetime_value": 5400}``). Texts compare without
+    regard to case; ``at_least``/``at_most`` compare numbers. An anonymous response, or a
+    customer without the attribute, never matches.
+    """
+
+    kind: Literal["customer"]
+    attribute: str = Field(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9_.-]+$")
+    one_of: list[str] | None = Field(default=None, min_length=1, max_length=50)
+    at_least: float | None = None
+    at_most: float | None = None
+
+    @model_validator(mode="after")
+    def _check_test(self) -> Self:
+        ranged = self.at_least is not None or self.at_most is not None
+        if self.one_of is None and not ranged:
+            raise ValueError("give one_of, or at_least and/or at_most")
+        if self.one_of is not None and ranged:
+            raise ValueError("give one_of or a range, not both")
+        return self
+
+
+class UnitCondition(_Condition):
+    """The response comes from one of ``units`` (ids), or from a unit below one of them."""
+
+    kind: Literal["unit"]
+    units: list[int] = Field(min_length=1, max_length=50)
+    include_below: bool = True
+
+
 Condition: TypeAlias = Annotated[
-    NpsBandCondition | RatingAtMostCondition | YesNoCondition | LowScoreCondition,
+    NpsBandCondition
+    | RatingAtMostCondition
+    | YesNoCondition
+    | LowScoreCondition
+    | SentimentCondition
+    | ThemeCondition
+    | UrgentCondition
+    | CustomerCondition
+    | UnitCondition,
     Field(discriminator="kind"),
 ]
 _CONDITIONS = TypeAdapter(list[Condition])
@@ -97,13 +189,11 @@ def _located(problem: dict) -> ConditionError:
     # Pydantic names the union member in the path ("0.nps_band.band"); a rule author
     # wants "0.band".
     parts = [str(part) for part in problem["loc"]]
-    if len(parts) >= 2 and parts[1] in {"nps_band", "rating_at_most", "yes_no", "low_score"}:
+    if len(parts) >= 2 and parts[1] in KINDS:
         parts.pop(1)
     message = str(problem["msg"]).removeprefix("Value error, ")
     if problem["type"] == "union_tag_invalid":
-        message = "choose one of: " + ", ".join(
-            ("nps_band", "rating_at_most", "yes_no", "low_score")
-        )
+        message = "choose one of: " + ", ".join(KINDS)
     elif problem["type"] == "extra_forbidden":
         message = "unknown field"
     return ConditionError(".".join(parts), message)
@@ -130,13 +220,39 @@ class AnswerFact:
 
 
 @dataclass(frozen=True)
+class TextFacts:
+    """What the machine read in a response's texts, combined (``text.selectors``)."""
+
+    sentiment_score: float | None = None
+    sentiment_label: str = ""
+    is_urgent: bool = False
+    urgency_reasons: frozenset[str] = frozenset()
+    themes: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
 class ResponseFacts:
-    """What the rules may look at in a response."""
+    """What the rules may look at in a response.
+
+    ``text`` is None when the response has no text or its texts are not analysed (the
+    text conditions are then false); ``customer`` is None for an anonymous response and
+    otherwise maps the customer's fields and attributes to their values.
+    """
 
     channel: str
     unit_path: str
     survey_id: int
     answers: tuple[AnswerFact, ...]
+    text: TextFacts | None = None
+    customer: Mapping[str, object] | None = None
+
+    @property
+    def unit_ids(self) -> list[int]:
+        """Return the ids of the response's unit and of the units above it, root first.
+
+        The path spells each id in eight hexadecimal digits (``orgs.services.create_unit``).
+        """
+        return [int(part, 16) for part in self.unit_path.split(".") if part]
 
 
 @dataclass(frozen=True)
@@ -180,7 +296,76 @@ def holds(condition: Condition, facts: ResponseFacts) -> bool:
             bool(answer.number) == condition.equals
             for answer in _of_type(answers, {QuestionType.YES_NO}, condition.question)
         )
-    return any(is_low(answer) for answer in answers)
+    if isinstance(condition, LowScoreCondition):
+        return any(is_low(answer) for answer in answers)
+    if isinstance(condition, CustomerCondition):
+        return _customer_holds(condition, facts.customer)
+    if isinstance(condition, UnitCondition):
+        ids = facts.unit_ids
+        if not condition.include_below:
+            ids = ids[-1:]
+        return any(unit in ids for unit in condition.units)
+    return _text_holds(condition, facts.text)
+
+
+def _text_holds(condition: Condition, text: TextFacts | None) -> bool:
+    if text is None:
+        return False
+    if isinstance(condition, SentimentCondition):
+        if text.sentiment_score is None:
+            return False
+        if condition.label is not None and text.sentiment_label != condition.label:
+            return False
+        return condition.score_at_most is None or text.sentiment_score <= condition.score_at_most
+    if isinstance(condition, ThemeCondition):
+        return condition.theme in text.themes
+    if isinstance(condition, UrgentCondition):
+        return text.is_urgent and (
+            condition.reason is None or condition.reason in text.urgency_reasons
+        )
+    raise TypeError(f"not a condition: {condition!r}")
+
+
+def _customer_holds(condition: CustomerCondition, customer: Mapping[str, object] | None) -> bool:
+    if customer is None:
+        return False
+    value = customer.get(condition.attribute)
+    if value is None or value == "" or isinstance(value, (dict, list)):
+        return False
+    if condition.one_of is not None:
+        wanted = {item.strip().casefold() for item in condition.one_of}
+        return _as_text(value).casefold() in wanted
+    number = _as_number(value)
+    if number is None:
+        return False
+    if condition.at_least is not None and number < condition.at_least:
+        return False
+    return condition.at_most is None or number <= condition.at_most
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value).strip()
+
+
+def _as_number(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def needs_text(conditions: Sequence[Condition]) -> bool:
+    """Tell whether a rule looks at what the machine read in the comments."""
+    return any(condition.kind in TEXT_KINDS for condition in conditions)
+
+
+def needs_themes(conditions: Sequence[Condition]) -> bool:
+    """Tell whether a rule looks at the themes of the comments (assigned after the reading)."""
+    return any(condition.kind == "theme" for condition in conditions)
 
 
 def _of_type(

@@ -61,6 +61,8 @@ def send_case_alert(
     ``occasion`` tells one alert of a case from another (opened, reopened-2) in the key.
     """
     sent = []
+    is_reopened = occasion.startswith("reopened")
+    subject = (_("Case reopened: %s") if is_reopened else _("New case: %s")) % case.title
     for address in sorted({a.strip().lower() for a in addresses if a.strip()}):
         body = "\n".join(
             [
@@ -72,7 +74,7 @@ def send_case_alert(
             ]
         )
         enqueue_email(
-            Email(to=[address], subject=_("New case: %s") % case.title, body=body),
+            Email(to=[address], subject=subject, body=body),
             key=f"case-{case.pk}-{occasion}-{address_key(address)}",
             organisation=case.organisation,
         )

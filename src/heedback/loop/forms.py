@@ -14,10 +14,10 @@ from heedback.loop.choices import (
     EventKind,
 )
 from heedback.loop.models import DigestSubscription, Rule
-from heedback.loop.selectors import case_workers, resolution_codes, root_causes
+from heedback.loop.selectors import case_workers, resolution_codes, root_causes, themes_to_choose
 from heedback.loop.services import DigestPreference, FollowUp, Resolution, RuleInput
 from heedback.orgs.forms import UnitChoiceField, unit_field
-from heedback.orgs.models import Organisation
+from heedback.orgs.models import Organisation, Unit
 from heedback.surveys.models import Survey
 from heedback.surveys.selectors import domains_of
 
@@ -181,8 +181,41 @@ CONDITION_KINDS = [
     ("rating_at_most", _("A rating is at most")),
     ("yes_no", _("A yes/no answer is")),
     ("low_score", _("Any score is low")),
+    ("sentiment", _("The comment's sentiment is")),
+    ("theme", _("A comment is about the theme")),
+    ("urgent", _("A comment sounds urgent")),
+    ("customer", _("The customer's attribute")),
+    ("unit", _("From the unit")),
 ]
 CONDITION_ROWS = 3
+#: Which fields of a condition row each kind uses (the page shows only those).
+FIELDS_OF_KIND = {
+    "nps_band": ("band", "question"),
+    "rating_at_most": ("value", "question", "domain"),
+    "yes_no": ("question", "equals"),
+    "low_score": (),
+    "sentiment": ("label", "score_at_most"),
+    "theme": ("theme",),
+    "urgent": ("reason",),
+    "customer": ("attribute", "one_of", "at_least", "at_most"),
+    "unit": ("units", "include_below"),
+}
+SENTIMENT_CHOICES = [
+    ("", _("Any")),
+    ("negative", _("Negative")),
+    ("mixed", _("Mixed")),
+    ("neutral", _("Neutral")),
+    ("positive", _("Positive")),
+]
+URGENCY_CHOICES = [
+    ("", _("For any reason")),
+    ("leaving", _("Threatens to leave or cancel")),
+    ("never_again", _("Never again")),
+    ("public", _("Threatens to complain in public")),
+    ("legal", _("Threatens a lawyer or a regulator")),
+    ("safety", _("Safety or health")),
+    ("discrimination", _("Discrimination or abuse")),
+]
 
 
 class ConditionForm(forms.Form):
@@ -208,14 +241,53 @@ class ConditionForm(forms.Form):
     equals = forms.ChoiceField(
         label=_("Answer"), required=False, choices=[("no", _("No")), ("yes", _("Yes"))]
     )
+    label = forms.ChoiceField(label=_("Sentiment"), required=False, choices=SENTIMENT_CHOICES)
+    score_at_most = forms.FloatField(
+        label=_("Score at most"),
+        required=False,
+        min_value=-1,
+        max_value=1,
+        help_text=_("From -1 (very negative) to 1 (very positive)."),
+    )
+    reason = forms.ChoiceField(label=_("Reason"), required=False, choices=URGENCY_CHOICES)
+    attribute = forms.CharField(
+        label=_("Attribute"),
+        required=False,
+        max_length=63,
+        help_text=_("value_tier, temperament or one of the customer's own attributes."),
+    )
+    one_of = forms.CharField(
+        label=_("Is one of"), required=False, help_text=_("Values, separated by commas.")
+    )
+    at_least = forms.FloatField(label=_("Or at least"), required=False)
+    at_most = forms.FloatField(label=_("And at most"), required=False)
+    include_below = forms.BooleanField(label=_("Or a unit below it"), required=False, initial=True)
 
-    def __init__(self, *args, domains=(), **kwargs) -> None:
+    def __init__(self, *args, domains=(), themes=(), units=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["domain"] = forms.ChoiceField(
             label=_("Domain"),
             required=False,
             choices=[("", _("Any")), *[(domain.key, domain.name) for domain in domains]],
         )
+        self.fields["theme"] = forms.TypedChoiceField(
+            label=_("Theme"),
+            required=False,
+            coerce=int,
+            empty_value=None,
+            choices=[("", "—"), *[(theme.pk, theme.name) for theme in themes]],
+        )
+        self.fields["units"] = forms.TypedMultipleChoiceField(
+            label=_("Units"),
+            required=False,
+            coerce=int,
+            choices=[(unit.pk, "\u2003" * unit.depth + unit.name) for unit in units],
+        )
+        self.order_fields(["kind", "band", "value", "question", "domain", "equals"])
+
+    def kinds_of(self, name: str) -> str:
+        """Return the kinds that use field ``name``, space-separated (for the page's script)."""
+        return " ".join(kind for kind, fields in FIELDS_OF_KIND.items() if name in fields)
 
     def as_condition(self) -> dict | None:
         """Return the condition as JSON, or None for an empty row."""
@@ -233,7 +305,27 @@ class ConditionForm(forms.Form):
             )
         elif kind == "yes_no":
             condition.update(question=question, equals=data.get("equals") == "yes")
+        elif kind == "sentiment":
+            condition.update(label=data.get("label") or None, score_at_most=data["score_at_most"])
+        elif kind == "theme":
+            condition.update(theme=data.get("theme"))
+        elif kind == "urgent":
+            condition.update(reason=data.get("reason") or None)
+        elif kind == "customer":
+            condition.update(self._customer_test(data))
+        elif kind == "unit":
+            condition.update(units=data.get("units") or [], include_below=data["include_below"])
         return {key: value for key, value in condition.items() if value is not None}
+
+    @staticmethod
+    def _customer_test(data: dict) -> dict:
+        values = _split(data.get("one_of"))
+        return {
+            "attribute": (data.get("attribute") or "").strip(),
+            "one_of": values or None,
+            "at_least": data.get("at_least"),
+            "at_most": data.get("at_most"),
+        }
 
 
 ConditionFormSet = forms.formset_factory(ConditionForm, extra=0, min_num=CONDITION_ROWS, max_num=20)
@@ -263,6 +355,11 @@ class RuleForm(forms.Form):
     )
     tags = forms.CharField(
         label=_("Tag the response"), required=False, help_text=_("Tags, separated by commas.")
+    )
+    calls_webhooks = forms.BooleanField(
+        label=_("Call the webhooks"),
+        required=False,
+        help_text=_('Send a "rule.matched" event to the webhooks that want it.'),
     )
 
     def __init__(self, organisation: Organisation, *args, **kwargs) -> None:
@@ -295,6 +392,7 @@ class RuleForm(forms.Form):
             case_due_hours=data["case_due_hours"],
             alert=alert,
             tags=_split(data.get("tags")),
+            calls_webhooks=bool(data.get("calls_webhooks")),
             is_enabled=is_enabled,
         )
 
@@ -319,22 +417,29 @@ def rule_initial(rule: Rule) -> tuple[dict, list[dict]]:
         "alert_managers": AlertTarget.MANAGERS in rule.alert,
         "alert_addresses": ", ".join(addresses),
         "tags": ", ".join(rule.tags),
+        "calls_webhooks": rule.calls_webhooks,
     }
     rows = []
     for condition in rule.conditions:
         row = dict(condition)
         if "equals" in row:
             row["equals"] = "yes" if row["equals"] else "no"
+        if "one_of" in row:
+            row["one_of"] = ", ".join(row["one_of"])
         rows.append(row)
     return initial, rows
 
 
 def condition_formset(organisation: Organisation, *args, **kwargs):
-    """Return the condition rows of the rule form, with the organisation's domains."""
+    """Return the condition rows of the rule form, with the organisation's lists to choose from."""
     return ConditionFormSet(
         *args,
         prefix="conditions",
-        form_kwargs={"domains": list(domains_of(organisation))},
+        form_kwargs={
+            "domains": list(domains_of(organisation)),
+            "themes": list(themes_to_choose(organisation)),
+            "units": list(Unit.objects.for_org(organisation).order_by("path")),
+        },
         **kwargs,
     )
 

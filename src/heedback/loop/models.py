@@ -48,6 +48,15 @@ class LoopSettings(OrgOwned):
         default=24,
         help_text=_("After the first escalation, how long each manager has before the next."),
     )
+    resurvey_on_resolution = models.BooleanField(
+        _("re-survey on resolution"),
+        default=True,
+        help_text=_('Email the customer "Is your problem solved?" when a case is resolved.'),
+    )
+    # The campaign the re-surveys are sent from, made with its survey on first use.
+    resurvey_campaign = models.ForeignKey(
+        "collect.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         constraints = [
@@ -117,6 +126,11 @@ class Rule(OrgOwned):
         _("alert"), default=list, blank=True, help_text=_("owner, managers or email addresses")
     )
     tags = models.JSONField(_("tags"), default=list, blank=True)
+    calls_webhooks = models.BooleanField(
+        _("call the webhooks"),
+        default=False,
+        help_text=_('Send a "rule.matched" event to the webhooks that want it.'),
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -240,8 +254,14 @@ class Case(OrgOwned):
             models.Index(
                 fields=["organisation", "status", "-opened_at"], name="case_org_status_opened"
             ),
-            models.Index(fields=["organisation", "-opened_at"], name="case_org_opened"),
-            models.Index(fields=["unit", "status", "due_at"], name="case_unit_status_due"),
+            # All cases newest first, paged deep: read in the index's order, ties included.
+            models.Index(fields=["organisation", "-opened_at", "-id"], name="case_org_opened_id"),
+            # A unit (subtree) filter: with the organisation first, the planner takes it for
+            # "organisation = ? AND unit IN (…) AND status IN (…)" (SQLite scanned the
+            # organisation's cases by status instead: 100 ms against 4 at 100,000 cases).
+            models.Index(
+                fields=["organisation", "unit", "status", "due_at"], name="case_org_unit_status_due"
+            ),
             models.Index(fields=["organisation", "owner", "status"], name="case_org_owner"),
         ]
 
@@ -330,6 +350,9 @@ class EvaluatedResponse(models.Model):
     at = models.DateTimeField(default=timezone.now)
     matched = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # The response's texts were not read in time (services.TEXT_WAIT): its rules on
+    # sentiment, theme or urgency were judged false.
+    without_text = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return f"response {self.response_id} evaluated"

@@ -104,7 +104,12 @@ class RuleIn(Schema):
         default_factory=list,
         description=(
             "All must hold. Each has a kind: nps_band {band, question?}, rating_at_most "
-            "{value, question? | domain?}, yes_no {question, equals}, low_score {}."
+            "{value, question? | domain?}, yes_no {question, equals}, low_score {}; on the "
+            "comments as read by the text analysis: sentiment {label? "
+            "(positive|neutral|negative|mixed), score_at_most? (-1 to 1)}, theme {theme "
+            "(id)}, urgent {reason?}; customer {attribute (value_tier, temperament or a "
+            "key of the customer's attributes), one_of | at_least? at_most?}; unit {units "
+            "(ids), include_below (default true)}."
         ),
     )
     channels: list[str] = Field(default_factory=list, description="Empty: every channel.")
@@ -117,6 +122,10 @@ class RuleIn(Schema):
         default_factory=list, description="'owner', 'managers' or email addresses."
     )
     tags: list[str] = Field(default_factory=list)
+    calls_webhooks: bool = Field(
+        default=False,
+        description="Send a 'rule.matched' event (rule, response, case) to the webhooks.",
+    )
 
 
 class RuleOut(Schema):
@@ -134,6 +143,7 @@ class RuleOut(Schema):
     case_due_hours: int
     alert: list[str]
     tags: list[str]
+    calls_webhooks: bool
     created_at: datetime
     updated_at: datetime
 

@@ -9,10 +9,13 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 
 from heedback.collect.models import Response
+from heedback.customers.models import Customer
 from heedback.loop.choices import OPEN_STATUSES, CaseStatus, CodeKind
 from heedback.loop.models import Case, CaseCode, CaseEvent, Rule
 from heedback.orgs.models import Membership, Organisation, Unit
 from heedback.orgs.permissions import ROLE_PERMISSIONS, Permission
+from heedback.text.choices import ThemeStatus
+from heedback.text.models import Theme
 
 # "About to breach": open cases due within this time appear at the top of the inbox.
 BREACH_SOON = timedelta(hours=24)
@@ -64,10 +67,14 @@ def filter_cases(
     elif filters.status in CaseStatus.values:
         cases = cases.filter(status=filters.status)
     if filters.unit is not None:
-        subtree = Unit.objects.filter(
-            organisation_id=filters.unit.organisation_id, path__startswith=filters.unit.path
+        # The subtree's ids as a list, not a subquery: the planner then reads each unit's
+        # cases from the (unit, status, due) index instead of scanning the organisation's.
+        subtree = list(
+            Unit.objects.filter(
+                organisation_id=filters.unit.organisation_id, path__startswith=filters.unit.path
+            ).values_list("pk", flat=True)
         )
-        cases = cases.filter(unit_id__in=subtree.values("pk"))
+        cases = cases.filter(unit_id__in=subtree)
     if filters.owner == "me":
         cases = cases.filter(owner=me) if me is not None else cases.none()
     elif filters.owner == "none":
@@ -121,11 +128,46 @@ def log_of(case: Case) -> QuerySet[CaseEvent]:
     return case.events.select_related("actor__user").order_by("at", "pk")
 
 
+@dataclass(frozen=True)
+class CustomerHistory:
+    """The customer behind a case, with their other feedback and cases, newest first."""
+
+    customer: Customer
+    responses: list[Response]
+    cases: list[Case]
+
+
+def customer_history(case: Case, *, limit: int = 10) -> CustomerHistory | None:
+    """Return the history of the customer who gave the case's feedback (None if anonymous).
+
+    Three queries: the customer, their other responses, the cases opened by any of their
+    responses; the customer page has the whole timeline.
+    """
+    if case.response_id is None:
+        return None
+    customer = Customer.objects.filter(responses__pk=case.response_id).first()
+    if customer is None or customer.erased_at is not None:
+        return None
+    responses = list(
+        Response.objects.filter(customer=customer)
+        .exclude(pk=case.response_id)
+        .select_related("unit", "survey")
+        .order_by("-submitted_at", "-pk")[:limit]
+    )
+    cases = list(
+        Case.objects.filter(organisation_id=case.organisation_id, response__customer=customer)
+        .exclude(pk=case.pk)
+        .select_related("unit")
+        .order_by("-opened_at", "-pk")[:limit]
+    )
+    return CustomerHistory(customer=customer, responses=responses, cases=cases)
+
+
 def nearby_feedback(case: Case, *, limit: int = 5) -> QuerySet[Response]:
     """Return the unit's other recent responses, newest first, to see the case in context.
 
-    There is no customer record yet to show the customer's own history; the feedback
-    around the same place and time is the next best context.
+    Beside an anonymous response's case this is the context there is: the feedback around
+    the same place and time.
     """
     responses = Response.objects.filter(organisation_id=case.organisation_id, unit_id=case.unit_id)
     if case.response_id:
@@ -157,6 +199,11 @@ def case_workers(organisation: Organisation) -> QuerySet[Membership]:
         .select_related("user", "unit")
         .order_by("user__email")
     )
+
+
+def themes_to_choose(organisation: Organisation) -> QuerySet[Theme]:
+    """Return the themes a rule may name: the organisation's active ones, by name."""
+    return Theme.objects.for_org(organisation).filter(status=ThemeStatus.ACTIVE).order_by("name")
 
 
 def rules_of(organisation: Organisation) -> QuerySet[Rule]:

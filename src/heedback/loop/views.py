@@ -171,6 +171,7 @@ def _case_context(request: HttpRequest, case: Case, **forms) -> dict:
         "log": selectors.log_of(case),
         "answers": _answers(response) if response else [],
         "nearby": selectors.nearby_feedback(case),
+        "history": selectors.customer_history(case),
         "can_work": request.membership.has(Permission.WORK_CASES),
         "is_open": case.status in OPEN_STATUSES,
         "follow_up_form": forms.get("follow_up_form") or FollowUpForm(),

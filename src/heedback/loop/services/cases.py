@@ -40,6 +40,7 @@ from heedback.loop.services.common import (
     settings_of,
 )
 from heedback.loop.services.events import publish
+from heedback.loop.services.resurvey import send_resurvey
 from heedback.orgs.models import Membership, Organisation, Unit
 from heedback.orgs.selectors import managers_of
 
@@ -445,6 +446,7 @@ def resolve_case(
         fields = ["status", "resolution_code", "root_cause", "resolution_note", "resolved_at"]
         _touch(case, now, actor, [*fields, "next_escalation_at"])
         publish(case, "case.resolved", now=now)
+        send_resurvey(case, now=now)
     return case
 
 
@@ -521,7 +523,7 @@ def record_resurvey_answer(
 ) -> Case:
     """Log the customer's answer to "Is your problem solved?"; a "no" reopens the case.
 
-    The re-survey that asks it is sent on resolution (invitation campaigns); its answer
+    The re-survey that asks it is sent on resolution (``services.resurvey``); its answer
     is logged once per re-survey response, so a repeat changes nothing. The solved rate
     of the loop metrics counts these entries.
     """

@@ -10,6 +10,7 @@ from heedback.notify.models import Webhook
 from heedback.notify.services import enqueue_event
 
 CASE_EVENTS = ("case.opened", "case.escalated", "case.resolved", "case.reopened")
+RULE_MATCHED = "rule.matched"
 
 
 def publish(case: Case, event_type: str, *, now: datetime, occasion: str = "") -> None:
@@ -23,3 +24,29 @@ def publish(case: Case, event_type: str, *, now: datetime, occasion: str = "") -
     text = f"{event_type}: {case.title} ({case.unit.name})"
     key = f"case-{case.pk}-{event_type}{'-' + occasion if occasion else ''}"
     enqueue_event(case.organisation, event_type, {"case": data}, text=text, key=key)
+
+
+def publish_match(response, rule, case: Case | None, *, summary: str) -> None:
+    """Tell the webhooks that ``rule`` held for ``response`` (a rule's "call a webhook")."""
+    if not Webhook.objects.for_org(response.organisation).filter(is_active=True).exists():
+        return
+    data = {
+        "rule": {"id": rule.pk, "name": rule.name, "tags": rule.tags},
+        "response": {
+            "id": response.pk,
+            "survey": response.survey_id,
+            "unit": response.unit_id,
+            "channel": response.channel,
+            "submitted_at": response.submitted_at.isoformat(),
+            "scores": summary,
+        },
+        "case": case.pk if case is not None else None,
+    }
+    text = f"{RULE_MATCHED}: {rule.name} ({response.unit.name}, {summary})"
+    enqueue_event(
+        response.organisation,
+        RULE_MATCHED,
+        data,
+        text=text,
+        key=f"rule-{rule.pk}-response-{response.pk}",
+    )

@@ -18,6 +18,8 @@ from heedback.loop.choices import AlertTarget, CasePriority
 from heedback.loop.conditions import (
     Condition,
     Scope,
+    ThemeCondition,
+    UnitCondition,
     conditions_as_json,
     parse_conditions,
 )
@@ -28,6 +30,7 @@ from heedback.loop.services.common import Actor
 from heedback.orgs.models import Organisation, Unit
 from heedback.orgs.services import record_audit
 from heedback.surveys.models import Survey
+from heedback.text.models import Theme
 
 TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
 MAX_TAGS = 10
@@ -52,6 +55,7 @@ class RuleInput:
     case_due_hours: int = 48
     alert: Sequence[str] = ()
     tags: Sequence[str] = ()
+    calls_webhooks: bool = False
     description: str = ""
     is_enabled: bool = False
     errors: list[tuple[str, str]] = field(default_factory=list)
@@ -105,6 +109,7 @@ def clean_rule(organisation: Organisation, rule_input: RuleInput) -> dict:
         errors.append(("description", _("At most 500 characters.")))
     conditions, problems = parse_conditions(rule_input.conditions)
     errors.extend((f"conditions.{p.path}" if p.path else "conditions", p.message) for p in problems)
+    errors.extend(_reference_errors(organisation, conditions))
     errors.extend(_scope_errors(organisation, rule_input))
     errors.extend(_action_errors(rule_input))
     if errors:
@@ -122,6 +127,7 @@ def clean_rule(organisation: Organisation, rule_input: RuleInput) -> dict:
         "case_due_hours": rule_input.case_due_hours,
         "alert": _unique([_normal_recipient(item) for item in rule_input.alert]),
         "tags": _unique([tag.strip().lower() for tag in rule_input.tags]),
+        "calls_webhooks": rule_input.calls_webhooks,
     }
 
 
@@ -134,6 +140,31 @@ def _scope_errors(organisation: Organisation, rule_input: RuleInput) -> list[tup
         errors.append(("unit", _("The unit does not exist.")))
     if rule_input.survey is not None and rule_input.survey.organisation_id != organisation.pk:
         errors.append(("survey", _("The survey does not exist.")))
+    return errors
+
+
+def _reference_errors(
+    organisation: Organisation, conditions: Sequence[Condition]
+) -> list[tuple[str, str]]:
+    """Return an error for each theme or unit a condition names outside the organisation."""
+    themes = {c.theme for c in conditions if isinstance(c, ThemeCondition)}
+    units = {unit for c in conditions if isinstance(c, UnitCondition) for unit in c.units}
+    known_themes = set(
+        Theme.objects.for_org(organisation).filter(pk__in=themes).values_list("pk", flat=True)
+    )
+    known_units = set(
+        Unit.objects.for_org(organisation).filter(pk__in=units).values_list("pk", flat=True)
+    )
+    errors = []
+    for index, condition in enumerate(conditions):
+        if isinstance(condition, ThemeCondition) and condition.theme not in known_themes:
+            errors.append((f"conditions.{index}.theme", _("The theme does not exist.")))
+        if isinstance(condition, UnitCondition):
+            for position, unit in enumerate(condition.units):
+                if unit not in known_units:
+                    errors.append(
+                        (f"conditions.{index}.units.{position}", _("The unit does not exist."))
+                    )
     return errors
 
 
@@ -157,8 +188,12 @@ def _action_errors(rule_input: RuleInput) -> list[tuple[str, str]]:
     for index, tag in enumerate(rule_input.tags):
         if not TAG_PATTERN.match(tag.strip().lower()):
             errors.append((f"tags.{index}", _("Use letters, digits, - and _ (at most 50).")))
-    if not (rule_input.opens_case or rule_input.alert or rule_input.tags):
-        errors.append(("__all__", _("A rule must open a case, alert someone or add a tag.")))
+    if not (
+        rule_input.opens_case or rule_input.alert or rule_input.tags or rule_input.calls_webhooks
+    ):
+        errors.append(
+            ("__all__", _("A rule must open a case, alert someone, add a tag or call webhooks."))
+        )
     return errors
 
 

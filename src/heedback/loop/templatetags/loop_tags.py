@@ -13,3 +13,9 @@ register = template.Library()
 def may(membership, permission: str) -> bool:
     """Tell whether ``membership`` holds ``permission`` ({% if membership|may:"work_cases" %})."""
     return bool(membership) and membership.has(Permission(permission))
+
+
+@register.filter
+def kinds_of(condition_form, field_name: str) -> str:
+    """Return the condition kinds that use a field of a rule's condition row."""
+    return condition_form.kinds_of(field_name)
