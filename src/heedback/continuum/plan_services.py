@@ -186,7 +186,8 @@ def add_target(
         unit=item.unit, channel=item.channel, segment=item.segment, metric=item.metric
     )
     if same_cell.exists():
-        raise Conflict(_("The plan already has this target."), errors={"metric": [_("taken")]})
+        taken = _("The plan already has this target.")
+        raise Conflict(taken, errors={"metric": [taken]})
     target = ServiceTarget.objects.create(
         organisation=plan.organisation,
         plan=plan,
