@@ -17,7 +17,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from heedback.collect.services import Submission, submit_response
-from heedback.continuum import plan_services
 from heedback.continuum.models import ServicePlan, ServiceTarget
 from heedback.continuum.plan_digest import service_plan_sections
 from heedback.customers import services as customer_services
@@ -27,6 +26,7 @@ from heedback.loop.digest_schedule import DigestPeriod
 from heedback.loop.metrics import DETRACTOR_AT_MOST, counts_by
 from heedback.loop.models import Case
 from heedback.orgs.models import AuditEvent
+from tests.continuum.test_plan import make_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -138,20 +138,6 @@ def seeded(organisation, hotel, make_survey):
             status="resolved" if resolved is not None else "in_progress",
         )
     return {"stay": stay, "now": now}
-
-
-def make_plan(organisation, survey, targets):
-    today = timezone.localdate()
-    return plan_services.create_plan(
-        plan_services.PlanInput(
-            organisation=organisation,
-            name="Key accounts plan",
-            starts_on=today - timedelta(days=30),
-            ends_on=today + timedelta(days=60),
-            survey=survey,
-            targets=[plan_services.TargetInput(*item) for item in targets],
-        )
-    )
 
 
 def test_scores_per_segment_match_the_answers_of_its_customers(organisation, hotel, seeded, api):
@@ -313,20 +299,23 @@ def test_the_api_stores_segments_and_refuses_bad_ones_naming_the_field(
     organisation, hotel, seeded, api
 ):
     audits = AuditEvent.objects.count()
-    refused = api.post(
-        "/api/v1/continuum/plans",
-        {
-            "name": "Plan",
-            "starts_on": "2027-01-01",
-            "ends_on": "2027-12-31",
-            "survey": seeded["stay"].pk,
-            "targets": [
-                {"unit": hotel.pk, "metric": "nps", "target": 30, "segment": "x" * 41},
-                {"unit": hotel.pk, "metric": "nps", "target": 30, "segment": "gold"},
-                {"unit": hotel.pk, "metric": "nps", "target": 40, "segment": "Gold"},
-            ],
-        },
-    )
+
+    def post(*segments_and_targets):
+        return api.post(
+            "/api/v1/continuum/plans",
+            {
+                "name": "Plan",
+                "starts_on": "2027-01-01",
+                "ends_on": "2027-12-31",
+                "survey": seeded["stay"].pk,
+                "targets": [
+                    {"unit": hotel.pk, "metric": "nps", "target": target, "segment": segment}
+                    for segment, target in segments_and_targets
+                ],
+            },
+        )
+
+    refused = post(("x" * 41, 30), ("gold", 30), ("Gold", 40))
     assert refused.status_code == 422
     assert refused.json()["errors"] == {
         "targets.0.segment": ["Name the segment in at most 40 characters."],
@@ -335,20 +324,11 @@ def test_the_api_stores_segments_and_refuses_bad_ones_naming_the_field(
     assert ServicePlan.objects.count() == 0
     assert ServiceTarget.objects.count() == 0
     assert AuditEvent.objects.count() == audits
-    created = api.post(
-        "/api/v1/continuum/plans",
-        {
-            "name": "Plan",
-            "starts_on": "2027-01-01",
-            "ends_on": "2027-12-31",
-            "survey": seeded["stay"].pk,
-            "targets": [
-                {"unit": hotel.pk, "metric": "nps", "target": 30, "segment": "Gold"},
-                {"unit": hotel.pk, "metric": "nps", "target": 30, "segment": "silver"},
-                {"unit": hotel.pk, "metric": "nps", "target": 30},
-            ],
-        },
-    )
+    not_text = post((["gold"], 30))
+    assert not_text.status_code == 422
+    assert not_text.json()["errors"] == {"targets.0.segment": ["Input should be a valid string"]}
+    assert ServicePlan.objects.count() == 0
+    created = post(("Gold", 30), ("silver", 30), (None, 30))
     assert created.status_code == 201, created.json()
     targets = created.json()["targets"]
     assert [t["segment"] for t in targets] == ["", "gold", "silver"]

@@ -239,7 +239,7 @@ class InternalCustomersOut(Schema):
 class PlanTargetIn(Schema):
     unit: int | None = None
     channel: str = ""
-    segment: str = ""  # a customers' value tier; empty for every customer
+    segment: str | None = None  # a customers' value tier; empty or null for every customer
     metric: str
     target: float
 
