@@ -142,8 +142,9 @@ def score_actual(
     )
     try:
         result = compute_metric(query)
-    except InvalidInput:
-        return Actual(None, 0, note=_("The survey has no question for this metric."))
+    except InvalidInput as refused:
+        # No question for the metric, or a segment's raw read over its time limit: say which.
+        return Actual(None, 0, note=str(refused.message))
     row = result.rows[0] if result.rows else None
     if row is None or row.value is None:
         return Actual(None, 0)

@@ -140,6 +140,7 @@ def _format(metric: PlanMetric, value: float | None) -> str:
 
 
 def segment_note(segment: str) -> str:
+    """Say why a target of a segment nobody has shows no data (page, API, PDF and digest)."""
     return _("No customer is in the segment “%s” yet.") % segment
 
 
