@@ -371,8 +371,8 @@ def test_the_plan_page_shows_standings_and_locks_its_queries(
     url = reverse("continuum-plan", args=[organisation.slug, plan.pk])
     # Log-in (3), the plan (1), its targets (1), the NPS read (2), the cases of the one
     # channel both case targets share (the loop's counts, 4, and the waits, 1), the target
-    # form's units (1).
-    with django_assert_num_queries(15):
+    # form's units (1) and the segments it offers (1).
+    with django_assert_num_queries(16):
         page = admin_client.get(url)
     text = page.content.decode()
     targets = {t.metric: t.pk for t in plan.targets.all()}

@@ -173,7 +173,10 @@ def create_plan(request: HttpRequest, payload: PlanIn):
     ``metric`` is one of ``nps``, ``csat`` (share at 4-5), ``response_hours`` (median hours
     to a case's first action) and ``closed_in_time`` (share of decided cases resolved by
     their deadline). NPS and CSAT targets need ``survey``, a customer survey. ``unit``
-    null means the whole organisation, ``channel`` empty every channel. Bad input is 422
+    null means the whole organisation, ``channel`` empty every channel, ``segment`` (a
+    customers' value tier, matched without regard to case) empty or null every customer;
+    a segment no customer has yet is stored and flagged by ``segment_known`` false. Bad
+    input is 422
     naming the field (``targets.0.target``); nothing is stored.
     """
     organisation = request.organisation
@@ -199,6 +202,7 @@ def create_plan(request: HttpRequest, payload: PlanIn):
             target=item.target,
             unit=units.get(item.unit) if item.unit is not None else None,
             channel=item.channel,
+            segment=item.segment or "",
         )
         for item in payload.targets
     ]

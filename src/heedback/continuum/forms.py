@@ -116,12 +116,20 @@ class PlanForm(forms.Form):
 
 
 class TargetForm(forms.Form):
-    """One target of a plan: a measure for a unit subtree and channel."""
+    """One target of a plan: a measure for a unit subtree, channel and customer segment."""
 
     metric = forms.ChoiceField(label=_("Measure"), choices=PlanMetricChoice.choices)
     target = forms.FloatField(label=_("Target"))
     channel = forms.ChoiceField(
         label=_("Channel"), required=False, choices=[("", _("All channels")), *Channel.choices]
+    )
+    # Free text offering the tiers in use: a plan may name a tier before customers have it.
+    segment = forms.CharField(
+        label=_("Customer segment"),
+        required=False,
+        max_length=40,
+        help_text=_("A value tier, such as gold. Leave empty for all customers."),
+        widget=forms.TextInput(attrs={"list": "segment-tiers", "autocomplete": "off"}),
     )
 
     def __init__(self, units, *args, **kwargs) -> None:
@@ -129,4 +137,4 @@ class TargetForm(forms.Form):
         self.fields["unit"] = UnitChoiceField(
             queryset=units, required=False, label=_("Unit"), empty_label=_("Whole organisation")
         )
-        self.order_fields(["unit", "channel", "metric", "target"])
+        self.order_fields(["unit", "channel", "segment", "metric", "target"])

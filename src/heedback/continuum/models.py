@@ -163,13 +163,24 @@ class ServicePlan(OrgOwned):
 
 
 class ServiceTarget(OrgOwned):
-    """One target of a plan: a metric for a unit's subtree (None: everywhere) and a channel."""
+    """One target of a plan: a metric for a unit's subtree (None: everywhere), a channel and
+    a customer segment.
+
+    ``segment`` is a customer's ``value_tier`` ("gold", "key account"); empty means every
+    customer, and responses or cases without a customer count only there.
+    """
 
     plan = models.ForeignKey(ServicePlan, on_delete=models.CASCADE, related_name="targets")
     unit = models.ForeignKey(
         Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     channel = models.CharField(_("channel"), max_length=20, blank=True)
+    segment = models.CharField(
+        _("customer segment"),
+        max_length=40,
+        blank=True,
+        help_text=_("The value tier of the customers it covers, such as gold; empty for all."),
+    )
     metric = models.CharField(_("metric"), max_length=20, choices=PlanMetricChoice)
     target = models.FloatField(_("target"))
     created_at = models.DateTimeField(default=timezone.now)
@@ -180,19 +191,20 @@ class ServiceTarget(OrgOwned):
             "plan",
             models.F("unit__path").asc(nulls_first=True),
             "channel",
+            "segment",
             "metric",
             "pk",
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["plan", "unit", "channel", "metric"],
+                fields=["plan", "unit", "channel", "segment", "metric"],
                 condition=Q(unit__isnull=False),
-                name="service_target_unique_in_unit",
+                name="service_target_unique_in_unit_segment",
             ),
             models.UniqueConstraint(
-                fields=["plan", "channel", "metric"],
+                fields=["plan", "channel", "segment", "metric"],
                 condition=Q(unit__isnull=True),
-                name="service_target_unique_everywhere",
+                name="service_target_unique_everywhere_segment",
             ),
         ]
 

@@ -109,6 +109,7 @@ def plan_pdf(plan: dict[str, Any], organisation_name: str) -> bytes:
         [
             line["unit_name"],
             line["channel_name"],
+            _segment_cell(line),
             line["metric_name"],
             line["target_display"],
             line["actual_display"],
@@ -121,6 +122,7 @@ def plan_pdf(plan: dict[str, Any], organisation_name: str) -> bytes:
     header = [
         _("Unit"),
         _("Channel"),
+        _("Segment"),
         _("Measure"),
         _("Target"),
         _("Actual"),
@@ -129,7 +131,7 @@ def plan_pdf(plan: dict[str, Any], organisation_name: str) -> bytes:
         _("n"),
         _("Standing"),
     ]
-    document.table(header, rows, (48, 26, 70, 18, 18, 34, 14, 25))
+    document.table(header, rows, (42, 22, 26, 62, 18, 18, 34, 12, 25))
     document.paragraph(
         _(
             "A target is missed only when the whole 95% interval of the actual lies on the "
@@ -139,6 +141,12 @@ def plan_pdf(plan: dict[str, Any], organisation_name: str) -> bytes:
         )
     )
     return document.output()
+
+
+def _segment_cell(line: dict[str, Any]) -> str:
+    if line["segment_known"]:
+        return line["segment_name"]
+    return _("%s (no customer yet)") % line["segment"]
 
 
 def _level_name(level: dict[str, Any] | None) -> str:

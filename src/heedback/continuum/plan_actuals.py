@@ -1,10 +1,12 @@
-"""The actuals a service plan compares with its targets, for one unit subtree, channel, period.
+"""The actuals a service plan compares with its targets: a unit subtree, channel, segment, period.
 
-NPS and CSAT are read through the insights metric engine (``compute_metric``), so a
-plan's figure is the one the results page shows, with its 95 % interval. Response time and
-closure in time come from cases: the loop's own counts (``loop.metrics.counts_by``), read
-once per channel for every target of a plan and summed per unit subtree, so the plan and
-the loop's dashboard count cases one way.
+NPS and CSAT are read through the insights metric engine (``compute_metric``, the customer
+segment as its ``customer.value_tier`` filter), so a plan's figure is the one the results
+page shows for the same cut, with its 95 % interval. Response time and closure in time
+come from cases: the loop's own counts (``loop.metrics.counts_by``), read once per channel
+and segment for every target of a plan and summed per unit subtree, so the plan and the
+loop's dashboard count cases one way. A case is in a segment when the customer of the
+response that opened it is.
 """
 
 from __future__ import annotations
@@ -34,28 +36,44 @@ class CaseActuals:
     not_acted_on: int
 
 
+#: The customer filter of the metric engine a plan's segment is.
+SEGMENT_FILTER = "customer.value_tier"
+
+
 @dataclass(frozen=True)
 class ChannelCases:
-    """The loop's counts per unit path of one channel's cases, and each acted-on case's wait."""
+    """The loop's counts per unit path of one channel's (and segment's) cases, and each wait."""
 
     counts: dict[str, LoopCounts]
     first_action_hours: list[tuple[str, float]]  # (unit path, hours from opening to first action)
 
 
 def channel_cases(
-    organisation: Organisation, channel: str, *, date_from: date, date_to: date, now: datetime
+    organisation: Organisation,
+    channel: str,
+    *,
+    date_from: date,
+    date_to: date,
+    now: datetime,
+    segment: str = "",
 ) -> ChannelCases:
-    """Read the period's cases of one channel ("" : all) once for every unit of a plan.
+    """Read the period's cases of one channel and segment ("" : all) once for a plan's units.
 
     The counts are the loop's own (``loop.metrics.counts_by``, grouped by unit path), and
     the waits come from the same cases (``cases_opened``) with the loop's definition of a
     first action, because a median needs each value, which additive counts cannot give.
     """
     per_path = counts_by(
-        organisation, date_from, date_to, now=now, group="unit__path", channel=channel
+        organisation,
+        date_from,
+        date_to,
+        now=now,
+        group="unit__path",
+        channel=channel,
+        segment=segment,
     )
     waits = (
-        cases_opened(organisation, date_from, date_to, channel=channel)
+        cases_opened(organisation, date_from, date_to, channel=channel, segment=segment)
         .filter(first_action_at__isnull=False)
         .annotate(wait=ExpressionWrapper(F("first_action_at") - F("opened_at"), DurationField()))
         .values_list("unit__path", "wait")
@@ -105,24 +123,29 @@ def score_actual(
     channel: str,
     date_from: date,
     date_to: date,
+    segment: str = "",
 ) -> Actual:
-    """Return the survey's NPS or CSAT for the unit subtree and channel, with its interval."""
+    """Return the survey's NPS or CSAT for the unit subtree, channel and customer segment."""
     if survey is None:
         return Actual(None, 0, note=_("The plan names no customer survey."))
+    filters = (("channel", channel),) if channel else ()
+    if segment:
+        filters += ((SEGMENT_FILTER, segment),)
     query = MetricQuery(
         organisation=organisation,
         survey=survey,
         metric=str(metric),
-        group_by="channel" if channel else "none",
         unit=unit,
         date_from=date_from,
         date_to=date_to,
+        filters=filters,
     )
     try:
         result = compute_metric(query)
-    except InvalidInput:
-        return Actual(None, 0, note=_("The survey has no question for this metric."))
-    row = next((row for row in result.rows if (row.group or "") == channel), None)
+    except InvalidInput as refused:
+        # No question for the metric, or a segment's raw read over its time limit: say which.
+        return Actual(None, 0, note=str(refused.message))
+    row = result.rows[0] if result.rows else None
     if row is None or row.value is None:
         return Actual(None, 0)
     return Actual(row.value, row.n, row.ci_low, row.ci_high)
@@ -138,7 +161,7 @@ def actual_for(
     now: datetime,
     cases: dict | None = None,
 ) -> Actual:
-    """Return the actual of one ``ServiceTarget``; ``cases`` memoises case reads per channel."""
+    """Return the actual of one ``ServiceTarget``; ``cases`` memoises case reads per cut."""
     metric = PlanMetric(target.metric)
     if metric in (PlanMetric.NPS, PlanMetric.CSAT):
         return score_actual(
@@ -149,13 +172,20 @@ def actual_for(
             channel=target.channel,
             date_from=date_from,
             date_to=date_to,
+            segment=target.segment,
         )
     cases = {} if cases is None else cases
-    if target.channel not in cases:
-        cases[target.channel] = channel_cases(
-            organisation, target.channel, date_from=date_from, date_to=date_to, now=now
+    cut = (target.channel, target.segment)
+    if cut not in cases:
+        cases[cut] = channel_cases(
+            organisation,
+            target.channel,
+            date_from=date_from,
+            date_to=date_to,
+            now=now,
+            segment=target.segment,
         )
-    found = case_actuals(cases[target.channel], target.unit)
+    found = case_actuals(cases[cut], target.unit)
     if metric == PlanMetric.RESPONSE_HOURS:
         note = ""
         if found.not_acted_on:

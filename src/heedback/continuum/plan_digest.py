@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from heedback.continuum.plan_report import running_plans
+from heedback.continuum.plan_report import running_plans, segment_note
 from heedback.loop.digest_schedule import DigestPeriod
 from heedback.loop.digests import DigestSection
 from heedback.orgs.models import Membership
@@ -46,7 +46,13 @@ def service_plan_sections(
         sections.append(
             DigestSection(
                 title=title,
-                header=(_("Unit"), _("Measure"), _("Target"), _("Actual"), _("Standing")),
+                header=(
+                    _("Unit (channel, segment)"),
+                    _("Measure"),
+                    _("Target"),
+                    _("Actual"),
+                    _("Standing"),
+                ),
                 rows=[_row(line) for line in plan["targets"]],
                 url=settings.BASE_URL
                 + reverse("continuum-plan", args=[organisation.slug, plan["id"]]),
@@ -58,9 +64,9 @@ def service_plan_sections(
 
 
 def _row(line: dict) -> tuple[str, ...]:
-    unit = line["unit_name"]
-    if line["channel"]:
-        unit = f"{unit} ({line['channel_name']})"
+    unit = line["scope_name"]
+    if not line["segment_known"]:
+        unit = f"{unit} – {segment_note(line['segment'])}"
     actual = line["actual_display"]
     if line["interval_display"]:
         actual = f"{actual} [{line['interval_display']}]"

@@ -2,7 +2,9 @@
 
 ``plan_out`` is what the plan page, ``GET /api/v1/continuum/plans/{id}`` and the PDF show,
 so the three cannot disagree. Actuals are computed on every read, for the plan's period
-up to today (a running plan is judged on the data so far).
+up to today (a running plan is judged on the data so far). A target whose segment no
+customer has is flagged (``segment_known``, and a note), since it can have no data until
+customers are tagged with it, or its spelling is corrected.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from heedback.continuum.choices import PlanMetricChoice, StandingChoice
 from heedback.continuum.models import ServicePlan, ServiceTarget
 from heedback.continuum.plan import Actual, PlanMetric, Standing, judge
 from heedback.continuum.plan_actuals import actual_for
+from heedback.customers.selectors import value_tiers
 from heedback.insights.metrics import METRICS, format_value
 from heedback.orgs.models import Organisation
 
@@ -30,6 +33,7 @@ class TargetLine:
     target: ServiceTarget
     actual: Actual
     standing: Standing
+    segment_known: bool = True  # False: no customer has the target's segment (yet)
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ def plan_report(
         targets = targets.filter(visible)
     targets = list(targets)
     shown = targets if limit is None else targets[:limit]
+    tiers = set(value_tiers(organisation)) if any(t.segment for t in shown) else set()
     lines, cases = [], {}
     for target in shown:
         if plan.starts_on > today:
@@ -88,9 +93,9 @@ def plan_report(
                 now=now,
                 cases=cases,
             )
-        lines.append(
-            TargetLine(target, actual, judge(PlanMetric(target.metric), target.target, actual))
-        )
+        standing = judge(PlanMetric(target.metric), target.target, actual)
+        known = not target.segment or target.segment in tiers
+        lines.append(TargetLine(target, actual, standing, known))
     return PlanReport(plan, lines, judged_to, now, more=len(targets) - len(shown))
 
 
@@ -134,20 +139,35 @@ def _format(metric: PlanMetric, value: float | None) -> str:
     return format_value(METRICS["csat"], value)
 
 
+def segment_note(segment: str) -> str:
+    """Say why a target of a segment nobody has shows no data (page, API, PDF and digest)."""
+    return _("No customer is in the segment “%s” yet.") % segment
+
+
 def line_out(line: TargetLine) -> dict[str, Any]:
     target, actual = line.target, line.actual
+    notes = [] if line.segment_known else [segment_note(target.segment)]
+    notes += [actual.note] if actual.note else []
     metric = PlanMetric(target.metric)
     interval = (
         (_format(metric, actual.low), _format(metric, actual.high))
         if actual.low is not None and actual.high is not None
         else None
     )
+    unit_name = target.unit.name if target.unit is not None else str(_("Whole organisation"))
+    channel_name = str(Channel(target.channel).label) if target.channel else ""
+    cut = ", ".join(part for part in (channel_name, target.segment) if part)
     return {
         "id": target.pk,
         "unit": target.unit_id,
-        "unit_name": target.unit.name if target.unit is not None else _("Whole organisation"),
+        "unit_name": unit_name,
+        # The unit with the channel and segment the target narrows to, for one-column lists.
+        "scope_name": f"{unit_name} ({cut})" if cut else unit_name,
         "channel": target.channel,
-        "channel_name": str(Channel(target.channel).label) if target.channel else _("All"),
+        "channel_name": channel_name or _("All"),
+        "segment": target.segment,
+        "segment_name": target.segment or _("All customers"),
+        "segment_known": line.segment_known,
         "metric": target.metric,
         "metric_name": str(PlanMetricChoice(target.metric).label),
         "target": target.target,
@@ -158,7 +178,7 @@ def line_out(line: TargetLine) -> dict[str, Any]:
         "ci_low": actual.low,
         "ci_high": actual.high,
         "interval_display": f"{interval[0]} – {interval[1]}" if interval else "",
-        "note": actual.note,
+        "note": " ".join(notes),
         "standing": line.standing.value,
         "standing_name": str(StandingChoice(line.standing.value).label),
     }

@@ -12,6 +12,7 @@ from heedback.continuum import internal, pdf, plan_report, plan_services
 from heedback.continuum.forms import PlanForm, TargetForm
 from heedback.continuum.models import ServicePlan, ServiceTarget
 from heedback.core.errors import ServiceError
+from heedback.customers.selectors import value_tiers
 from heedback.orgs.access import member_view
 from heedback.orgs.forms import apply_service_error
 from heedback.orgs.permissions import Permission
@@ -67,6 +68,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
         "plan": plan_report.plan_out(report),
         "can_edit": can_edit,
         "form": TargetForm(visible_units(membership)) if can_edit else None,
+        "segments": value_tiers(organisation) if can_edit else [],
     }
     return render(request, "continuum/plan.html", context)
 
@@ -93,6 +95,7 @@ def plan_target_add(request: HttpRequest, plan_id: int) -> HttpResponse:
         "plan": plan_report.plan_out(report),
         "can_edit": True,
         "form": form,
+        "segments": value_tiers(organisation),
     }
     return render(request, "continuum/plan.html", context, status=422)
 

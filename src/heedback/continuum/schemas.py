@@ -239,6 +239,7 @@ class InternalCustomersOut(Schema):
 class PlanTargetIn(Schema):
     unit: int | None = None
     channel: str = ""
+    segment: str | None = None  # a customers' value tier; empty or null for every customer
     metric: str
     target: float
 
@@ -263,7 +264,12 @@ class PlanTargetOut(Schema):
     id: int
     unit: int | None
     unit_name: str
+    scope_name: str
     channel: str
+    channel_name: str
+    segment: str
+    segment_name: str
+    segment_known: bool
     metric: str
     metric_name: str
     target: float

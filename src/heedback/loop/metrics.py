@@ -239,11 +239,19 @@ def loop_metrics(query: MetricsQuery, *, now: datetime) -> LoopMetrics:
 
 
 def cases_opened(
-    organisation: Organisation, start: date, end: date, *, unit_path: str = "", channel: str = ""
+    organisation: Organisation,
+    start: date,
+    end: date,
+    *,
+    unit_path: str = "",
+    channel: str = "",
+    segment: str = "",
 ) -> QuerySet[Case]:
     """Return the cases a period counts: opened on its days, in a unit subtree and channel.
 
-    A case's channel is that of the response that opened it ("" : every case).
+    A case's channel is that of the response that opened it ("" : every case); its
+    segment is the value tier of that response's customer ("" : every case, those without
+    a response or a customer included).
     """
     begins, ends = period_bounds(organisation, start, end)
     cases = Case.objects.filter(
@@ -253,6 +261,8 @@ def cases_opened(
         cases = cases.filter(unit__path__startswith=unit_path)
     if channel:
         cases = cases.filter(response__channel=channel)
+    if segment:
+        cases = cases.filter(response__customer__value_tier=segment)
     return cases
 
 
@@ -265,14 +275,17 @@ def counts_by(
     group: str,
     unit_path: str = "",
     channel: str = "",
+    segment: str = "",
 ) -> dict[int | None, LoopCounts]:
     """Count the loop per ``group`` ("unit_id", "owner_id" or "unit__path") in four queries.
 
     This is the one place the figures are counted; the continuum's indicators and service
     plan and the digest call it too. ``channel`` keeps the cases and detractors of one
-    channel.
+    channel, ``segment`` those whose response's customer has that value tier.
     """
-    cases = cases_opened(organisation, start, end, unit_path=unit_path, channel=channel)
+    cases = cases_opened(
+        organisation, start, end, unit_path=unit_path, channel=channel, segment=segment
+    )
     found: dict[int | None, LoopCounts] = {}
 
     def counts_of(key: int | None) -> LoopCounts:
@@ -280,7 +293,9 @@ def counts_by(
 
     for row in _case_counts(cases, group, now):
         counts_of(row.pop(group)).add(**row)
-    detractor_rows = _detractor_counts(organisation, start, end, group, unit_path, channel)
+    detractor_rows = _detractor_counts(
+        organisation, start, end, group, (unit_path, channel, segment)
+    )
     for key, detractors, followed in detractor_rows:
         counts_of(key).add(detractors=detractors, detractors_followed=followed)
     resurveys = (
@@ -361,13 +376,19 @@ def contact_events() -> Q:
 
 
 def _detractor_counts(
-    organisation: Organisation, start: date, end: date, group: str, unit_path: str, channel: str
+    organisation: Organisation,
+    start: date,
+    end: date,
+    group: str,
+    where: tuple[str, str, str],
 ) -> Iterable[tuple[int | None, int, int]]:
     """Yield (unit or owner, detractors, followed up) for detractors who answered in the period.
 
-    A detractor is followed up when a case opened for their response logged a contact.
-    Per owner, a detractor belongs to the owner of that case (None: no case).
+    ``where`` is (unit path, channel, customer segment), each "" for every one. A detractor
+    is followed up when a case opened for their response logged a contact. Per owner, a
+    detractor belongs to the owner of that case (None: no case).
     """
+    unit_path, channel, segment = where
     pairs = headline_nps_questions(organisation)
     if not pairs:
         return
@@ -384,6 +405,8 @@ def _detractor_counts(
         responses = responses.filter(unit__path__startswith=unit_path)
     if channel:
         responses = responses.filter(channel=channel)
+    if segment:
+        responses = responses.filter(customer__value_tier=segment)
     owner = Subquery(cases.order_by("pk").values("owner_id")[:1])
     key = owner if group == "owner_id" else F(group)
     rows = (
