@@ -6,6 +6,7 @@ rule of sending and answering is checked on its own, through the services and th
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import timedelta
 
 import pytest
@@ -14,7 +15,7 @@ from django.utils import timezone
 
 from heedback.collect import invitation_emails, invitations
 from heedback.collect.choices import InvitationStatus
-from heedback.collect.models import Campaign, Invitation, Suppression
+from heedback.collect.models import Campaign, Invitation, InvitationPolicy, Suppression
 from heedback.loop import services
 from heedback.loop.choices import CaseStatus, EventKind
 from heedback.loop.metrics import counts_by
@@ -161,3 +162,20 @@ def test_an_anonymous_customer_or_switched_off_re_surveys_send_nothing(submit, m
     resolve(Case.objects.get(response=known), manager)
     assert Invitation.objects.count() == 0
     assert resurveys() == []
+
+
+def test_a_re_survey_resolved_in_quiet_hours_waits_for_their_end(detractor_case, manager):
+    zone = zoneinfo.ZoneInfo(detractor_case.organisation.time_zone)
+    local_now = timezone.now().astimezone(zone)
+    end = (local_now + timedelta(hours=1)).replace(second=0, microsecond=0)
+    InvitationPolicy.objects.update_or_create(
+        organisation=detractor_case.organisation,
+        defaults={
+            "quiet_hours_start": (local_now - timedelta(hours=1)).time().replace(microsecond=0),
+            "quiet_hours_end": end.time(),
+        },
+    )
+    resolve(detractor_case, manager)
+    [message] = resurveys()
+    assert message.next_attempt_at == end
+    assert Invitation.objects.get().status == InvitationStatus.SENT

@@ -421,6 +421,41 @@ def _next_reminder(invitation: Invitation, now: datetime, reminders_sent: int) -
     return now + timedelta(days=campaign.reminder_interval_days)
 
 
+def invite_one(
+    campaign: Campaign,
+    *,
+    customer: Customer | None,
+    email: str,
+    unit: Unit,
+    staff: AbstractBaseUser | None,
+    source_key: str,
+    now: datetime,
+) -> Invitation:
+    """Create one invitation of ``campaign`` and email it now, in the caller's transaction.
+
+    For invitations another app sends on an event (a case's re-survey), not on a
+    campaign's schedule: the caller has judged whether to send; this keeps the token,
+    the email and the organisation's quiet hours the same as for every other invitation.
+    """
+    nonce = invitations.new_nonce()
+    invitation = Invitation.objects.create(
+        organisation_id=campaign.organisation_id,
+        campaign=campaign,
+        source_key=source_key,
+        nonce=nonce,
+        token_hash=invitations.hash_of(invitations.token_of(nonce)),
+        customer=customer,
+        email=email.strip().lower(),
+        unit=unit,
+        staff=staff,
+        status=InvitationStatus.SENT,
+        send_at=now,
+        sent_at=now,
+    )
+    _enqueue(invitation, 0, QuietHours([invitation]).send_time(invitation, now))
+    return invitation
+
+
 def _enqueue(invitation: Invitation, step: int, send_at: datetime | None = None) -> None:
     enqueue_email(
         invitation_emails.compose(invitation, step),

@@ -18,15 +18,13 @@ from datetime import datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as _noop
 
-from heedback.collect import invitation_emails, invitations
-from heedback.collect.choices import InvitationStatus
+from heedback.collect import campaigns
 from heedback.collect.models import Campaign, Invitation, Response
 from heedback.collect.selectors import may_email
 from heedback.collect.services import publish_and_open_links
 from heedback.customers.models import Customer
 from heedback.loop.choices import EventKind
 from heedback.loop.models import Case, CaseEvent, LoopSettings
-from heedback.notify.services import enqueue_email
 from heedback.orgs.models import Organisation
 from heedback.surveys.services import create_survey
 
@@ -113,26 +111,14 @@ def send_resurvey(case: Case, *, now: datetime) -> Invitation | None:
     source_key = f"{SOURCE_PREFIX}{case.pk}:{case.reopened_count}"
     if campaign.invitations.filter(source_key=source_key).exists():
         return None
-    nonce = invitations.new_nonce()
-    invitation = Invitation.objects.create(
-        organisation_id=case.organisation_id,
-        campaign=campaign,
-        source_key=source_key,
-        nonce=nonce,
-        token_hash=invitations.hash_of(invitations.token_of(nonce)),
+    invitation = campaigns.invite_one(
+        campaign,
         customer=customer,
-        email=email.strip().lower(),
+        email=email,
         unit=case.unit,
         staff=case.owner.user if case.owner_id else None,
-        status=InvitationStatus.SENT,
-        send_at=now,
-        sent_at=now,
-    )
-    invitation.campaign = campaign
-    enqueue_email(
-        invitation_emails.compose(invitation, 0),
-        key=invitation_emails.email_key(invitation, 0),
-        organisation=case.organisation,
+        source_key=source_key,
+        now=now,
     )
     CaseEvent.objects.create(
         organisation_id=case.organisation_id,
