@@ -15,9 +15,10 @@ from django.utils import timezone
 
 from heedback.api import api
 from heedback.collect import campaigns as campaign_services
-from heedback.collect.models import ImportJob, ImportStatus, Response, SurveyLink
+from heedback.collect.models import ImportJob, Response, SurveyLink
 from heedback.continuum import plan_services as continuum_plan_services
 from heedback.continuum import services as continuum_services
+from heedback.core.import_jobs import ImportStatus
 from heedback.customers import services as customer_services
 from heedback.customers.inputs import CustomerInput, InteractionInput
 from heedback.customers.models import InteractionImport

@@ -7,7 +7,8 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from heedback.collect.models import ImportJob, ImportMapping, ImportStatus, Response
+from heedback.collect.models import ImportJob, ImportMapping, Response
+from heedback.core.import_jobs import ImportStatus
 from heedback.orgs.models import AuditEvent
 from tests.collect.test_import import GOOD_ROWS, HEADER, MAPPING, make_survey
 

@@ -43,8 +43,9 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from heedback.collect import services, storage
 from heedback.collect.choices import Channel
-from heedback.collect.models import ImportJob, ImportMapping, ImportStatus
+from heedback.collect.models import ImportJob, ImportMapping
 from heedback.core.errors import Conflict, InvalidInput, ServiceError
+from heedback.core.import_jobs import ImportStatus
 from heedback.orgs import services as org_services
 from heedback.orgs.models import Organisation, Unit
 from heedback.orgs.selectors import root_unit

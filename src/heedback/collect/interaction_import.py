@@ -36,8 +36,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from heedback.collect import importing
-from heedback.collect.models import ImportStatus
 from heedback.core.errors import Conflict, InvalidInput, ServiceError
+from heedback.core.import_jobs import ImportStatus
 from heedback.customers import services as customer_services
 from heedback.customers.choices import InteractionKind
 from heedback.customers.inputs import InteractionInput

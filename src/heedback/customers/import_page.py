@@ -17,9 +17,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from heedback.collect import importing, interaction_import
-from heedback.collect.models import ImportStatus
 from heedback.core.errors import ServiceError
 from heedback.core.htmx import render_page
+from heedback.core.import_jobs import ImportStatus
 from heedback.customers.models import InteractionImport
 from heedback.orgs.access import member_view
 from heedback.orgs.permissions import Permission

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from heedback.core.import_jobs import ImportJobFields
 from heedback.customers import economics, lapse
 from heedback.customers.choices import (
     InteractionKind,
@@ -360,57 +361,18 @@ class LoyaltySnapshot(OrgOwned):
         )
 
 
-class InteractionImport(OrgOwned):
+class InteractionImport(ImportJobFields, OrgOwned):
     """A file of interactions uploaded on the web: its dry run, then the import, by the worker.
 
     The collect app's importer runs it (``collect.interaction_import``) and writes the
-    counts as it goes, so the page shows progress; ``status`` takes the values of
-    ``collect.models.ImportStatus`` (queued_check, checking, checked, queued_import,
-    importing, done, failed). The complete list of bad rows is the CSV at ``bad_rows_path``.
+    counts as it goes, so the page shows progress; the fields it shares with
+    the responses' imports are ``core.import_jobs.ImportJobFields``.
     """
 
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    file_name = models.CharField(_("file"), max_length=255)
-    file_path = models.CharField(max_length=1000)
-    file_format = models.CharField(max_length=10)
-    mapping = models.JSONField()
-    skip_invalid = models.BooleanField(_("skip invalid rows"), default=False)
-    status = models.CharField(_("status"), max_length=20, default="queued_check")
-    phase = models.CharField(max_length=20, blank=True)
-    fraction = models.FloatField(default=0.0)
-    rows = models.PositiveIntegerField(default=0)
-    total_rows = models.PositiveIntegerField(null=True, blank=True)
-    created = models.PositiveIntegerField(default=0)
-    duplicates = models.PositiveIntegerField(default=0)
-    invalid = models.PositiveIntegerField(default=0)
-    problems = models.JSONField(default=list, blank=True)
-    problem_count = models.PositiveIntegerField(default=0)
     duplicate_rows = models.JSONField(default=list, blank=True)
-    bad_rows_path = models.CharField(max_length=1000, blank=True)
-    message = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    RUNNING = ("queued_check", "checking", "queued_import", "importing")
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(ImportJobFields.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"Import of {self.file_name}"
-
-    @property
-    def is_running(self) -> bool:
-        return self.status in self.RUNNING
-
-    @property
-    def can_confirm(self) -> bool:
-        """Tell whether the checked file may be imported: clean, or its bad rows skipped."""
-        return self.status == "checked" and (self.invalid == 0 or self.skip_invalid)
-
-    @property
-    def percent(self) -> int:
-        return round(self.fraction * 100)
