@@ -81,8 +81,8 @@ def _chart(bands: list[churn.Band]) -> str:
     if len(points) < 2:
         return ""
     return charts.trend(
-        # xgettext:no-python-format
         points,
+        # xgettext:no-python-format
         title=_("Lapse rate by NPS band, with 95% interval"),
         lowest=0,
         highest=100,
