@@ -122,8 +122,10 @@ def test_erasure_reaches_every_app_and_keeps_the_scores(
     assert nps_of(organisation, published_survey) == before
     assert search_texts(organisation, "dirty").count == 0
     assert search_texts(organisation, "breakfast").count == 1  # the other guest's stays
-    # The case's messages (reply, alert) by the loop's keys, the newsletter by its address.
-    assert summary.rows_by_app["outbox"] == 1
+    # The case's messages (reply, alert) by the loop's keys; by their address, the
+    # newsletter and the re-survey the resolution sent (an invitation's email).
+    assert summary.rows_by_app["outbox"] == 2
+    assert OutboxMessage.objects.filter(idempotency_key__startswith="invitation-").count() == 1
     # The case, its five entries with text (opening note, call, two replies, resolution)
     # and three messages (the two replies and the alert).
     assert summary.rows_by_app["cases"] == 1 + 5 + 3

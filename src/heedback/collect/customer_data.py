@@ -14,6 +14,7 @@ from django.db.models import Prefetch
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from heedback.collect import import_files
 from heedback.collect.choices import InvitationStatus, SkipReason
 from heedback.collect.models import Answer, Invitation, Response
 from heedback.collect.selectors import response_as_dict
@@ -154,6 +155,13 @@ def erase_customer(organisation: Organisation, customer_ids: Sequence[int]) -> i
         organisation=organisation, customer_id__in=customer_ids
     ).update(email="", draft={})
     return changed
+
+
+def erase_identifiers(organisation: Organisation, identifiers) -> int:
+    """Delete the uploaded and bad-rows import files that name the person."""
+    return import_files.erase_from_import_files(
+        organisation, [*identifiers.emails, *identifiers.names, *identifiers.phones]
+    )
 
 
 def export_customer(customer: Customer) -> list[dict[str, object]]:
