@@ -13,6 +13,7 @@ from scipy import stats
 
 from heedback.insights.driver_selectors import DriverQuery, analyse_drivers
 from heedback.orgs.models import AuditEvent, Organisation
+from heedback.surveys import services as survey_services
 from heedback.text.services import enrich_organisation
 from tests.conftest import PASSWORD
 from tests.insights.conftest import PERIOD
@@ -271,3 +272,29 @@ def test_the_overview_names_the_top_drivers_as_the_drivers_page_ranks_them(
     assert shown == sorted(shown)
     assert f"(n={result.n})" in slot
     assert f"/o/acme/surveys/{two_months.pk}/drivers/?period=custom" in slot
+
+
+def test_members_land_on_the_customer_survey_not_a_newer_staff_survey(
+    admin_client, two_months, organisation
+):
+    self_assessment = survey_services.create_survey_from_template(
+        organisation, template_key="self_assessment"
+    )
+    survey_services.publish_survey(self_assessment)
+    page = admin_client.get("/o/acme/dashboard/", PERIOD)
+    assert page.status_code == 200
+    assert page.context["filters"].survey == two_months
+
+
+def test_a_survey_without_an_outcome_says_so_in_the_drivers_slot(admin_client, organisation):
+    self_assessment = survey_services.create_survey_from_template(
+        organisation, template_key="self_assessment"
+    )
+    survey_services.publish_survey(self_assessment)
+    page = admin_client.get("/o/acme/dashboard/", {"survey": self_assessment.pk, **PERIOD})
+    assert page.status_code == 200
+    assert page.context["drivers"] == {
+        "result": None,
+        "rows": [],
+        "problem": "The survey has no outcome question.",
+    }

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from heedback.core.errors import InvalidInput
 from heedback.insights import charts, drivers
 from heedback.insights.driver_selectors import (
     DriverQuery,
@@ -123,16 +124,19 @@ def top_drivers(organisation, filters) -> dict:
     Ranked by their share of R² (general dominance), the same importance the drivers page
     charts; a driver whose coefficient is not significant says so rather than being hidden.
     """
-    result = analyse_drivers(
-        DriverQuery(
-            organisation=organisation,
-            survey=filters.survey,
-            unit=filters.unit,
-            date_from=filters.date_from,
-            date_to=filters.date_to,
-            visible_unit_paths=filters.visible_unit_paths,
+    try:
+        result = analyse_drivers(
+            DriverQuery(
+                organisation=organisation,
+                survey=filters.survey,
+                unit=filters.unit,
+                date_from=filters.date_from,
+                date_to=filters.date_to,
+                visible_unit_paths=filters.visible_unit_paths,
+            )
         )
-    )
+    except InvalidInput as refused:  # a survey without an outcome (a re-survey, mentions)
+        return {"result": None, "rows": [], "problem": refused.message}
     domains = dict(domains_of(organisation).values_list("key", "name"))
     ranked = sorted(
         result.rows,

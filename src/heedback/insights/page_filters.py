@@ -23,7 +23,7 @@ from heedback.collect.exporting import neutralise_cell
 from heedback.orgs.forms import UnitChoiceField
 from heedback.orgs.models import Membership, Organisation, Unit
 from heedback.orgs.selectors import root_unit, visible_units
-from heedback.surveys.choices import SurveyStatus
+from heedback.surveys.choices import SurveyKind, SurveyStatus
 from heedback.surveys.models import Survey
 from heedback.surveys.selectors import surveys_of
 
@@ -107,9 +107,15 @@ def top_unit(membership: Membership) -> Unit:
 
 
 def default_survey(surveys) -> Survey | None:
-    """Return the newest published survey, else the newest one."""
+    """Return the newest published customer survey, else the newest published, else any.
+
+    Dashboards are about customers first: a staff pulse or a self-assessment published
+    after the guest survey must not become what a member lands on.
+    """
+    surveys = list(surveys)
     published = [survey for survey in surveys if survey.status == SurveyStatus.PUBLISHED]
-    return (published or list(surveys) or [None])[0]
+    customers = [survey for survey in published if survey.kind == SurveyKind.CUSTOMER]
+    return (customers or published or surveys or [None])[0]
 
 
 def read_filters(request: HttpRequest, *, with_unit: bool = True, unit: Unit | None = None):
