@@ -11,6 +11,8 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 from django.db import transaction
+from django.test import Client
+from django.urls import reverse
 
 from heedback.collect.models import Answer, Response, SurveyLink
 from heedback.collect.services import answer_value
@@ -24,9 +26,11 @@ from heedback.demo.seed import (
     seed_demo,
 )
 from heedback.orgs.models import AuditEvent, Membership, Organisation, Unit
+from heedback.orgs.permissions import Permission
 from heedback.orgs.services import create_organisation
 from heedback.surveys.definition import clean_answers
 from heedback.surveys.models import Survey
+from tests.test_access_policy import PAGE_POLICY, named_routes
 
 pytestmark = pytest.mark.django_db
 
@@ -275,3 +279,25 @@ def test_staff_think_better_of_their_timeliness_than_guests_do(demo):
     assert timeliness.gap > 15
     assert timeliness.is_significant
     assert len(result.units) == 5
+
+
+def test_every_page_of_the_demo_answers_for_the_demo_owner(demo):
+    """Every staff page that needs no object id renders on the demo's real, varied data."""
+    owner = get_user_model().objects.get(email=DEMO_EMAIL)
+    client = Client()
+    client.force_login(owner)
+    pages = [
+        name
+        for name, pattern in named_routes()
+        if isinstance(PAGE_POLICY[name][0], Permission)
+        and PAGE_POLICY[name][1] == "GET"
+        and set(pattern.pattern.converters) == set()
+    ]
+    assert len(pages) >= 30
+    failures = {}
+    for name in pages:
+        url = reverse(name, kwargs={"org_slug": "demo"})
+        status = client.get(url).status_code
+        if status != 200:
+            failures[url] = status
+    assert failures == {}
