@@ -72,7 +72,9 @@ def open_case(opening: CaseOpening, *, now: datetime | None = None) -> Case:
     """Open a case with its owner and deadline, log it and alert who the opening names."""
     now = now_or(now)
     _check_opening(opening)
-    with transaction.atomic():
+    # Inside a caller's transaction (the rules' evaluation) a failure rolls all of it
+    # back anyway, so no savepoint is spent; called alone, this is the transaction.
+    with transaction.atomic(savepoint=False):
         return _create_case(opening, now)
 
 
@@ -121,7 +123,7 @@ def _create_case(opening: CaseOpening, now: datetime) -> Case:
         external_key=opening.external_key,
     )
     if opening.rules:
-        case.rules.set(opening.rules)
+        case.rules.add(*opening.rules)  # a new case has none to replace: no read first
     _log(
         case,
         EventKind.OPENED,

@@ -6,8 +6,7 @@ from datetime import datetime
 
 from heedback.loop.models import Case
 from heedback.loop.selectors import case_as_dict
-from heedback.notify.models import Webhook
-from heedback.notify.services import enqueue_event
+from heedback.notify.services import enqueue_event, listening_webhooks
 
 CASE_EVENTS = ("case.opened", "case.escalated", "case.resolved", "case.reopened")
 RULE_MATCHED = "rule.matched"
@@ -18,17 +17,21 @@ def publish(case: Case, event_type: str, *, now: datetime, occasion: str = "") -
 
     ``occasion`` tells repeated events of one case apart (escalation step, reopening).
     """
-    if not Webhook.objects.for_org(case.organisation).filter(is_active=True).exists():
+    webhooks = listening_webhooks(case.organisation, event_type)
+    if not webhooks:
         return
     data = case_as_dict(case, now=now)
     text = f"{event_type}: {case.title} ({case.unit.name})"
     key = f"case-{case.pk}-{event_type}{'-' + occasion if occasion else ''}"
-    enqueue_event(case.organisation, event_type, {"case": data}, text=text, key=key)
+    enqueue_event(
+        case.organisation, event_type, {"case": data}, text=text, key=key, webhooks=webhooks
+    )
 
 
 def publish_match(response, rule, case: Case | None, *, summary: str) -> None:
     """Tell the webhooks that ``rule`` held for ``response`` (a rule's "call a webhook")."""
-    if not Webhook.objects.for_org(response.organisation).filter(is_active=True).exists():
+    webhooks = listening_webhooks(response.organisation, RULE_MATCHED)
+    if not webhooks:
         return
     data = {
         "rule": {"id": rule.pk, "name": rule.name, "tags": rule.tags},
@@ -49,4 +52,5 @@ def publish_match(response, rule, case: Case | None, *, summary: str) -> None:
         data,
         text=text,
         key=f"rule-{rule.pk}-response-{response.pk}",
+        webhooks=webhooks,
     )
