@@ -45,7 +45,7 @@ from heedback.collect import services, storage
 from heedback.collect.choices import Channel
 from heedback.collect.models import ImportJob, ImportMapping
 from heedback.core.errors import Conflict, InvalidInput, ServiceError
-from heedback.core.import_jobs import ImportStatus
+from heedback.core.import_jobs import ImportJobFields, ImportStatus
 from heedback.orgs import services as org_services
 from heedback.orgs.models import Organisation, Unit
 from heedback.orgs.selectors import root_unit
@@ -1232,6 +1232,20 @@ logger = logging.getLogger("heedback.collect.importing")
 def imports_directory() -> Path:
     """Return where uploaded files and their bad-rows reports are kept."""
     return Path(settings.DATA_DIR) / "imports"
+
+
+def bad_rows_download(job: ImportJobFields) -> tuple[Path, str] | None:
+    """Return the job's bad-rows file and its download name, or None when there is none.
+
+    The path is read from the database, so it is served only when it lies inside the
+    imports directory: a tampered row can never make the page send another file.
+    """
+    path = Path(job.bad_rows_path) if job.bad_rows_path else None
+    if path is None or not path.resolve().is_relative_to(imports_directory()):
+        return None
+    if not path.is_file():
+        return None
+    return path, f"{Path(job.file_name).stem}.bad-rows.csv"
 
 
 def create_import_job(

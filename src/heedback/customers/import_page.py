@@ -6,7 +6,6 @@ it and show the row it keeps up to date, as the responses' import pages do.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from django import forms
 from django.contrib import messages
@@ -128,10 +127,9 @@ def interaction_import_confirm(request: HttpRequest, import_id: int) -> HttpResp
 def interaction_import_bad_rows(request: HttpRequest, import_id: int) -> HttpResponse:
     """Download the rows that were not (or would not be) imported, with their reasons."""
     job = _job(request, import_id)
-    path = Path(job.bad_rows_path) if job.bad_rows_path else None
-    inside = path is not None and path.resolve().is_relative_to(importing.imports_directory())
-    if not inside or not path.is_file():
+    download = importing.bad_rows_download(job)
+    if download is None:
         messages.info(request, _("This import has no bad rows."))
         return redirect("interaction-import-job", request.organisation.slug, job.pk)
-    name = f"{Path(job.file_name).stem}.bad-rows.csv"
+    path, name = download
     return FileResponse(open(path, "rb"), as_attachment=True, filename=name)

@@ -7,7 +7,6 @@ ImportJob row it keeps up to date, and serve the file of bad rows.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from django import forms
 from django.contrib import messages
@@ -182,10 +181,9 @@ def import_confirm(request: HttpRequest, job_id: int) -> HttpResponse:
 def import_bad_rows(request: HttpRequest, job_id: int) -> HttpResponse:
     """Download the rows that were not (or would not be) imported, with their reasons."""
     job = get_scoped_or_404(ImportJob, request.organisation, pk=job_id)
-    path = Path(job.bad_rows_path) if job.bad_rows_path else None
-    inside = path is not None and path.resolve().is_relative_to(importing.imports_directory())
-    if not inside or not path.is_file():
+    download = importing.bad_rows_download(job)
+    if download is None:
         messages.info(request, _("This import has no bad rows."))
         return redirect("import-job", request.organisation.slug, job.pk)
-    name = f"{Path(job.file_name).stem}.bad-rows.csv"
+    path, name = download
     return FileResponse(open(path, "rb"), as_attachment=True, filename=name)

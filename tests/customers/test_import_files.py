@@ -1,7 +1,8 @@
-"""Erasure reaches the uploaded import files and bad-rows files that name the person.
+"""Import files outside the database: erasure reaches them, and only they are served.
 
 An import keeps its upload until it is confirmed and a CSV of its bad rows for download:
-copies of a spreadsheet the person may stand in, outside every table.
+copies of a spreadsheet a person may stand in, outside every table. Erasure deletes those
+that name the person; the download serves a bad-rows file only from the imports folder.
 """
 
 from __future__ import annotations
@@ -94,3 +95,37 @@ def test_files_naming_the_person_are_deleted_and_the_others_kept(
     ]
     someone_else.refresh_from_db()
     assert (someone_else.status, someone_else.message) == (ImportStatus.QUEUED_CHECK, "")
+
+
+@pytest.mark.parametrize("kind", ["responses", "interactions"])
+def test_a_bad_rows_path_outside_the_imports_directory_is_never_served(
+    kind, organisation, admin, admin_client, published_survey, tmp_path
+):
+    secret = tmp_path.parent / f"secret-{kind}.csv"
+    secret.write_text("line,reason\n1,private\n", encoding="utf-8")
+    fields = {
+        "organisation": organisation,
+        "file_name": "cards.csv",
+        "file_path": "",
+        "file_format": "csv",
+        "mapping": {},
+        "status": ImportStatus.DONE,
+        "bad_rows_path": str(secret),
+    }
+    if kind == "responses":
+        job = ImportJob.objects.create(survey=published_survey, **fields)
+        url = f"/o/acme/imports/{job.pk}/bad-rows/"
+    else:
+        job = InteractionImport.objects.create(**fields)
+        url = f"/o/acme/customers/imports/{job.pk}/bad-rows/"
+    answer = admin_client.get(url)
+    assert answer.status_code == 302
+    assert importing.bad_rows_download(job) is None
+    inside = importing.imports_directory() / "bad.csv"
+    inside.parent.mkdir(parents=True, exist_ok=True)
+    inside.write_text("line,reason\n2,too long\n", encoding="utf-8")
+    job.bad_rows_path = str(inside)
+    job.save(update_fields=["bad_rows_path"])
+    served = admin_client.get(url)
+    assert served.status_code == 200
+    assert b"".join(served.streaming_content) == b"line,reason\n2,too long\n"
