@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import socket
 from collections.abc import Callable
@@ -121,12 +122,15 @@ class SmtpInbox:
 
     def __init__(self) -> None:
         self.messages: list = []
+        #: The client's address and port for each message: one per SMTP connection.
+        self.peers: list = []
 
     async def handle_DATA(self, server, session, envelope):
         from email import message_from_bytes
         from email.policy import default
 
         self.messages.append(message_from_bytes(envelope.content, policy=default))
+        self.peers.append(session.peer)
         return "250 Message accepted for delivery"
 
     @property
@@ -134,12 +138,11 @@ class SmtpInbox:
         return [message["Message-ID"] for message in self.messages]
 
 
-@pytest.fixture
-def smtp_server(settings):
-    """Start aiosmtpd on a free loopback port and point Django's SMTP backend at it."""
+@contextlib.contextmanager
+def serving_smtp(settings, inbox: SmtpInbox):
+    """Run aiosmtpd with ``inbox`` as its handler on a free loopback port, Django pointed at it."""
     from aiosmtpd.controller import Controller
 
-    inbox = SmtpInbox()
     with socket.socket() as probe:  # aiosmtpd checks its port by connecting: it needs a real one
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -150,5 +153,14 @@ def smtp_server(settings):
     settings.EMAIL_PORT = port
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    yield inbox
-    controller.stop()
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on loopback that accepts everything."""
+    with serving_smtp(settings, SmtpInbox()) as inbox:
+        yield inbox

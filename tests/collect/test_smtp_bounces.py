@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from heedback.collect import campaigns, selectors
@@ -12,7 +10,7 @@ from heedback.collect.models import Invitation, Suppression
 from heedback.notify.choices import MessageStatus
 from heedback.notify.models import OutboxMessage
 from heedback.notify.services import deliver_due
-from tests.conftest import SmtpInbox
+from tests.conftest import SmtpInbox, serving_smtp
 
 pytestmark = pytest.mark.django_db
 
@@ -34,20 +32,8 @@ class RefusingInbox(SmtpInbox):
 
 @pytest.fixture
 def refusing_smtp(settings):
-    from aiosmtpd.controller import Controller
-
-    inbox = RefusingInbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    yield inbox
-    controller.stop()
+    with serving_smtp(settings, RefusingInbox()) as inbox:
+        yield inbox
 
 
 def test_a_permanent_refusal_is_a_bounce_and_a_temporary_one_is_retried(

@@ -18,6 +18,7 @@ from heedback.notify.services import (
     retry_delay,
     retry_now,
 )
+from tests.conftest import SmtpInbox, serving_smtp
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +102,38 @@ def test_retry_delays_double_and_are_capped():
     assert timedelta(seconds=15) <= retry_delay(1) <= timedelta(seconds=30)
     assert timedelta(seconds=60) <= retry_delay(3) <= timedelta(seconds=120)
     assert retry_delay(30) <= timedelta(hours=1)
+
+
+def test_a_batch_shares_one_smtp_connection(smtp_server):
+    for number in range(5):
+        enqueue_email(hello(number), key=f"batch-{number}")
+    assert deliver_due() == 5
+    assert len(smtp_server.messages) == 5
+    assert len(set(smtp_server.peers)) == 1
+
+
+class RefusingOneInbox(SmtpInbox):
+    """Refuse one recipient for a moment (4xx); accept everyone else."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == "busy@example.com":
+            return "452 4.2.2 Mailbox busy, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_after_a_failure_the_batch_goes_on_through_a_fresh_connection(settings, db):
+    with serving_smtp(settings, RefusingOneInbox()) as inbox:
+        enqueue_email(hello(1), key="first")
+        enqueue_email(Email(to=["busy@example.com"], subject="Busy", body="Later."), key="second")
+        enqueue_email(hello(3), key="third")
+        # The claimed batch is finished; the refused message waits for its retry.
+        assert deliver_due() == 2
+    assert [message["Subject"] for message in inbox.messages] == ["Hello 1", "Hello 3"]
+    assert len(set(inbox.peers)) == 2
+    statuses = dict(OutboxMessage.objects.values_list("idempotency_key", "status"))
+    assert statuses == {
+        "first": MessageStatus.SENT,
+        "second": MessageStatus.PENDING,
+        "third": MessageStatus.SENT,
+    }

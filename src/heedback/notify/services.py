@@ -21,6 +21,8 @@ from datetime import datetime, timedelta
 from django.apps import apps
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -111,7 +113,8 @@ def deliver_due(
     stop_at = time.monotonic() + time_budget
     while True:
         claimed = _claim(now or timezone.now(), limit)
-        batch_sent = sum(_deliver(message) for message in claimed)
+        with _Mailer() as mailer:
+            batch_sent = sum(_deliver(message, mailer) for message in claimed)
         sent += batch_sent
         # A failure means a struggling receiver: leave the rest to the next round.
         if len(claimed) < limit or batch_sent < len(claimed) or time.monotonic() > stop_at:
@@ -135,13 +138,52 @@ def _claim(now: datetime, limit: int) -> list[OutboxMessage]:
     return messages
 
 
-def _deliver(message: OutboxMessage) -> int:
+class _Mailer:
+    """Share one SMTP connection between the emails of a batch.
+
+    Opening a connection costs a TCP handshake, EHLO, STARTTLS and AUTH: against a real
+    provider that is more than the message itself, so a campaign of thousands of
+    invitations would spend most of its time shaking hands. After any failure the
+    connection is dropped and the next email opens a fresh one, so one bad exchange cannot
+    poison the rest of the batch. Other backends (the file outbox) keep one file per email.
+    """
+
+    def __init__(self) -> None:
+        self._connection: BaseEmailBackend | None = None
+
+    def __enter__(self) -> _Mailer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.drop()
+
+    def connection(self) -> BaseEmailBackend:
+        if self._connection is not None:
+            return self._connection
+        connection = get_connection(fail_silently=False)
+        if isinstance(connection, SmtpBackend):
+            connection.open()
+            self._connection = connection
+        return connection
+
+    def drop(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.close()
+            except Exception:  # closing a broken connection may fail; it is gone either way
+                logger.debug("closing the SMTP connection failed", exc_info=True)
+            self._connection = None
+
+
+def _deliver(message: OutboxMessage, mailer: _Mailer) -> int:
     try:
         if message.kind == MessageKind.WEBHOOK:
             _send_webhook(message)
         else:
-            _send_email(message)
+            _send_email(message, mailer)
     except Exception as error:  # any failure of the receiving side: retry later
+        if message.kind != MessageKind.WEBHOOK:
+            mailer.drop()
         if is_permanent_refusal(error):
             _refused(message, error)
         else:
@@ -153,7 +195,7 @@ def _deliver(message: OutboxMessage) -> int:
     return 1
 
 
-def _send_email(message: OutboxMessage) -> None:
+def _send_email(message: OutboxMessage, mailer: _Mailer) -> None:
     payload = message.payload
     headers = {
         "Message-ID": f"<{message.idempotency_key}@heedback>",
@@ -167,7 +209,7 @@ def _send_email(message: OutboxMessage) -> None:
         to=payload["to"],
         reply_to=payload.get("reply_to") or None,
         headers=headers,
-        connection=get_connection(fail_silently=False),
+        connection=mailer.connection(),
     )
     if payload.get("html"):
         email.attach_alternative(payload["html"], "text/html")
