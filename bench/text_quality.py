@@ -28,6 +28,14 @@ DATA = Path(os.environ.get("HEEDBACK_SHARED_DATA") or ROOT.parent / "shared" / "
 LABELS = ROOT / "bench" / "data" / "urgency_labels.csv"
 REPORT = ROOT / "docs" / "text-quality.md"
 SCALES = {"lounge": 5, "seat": 10}
+# The site asked lounge reviewers whether they recommend the airline only from November
+# 2011: of the 314 lounge reviews published before then and rated 4 or 5 of 5, 6 say
+# "recommended" (1.9%), against 619 of 650 (95.2%) after; the file writes 0 where nobody
+# was asked. Those reviews have no recommendation and are left out of every "recommended"
+# figure (and of the review head's training); they count for the rating's thirds. The seat
+# file recorded it throughout (97% of its top-rated reviews before that date recommend).
+# The rule reads only the labels and the ratings, never a model's score.
+RECOMMENDATION_ASKED_FROM = {"lounge": "2011-11-01", "seat": ""}
 
 
 def load_reviews() -> list[dict]:
@@ -45,6 +53,7 @@ def load_reviews() -> list[dict]:
                         "rating": rating,  # 0 means not rated
                         "scale": scale,
                         "recommended": row["recommended"],
+                        "has_recommendation": row["date"] >= RECOMMENDATION_ASKED_FROM[name],
                     }
                 )
     return [review for review in reviews if review["text"]]
@@ -93,6 +102,8 @@ def third(review: dict) -> int | None:
 def clear_case(review: dict) -> int | None:
     """Return 1/0 for the clearest cases: the scale's top or bottom with a matching verdict."""
     rating, scale, recommended = review["rating"], review["scale"], review["recommended"]
+    if not review["has_recommendation"]:
+        return None
     low, high = (1, 5) if scale == 5 else (2, 9)
     if 0 < rating <= low and recommended == "0":
         return 0
@@ -116,7 +127,11 @@ def sentiment_figures(reviews: list[dict], model: str) -> dict:
 
 def figures_from_scores(reviews: list[dict], scores: list[float], model: str) -> dict:
     """Return ROC AUC against "recommended" and the rating's thirds, and clear-case accuracy."""
-    recommended = [(s, int(r["recommended"])) for s, r in zip(scores, reviews, strict=True)]
+    recommended = [
+        (s, int(r["recommended"]))
+        for s, r in zip(scores, reviews, strict=True)
+        if r["has_recommendation"]
+    ]
     thirds = [(s, third(r)) for s, r in zip(scores, reviews, strict=True) if third(r) is not None]
     clear = [
         (s, clear_case(r))
@@ -145,8 +160,9 @@ def review_head_figures(reviews: list[dict]) -> tuple[list[dict], dict]:
 
     x = skytrax_features(reviews)
     y = np.array([int(review["recommended"]) for review in reviews])
+    labelled = np.array([review["has_recommendation"] for review in reviews])
     files = [review["file"] for review in reviews]
-    evaluation = review_head_evaluation(x, y, files)
+    evaluation = review_head_evaluation(x, y, files, labelled)
     rows = [
         figures_from_scores(
             reviews, list(evaluation["out_of_fold"]), "minilm-reviews (5-fold cross-validation)"
@@ -159,7 +175,11 @@ def review_head_figures(reviews: list[dict]) -> tuple[list[dict], dict]:
     ]
     by_file = {}
     for name in SCALES:
-        own = [i for i, review in enumerate(reviews) if review["file"] == name]
+        own = [
+            i
+            for i, review in enumerate(reviews)
+            if review["file"] == name and review["has_recommendation"]
+        ]
         by_file[name] = {
             "vader": roc_auc([x[i, 384] for i in own], [int(y[i]) for i in own]),
             "cross_validation": roc_auc(

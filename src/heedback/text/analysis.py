@@ -20,8 +20,8 @@ from heedback.text.sentiment import (
     SentimentResult,
     combine,
     has_lexicon_word,
+    sentence_score,
     split_sentences,
-    vader,
 )
 from heedback.text.urgency import URGENCY_LANGUAGES, UrgencyFlag, urgency_flags
 
@@ -105,11 +105,10 @@ def analyse_texts(texts: list[tuple[str, str]], model: str | None = None) -> lis
 
 def _scores(batches: list[list[str]], model: str) -> tuple[list[list[float]], list]:
     """Return each text's sentence scores and its own score (None: the sentences' mean)."""
-    analyser = vader()
-    scores = [[analyser.polarity_scores(sentence)["compound"] for sentence in b] for b in batches]
+    scores = [[sentence_score(sentence) for sentence in batch] for batch in batches]
     overall = [None] * len(batches)
     if model not in EMBEDDING_MODELS:
-        return [[round(value, 4) for value in row] for row in scores], overall
+        return scores, overall
     vectors = embeddings.encode([sentence for batch in batches for sentence in batch])
     if model == MINILM_REVIEWS:
         return _review_head_scores(vectors, scores)
