@@ -124,7 +124,8 @@ def auc(scores: np.ndarray, labels: np.ndarray) -> float:
 def skytrax_features(reviews: list[dict]) -> np.ndarray:
     """Return the review head's features of every review, as the product computes them."""
     from heedback.text import embeddings
-    from heedback.text.sentiment import split_sentences, vader
+    from heedback.text.recommendation import recommendation_of
+    from heedback.text.sentiment import sentence_score, split_sentences
 
     per_review = [
         [review["text"][start:end] for start, end in split_sentences(review["text"])]
@@ -133,12 +134,12 @@ def skytrax_features(reviews: list[dict]) -> np.ndarray:
     distinct = list(dict.fromkeys(sentence for sentences in per_review for sentence in sentences))
     vectors = encode_cached(distinct)
     row_of = {sentence: row for row, sentence in enumerate(distinct)}
-    analyser = vader()
-    compound = np.array([analyser.polarity_scores(s)["compound"] for s in distinct], np.float32)
+    scores = np.array([sentence_score(sentence) for sentence in distinct], np.float32)
+    statements = np.array([recommendation_of(sentence) for sentence in distinct], np.float32)
     features = []
     for sentences in per_review:
         rows = [row_of[sentence] for sentence in sentences]
-        features.append(embeddings.text_features(vectors[rows], compound[rows]))
+        features.append(embeddings.text_features(vectors[rows], scores[rows], statements[rows]))
     return np.asarray(features)
 
 
@@ -199,7 +200,8 @@ def train_review_head() -> int:
     document = {
         "about": "Review sentiment head on all-MiniLM-L6-v2 sentence embeddings and VADER; "
         "written by bench/train_sentiment_head.py --reviews. Trained on the Skytrax airline "
-        "reviews (lounge and seat) against 'recommended'; figures by cross-validation.",
+        "reviews (lounge and seat) that carry a recommendation (lounge reviews from "
+        "November 2011) against 'recommended'; figures by cross-validation.",
         "embedding_model": embeddings.MODEL_NAME,
         "features": ["mean sentence embedding (384)", *embeddings.SUMMARY_FEATURES],
         "trained_on": {name: int(rows.sum()) for name, rows in chosen.items()},

@@ -117,27 +117,42 @@ def _logistic_scores(trained: dict, rows: np.ndarray) -> np.ndarray:
 
 
 REVIEW_HEAD_FILE = Path(__file__).with_name("review_head.json")
-# What the review head reads of a text besides its mean embedding: VADER's and the
-# sentence head's mean, lowest and highest sentence score (one bad sentence sinks a review).
-SUMMARY_FEATURES = ("vader mean", "vader min", "vader max", "head mean", "head min", "head max")
+# What the review head reads of a text besides its mean embedding: the baseline's and the
+# sentence head's mean, lowest and highest sentence score (one bad sentence sinks a review),
+# and whether a sentence recommends or advises against outright (``text.recommendation``).
+SUMMARY_FEATURES = (
+    "baseline mean",
+    "baseline min",
+    "baseline max",
+    "head mean",
+    "head min",
+    "head max",
+    "recommends",
+    "advises against",
+)
 
 
-def text_features(vectors: np.ndarray, vader_scores: np.ndarray) -> np.ndarray:
-    """Return the review head's features of one text from its sentences' vectors and VADER.
+def text_features(
+    vectors: np.ndarray, baseline_scores: np.ndarray, statements: np.ndarray
+) -> np.ndarray:
+    """Return the review head's features of one text from its sentences' vectors and scores.
 
-    A single sentence is a text of one sentence, so the same head scores sentences and
-    whole comments.
+    ``baseline_scores`` are the sentences' baseline scores (``sentiment.sentence_score``)
+    and ``statements`` their explicit recommendations (+1, -1 or 0). A single sentence is a
+    text of one sentence, so the same head scores sentences and whole comments.
     """
     mean = vectors.mean(axis=0)
     mean = mean / (np.linalg.norm(mean) or 1.0)
     heads = head_scores(vectors)
     summary = [
-        vader_scores.mean(),
-        vader_scores.min(),
-        vader_scores.max(),
+        baseline_scores.mean(),
+        baseline_scores.min(),
+        baseline_scores.max(),
         heads.mean(),
         heads.min(),
         heads.max(),
+        float((statements > 0).any()),
+        float((statements < 0).any()),
     ]
     return np.concatenate([mean, np.asarray(summary, dtype=np.float32)]).astype(np.float32)
 

@@ -48,8 +48,8 @@ _ADVISES_AGAINST = (
     ),
     _rule("away,worth,waste", r"\bstay\s+away\b|\bnot\s+worth\b|\bwaste\s+of\s+(?:money|time)\b"),
     _rule(
-        "will,would,shall",
-        rf"\b(?:will|would|shall)\s*{_NEGATION}\s+(?:\w+\s+){{0,2}}{_USE}\b",
+        "will,would,shall,won't,shan't",
+        rf"\b(?:(?:will|would|shall)\s*{_NEGATION}|won't|shan't)\s+(?:\w+\s+){{0,2}}{_USE}\b",
     ),
 )
 # A recommendation of something ("I would recommend them", "highly recommended"), not
