@@ -6,8 +6,8 @@ import pytest
 
 from heedback.text.analysis import analyse_texts, language_of
 from heedback.text.language import detect_language
-from heedback.text.search import fts5_query
 from heedback.text.recommendation import recommendation_of
+from heedback.text.search import fts5_query
 from heedback.text.sentiment import label_of, split_sentences, vader, vader_sentiment
 from heedback.text.themes import TfidfSpace, keyword_pattern, spherical_kmeans, tokens
 from heedback.text.urgency import urgency_flags
