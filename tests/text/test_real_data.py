@@ -34,9 +34,7 @@ def test_lounge_reviews_before_november_2011_carry_no_recommendation(reviews):
     asked = [review for review in reviews if review["has_recommendation"]]
     assert len(reviews) == 3522
     assert len(asked) == 2805
-    assert {review["file"] for review in reviews if not review["has_recommendation"]} == {
-        "lounge"
-    }
+    assert {review["file"] for review in reviews if not review["has_recommendation"]} == {"lounge"}
 
 
 def test_the_baseline_ranks_reviews_like_their_ratings(quality, reviews):
