@@ -299,3 +299,26 @@ def test_recent_sentence_vectors_are_reused_and_bounded(monkeypatch):
     assert list(embeddings._recent) == ["The lounge was quiet.", "A third sentence, new."]
     embeddings.forget_recent_vectors()
     assert not embeddings._recent
+
+
+def test_onnx_runtime_gives_the_vectors_of_sentence_transformers(monkeypatch):
+    from heedback.text import embeddings
+
+    use_embedding_model(monkeypatch, "minilm-reviews")
+    if not embeddings.onnx_available():
+        print("skipped: onnxruntime and onnx are not installed")
+        pytest.skip("onnxruntime and onnx are not installed")
+    sentences = [
+        "The lounge was quiet.",
+        "Staff were rude and the showers were filthy, never again!",
+        "Ok",
+        "A much longer sentence about the seat, the legroom, the food and the crew " * 8,
+    ]
+    session = embeddings._onnx_session()
+    assert session is not None
+    by_onnx = embeddings._onnx_encode(session, sentences)
+    by_torch = embeddings._model().encode(sentences, normalize_embeddings=True)
+    assert by_onnx.shape == (4, 384)
+    assert np.abs(by_onnx - by_torch).max() < 1e-5
+    embeddings.forget_recent_vectors()
+    assert np.array_equal(embeddings.encode(sentences), by_onnx)
