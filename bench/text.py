@@ -18,6 +18,7 @@ TITLE = "Text: sentiment, enrichment backlog, themes, search"
 def run() -> tuple[list[tuple[str, str, str]], list[str]]:
     """Return the rows of this section and its notes (called in a prepared Django process)."""
     from heedback.demo.seed import seed_demo
+    from heedback.text import embeddings
     from heedback.text.embeddings import RECENT_VECTORS
 
     seed_demo(responses=RESPONSES)
@@ -38,7 +39,8 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
         "Theme assignment with embeddings is timed cold (no sentence vector cached, every",
         "sentence encoded), then after the same comments' sentiment was read by minilm-reviews,",
         "as the worker does both: the assignment reuses the sentences' vectors (the last",
-        f"{RECENT_VECTORS:,} are kept in the process).",
+        f"{RECENT_VECTORS:,} are kept in the process). The embedding model ran with "
+        f"{embeddings.runtime()}.",
         f"Load average at the end of the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
         "(other processes on a shared machine slow every figure, torch's most).",
     ]

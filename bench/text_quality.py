@@ -344,6 +344,8 @@ def report(
     cross: dict | None,
 ) -> str:
     """Return docs/text-quality.md."""
+    from heedback.text import embeddings
+
     lines = [
         "# Text quality",
         "",
@@ -413,6 +415,8 @@ def report(
         "embedding models cost the same: encoding the sentences is almost all of it. Above a",
         "load average of 2 the figures measure the machine's queue more than the model",
         "(`python bench/run.py text` measures the text path for `docs/performance.md`).",
+        f"The embedding model ran with {embeddings.runtime()}; the baseline uses VADER's own",
+        "scores through a faster subclass of its analyser (`heedback.text.sentiment.vader`).",
         "",
         "## Urgency",
         "",

