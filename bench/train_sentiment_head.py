@@ -124,7 +124,8 @@ def auc(scores: np.ndarray, labels: np.ndarray) -> float:
 def skytrax_features(reviews: list[dict]) -> np.ndarray:
     """Return the review head's features of every review, as the product computes them."""
     from heedback.text import embeddings
-    from heedback.text.sentiment import split_sentences, vader
+    from heedback.text.recommendation import recommendation_of
+    from heedback.text.sentiment import sentence_score, split_sentences
 
     per_review = [
         [review["text"][start:end] for start, end in split_sentences(review["text"])]
@@ -133,33 +134,43 @@ def skytrax_features(reviews: list[dict]) -> np.ndarray:
     distinct = list(dict.fromkeys(sentence for sentences in per_review for sentence in sentences))
     vectors = encode_cached(distinct)
     row_of = {sentence: row for row, sentence in enumerate(distinct)}
-    analyser = vader()
-    compound = np.array([analyser.polarity_scores(s)["compound"] for s in distinct], np.float32)
+    scores = np.array([sentence_score(sentence) for sentence in distinct], np.float32)
+    statements = np.array([recommendation_of(sentence) for sentence in distinct], np.float32)
     features = []
     for sentences in per_review:
         rows = [row_of[sentence] for sentence in sentences]
-        features.append(embeddings.text_features(vectors[rows], compound[rows]))
+        features.append(embeddings.text_features(vectors[rows], scores[rows], statements[rows]))
     return np.asarray(features)
 
 
-def review_head_evaluation(x: np.ndarray, y: np.ndarray, files: list[str]) -> dict:
+def review_head_evaluation(
+    x: np.ndarray, y: np.ndarray, files: list[str], labelled: np.ndarray
+) -> dict:
     """Return out-of-fold scores of a 5-fold cross-validation and each file's score by a
-    head trained on the other file; every score comes from a model that never saw it."""
+    head trained on the other file; every score comes from a model that never saw it.
+
+    Only ``labelled`` reviews (those with a recommendation) train a head; every review is
+    scored, so the unlabelled ones count for the rating's thirds.
+    """
     penalty = json.loads(OUTPUT.read_text(encoding="utf-8"))["penalty"]
     fold = np.arange(len(y))
     random.Random(6).shuffle(fold)
     fold %= FOLDS
     out_of_fold, per_fold = np.zeros(len(y)), []
     for k in range(FOLDS):
-        weights, bias = fit(x[fold != k], y[fold != k].astype(np.float64), penalty)
+        train = (fold != k) & labelled
+        weights, bias = fit(x[train], y[train].astype(np.float64), penalty)
         out_of_fold[fold == k] = 2 / (1 + np.exp(-(x[fold == k] @ weights + bias))) - 1
-        per_fold.append(round(auc(out_of_fold[fold == k], y[fold == k]), 4))
+        scored = (fold == k) & labelled
+        per_fold.append(round(auc(out_of_fold[scored], y[scored]), 4))
     files_array = np.asarray(files)
     across = np.zeros(len(y))
     for name in sorted(set(files)):
-        train = files_array != name
+        train = (files_array != name) & labelled
         weights, bias = fit(x[train], y[train].astype(np.float64), penalty)
-        across[~train] = 2 / (1 + np.exp(-(x[~train] @ weights + bias))) - 1
+        across[files_array == name] = (
+            2 / (1 + np.exp(-(x[files_array == name] @ weights + bias))) - 1
+        )
     return {
         "penalty": penalty,
         "out_of_fold": out_of_fold,
@@ -177,25 +188,25 @@ def train_review_head() -> int:
     reviews = text_quality.load_reviews()
     x = skytrax_features(reviews)
     y = np.array([int(review["recommended"]) for review in reviews])
+    labelled = np.array([review["has_recommendation"] for review in reviews])
     files = [review["file"] for review in reviews]
-    evaluation = review_head_evaluation(x, y, files)
-    weights, bias = fit(x, y.astype(np.float64), evaluation["penalty"])
+    evaluation = review_head_evaluation(x, y, files, labelled)
+    weights, bias = fit(x[labelled], y[labelled].astype(np.float64), evaluation["penalty"])
+    chosen = {name: (np.asarray(files) == name) & labelled for name in sorted(set(files))}
     cross = {
-        name: round(
-            auc(evaluation["other_file"][np.asarray(files) == name], y[np.asarray(files) == name]),
-            4,
-        )
-        for name in sorted(set(files))
+        name: round(auc(evaluation["other_file"][rows], y[rows]), 4)
+        for name, rows in chosen.items()
     }
     document = {
         "about": "Review sentiment head on all-MiniLM-L6-v2 sentence embeddings and VADER; "
         "written by bench/train_sentiment_head.py --reviews. Trained on the Skytrax airline "
-        "reviews (lounge and seat) against 'recommended'; figures by cross-validation.",
+        "reviews (lounge and seat) that carry a recommendation (lounge reviews from "
+        "November 2011) against 'recommended'; figures by cross-validation.",
         "embedding_model": embeddings.MODEL_NAME,
         "features": ["mean sentence embedding (384)", *embeddings.SUMMARY_FEATURES],
-        "trained_on": {name: files.count(name) for name in sorted(set(files))},
+        "trained_on": {name: int(rows.sum()) for name, rows in chosen.items()},
         "penalty": evaluation["penalty"],
-        "cross_validation_auc": round(auc(evaluation["out_of_fold"], y), 4),
+        "cross_validation_auc": round(auc(evaluation["out_of_fold"][labelled], y[labelled]), 4),
         "per_fold_auc": evaluation["per_fold"],
         "trained_on_the_other_file_auc": cross,
     }

@@ -197,7 +197,7 @@ def test_the_trained_head_when_the_extra_is_installed(monkeypatch):
 def test_the_review_head_scores_the_whole_comment_and_each_sentence(monkeypatch):
     from heedback.text import embeddings
     from heedback.text.analysis import MINILM_REVIEWS, analyse_texts, sentiment_model
-    from heedback.text.sentiment import vader
+    from heedback.text.sentiment import sentence_score
 
     use_embedding_model(monkeypatch, MINILM_REVIEWS)
     assert sentiment_model() == MINILM_REVIEWS
@@ -211,10 +211,11 @@ def test_the_review_head_scores_the_whole_comment_and_each_sentence(monkeypatch)
     # The comment is scored as a whole by the head, not as the mean of its sentences.
     sentences = [text[:34], text[35:]]
     vectors = embeddings.encode(sentences)
-    vader_scores = np.asarray(
-        [vader().polarity_scores(sentence)["compound"] for sentence in sentences], np.float32
+    baseline = np.asarray([sentence_score(sentence) for sentence in sentences], np.float32)
+    no_statement = np.zeros(2, np.float32)  # neither sentence recommends or advises against
+    whole = embeddings.review_head_scores(
+        embeddings.text_features(vectors, baseline, no_statement)[None]
     )
-    whole = embeddings.review_head_scores(embeddings.text_features(vectors, vader_scores)[None])
     assert reading.sentiment.score == pytest.approx(float(whole[0]), abs=1e-4)
     assert reading.sentiment.score != pytest.approx((praise.score + blame.score) / 2, abs=1e-3)
 
@@ -225,7 +226,8 @@ def test_the_shipped_review_head_reads_features_without_torch():
     head = embeddings.review_head()
     weights = np.asarray(head["weights"], dtype=np.float32)
     assert weights.shape == (384 + len(embeddings.SUMMARY_FEATURES),)
-    assert head["trained_on"] == {"lounge": 2264, "seat": 1258}
+    # Lounge reviews before November 2011 carry no recommendation (bench/text_quality.py).
+    assert head["trained_on"] == {"lounge": 1547, "seat": 1258}
     assert len(head["per_fold_auc"]) == 5
     step = weights / float(weights @ weights)  # moves the logit by exactly 1
     towards, away = embeddings.review_head_scores(np.stack([step, -step]))
@@ -274,3 +276,49 @@ def test_forgetting_some_responses_removes_their_text_and_search_entries(respond
     assert list(TextAnalysis.objects.values_list("response_id", flat=True)) == [kept.pk]
     page = search.search_texts(organisation, "parking")
     assert [hit.response_id for hit in page.hits] == [kept.pk]
+
+
+def test_recent_sentence_vectors_are_reused_and_bounded(monkeypatch):
+    from heedback.text import embeddings
+    from heedback.text.analysis import MINILM_REVIEWS, analyse_texts
+
+    use_embedding_model(monkeypatch, MINILM_REVIEWS)
+    embeddings.forget_recent_vectors()
+    text = "The lounge was quiet. The showers were spotless."
+    analyse_texts([(text, "")])
+    # The theme assignment that follows finds the sentiment reading's vectors.
+    assert list(embeddings._recent) == ["The lounge was quiet.", "The showers were spotless."]
+    first = embeddings._recent["The lounge was quiet."]
+    again = embeddings.encode(["The lounge was quiet.", "The lounge was quiet."])
+    assert again.shape == (2, 384)
+    assert again[0] is not first
+    assert np.array_equal(again[0], first)
+    monkeypatch.setattr(embeddings, "RECENT_VECTORS", 2)
+    embeddings.encode(["A third sentence, new."])
+    # The least recently used goes first: the lounge sentence was just read again.
+    assert list(embeddings._recent) == ["The lounge was quiet.", "A third sentence, new."]
+    embeddings.forget_recent_vectors()
+    assert not embeddings._recent
+
+
+def test_onnx_runtime_gives_the_vectors_of_sentence_transformers(monkeypatch):
+    from heedback.text import embeddings
+
+    use_embedding_model(monkeypatch, "minilm-reviews")
+    if not embeddings.onnx_available():
+        print("skipped: onnxruntime and onnx are not installed")
+        pytest.skip("onnxruntime and onnx are not installed")
+    sentences = [
+        "The lounge was quiet.",
+        "Staff were rude and the showers were filthy, never again!",
+        "Ok",
+        "A much longer sentence about the seat, the legroom, the food and the crew " * 8,
+    ]
+    session = embeddings._onnx_session()
+    assert session is not None
+    by_onnx = embeddings._onnx_encode(session, sentences)
+    by_torch = embeddings._model().encode(sentences, normalize_embeddings=True)
+    assert by_onnx.shape == (4, 384)
+    assert np.abs(by_onnx - by_torch).max() < 1e-5
+    embeddings.forget_recent_vectors()
+    assert np.array_equal(embeddings.encode(sentences), by_onnx)

@@ -6,8 +6,9 @@ import pytest
 
 from heedback.text.analysis import analyse_texts, language_of
 from heedback.text.language import detect_language
+from heedback.text.recommendation import recommendation_of
 from heedback.text.search import fts5_query
-from heedback.text.sentiment import label_of, split_sentences, vader_sentiment
+from heedback.text.sentiment import label_of, split_sentences, vader, vader_sentiment
 from heedback.text.themes import TfidfSpace, keyword_pattern, spherical_kmeans, tokens
 from heedback.text.urgency import urgency_flags
 
@@ -116,3 +117,66 @@ def test_keyword_pattern_matches_whole_words():
     assert pattern.search("The car park was full")
     assert not pattern.search("wifiless")
     assert keyword_pattern([]) is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("I would highly recommend this airline.", 1),
+        ("Highly recommended!", 1),
+        ("I would not hesitate to recommend them.", 1),
+        ("I can't recommend this lounge highly enough.", 1),
+        ("We will definitely fly with them again.", 1),
+        ("I would not recommend this airline.", -1),
+        ("Not recommended.", -1),
+        ("I cannot recommend them.", -1),
+        ("Never again.", -1),
+        ("Never ever will I fly with them again.", -1),
+        ("Avoid this lounge.", -1),
+        ("Not worth the money.", -1),
+        ("We won't fly with them.", -1),
+        ("I recommend you book early.", 0),
+        ("I recommend the airline improve its seats.", 0),
+        ("Arrive early to avoid the queues.", 0),
+        ("The staff were friendly.", 0),
+    ],
+)
+def test_explicit_recommendation_statements(sentence, expected):
+    assert recommendation_of(sentence) == expected
+
+
+def test_a_recommendation_statement_scores_the_sentence_plainly():
+    # VADER alone: "Never again." 0.0 and the "not hesitate" sentence below zero.
+    assert vader().compound("Never again.") == 0.0
+    assert vader().compound("I would not hesitate to recommend them.") < 0
+    result = vader_sentiment("Never again. I would not hesitate to recommend the crew.")
+    assert [sentence.score for sentence in result.sentences] == [-1.0, 1.0]
+    assert result.score == 0.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "VADER is smart, handsome, and funny!",
+        "The food was kind of good, but the staff were NOT friendly!!",
+        "no good",
+        "I don't like it :(",
+        "  lol :) ",
+        "It was the bomb",
+        "never so good",
+        "at least ok",
+        "without doubt the best",
+        "Great 😀 stay",
+        "The room was not at all bad, but it could be better???",
+        "KIND OF bad",
+        "not the least bit good",
+        "The seats are narrow and the legroom is the worst I have had.",
+        "",
+    ],
+)
+def test_the_product_analyser_gives_vaders_own_scores(text):
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    expected = SentimentIntensityAnalyzer().polarity_scores(text)
+    assert vader().polarity_scores(text) == expected
+    assert vader().compound(text) == expected["compound"]

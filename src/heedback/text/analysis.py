@@ -14,14 +14,15 @@ import numpy as np
 from heedback.text import embeddings
 from heedback.text.choices import AnalysisStatus
 from heedback.text.language import UNDETERMINED, detect_language
+from heedback.text.recommendation import recommendation_of
 from heedback.text.sentiment import (
     VADER_LANGUAGES,
     Sentence,
     SentimentResult,
     combine,
     has_lexicon_word,
+    sentence_score,
     split_sentences,
-    vader,
 )
 from heedback.text.urgency import URGENCY_LANGUAGES, UrgencyFlag, urgency_flags
 
@@ -105,14 +106,13 @@ def analyse_texts(texts: list[tuple[str, str]], model: str | None = None) -> lis
 
 def _scores(batches: list[list[str]], model: str) -> tuple[list[list[float]], list]:
     """Return each text's sentence scores and its own score (None: the sentences' mean)."""
-    analyser = vader()
-    scores = [[analyser.polarity_scores(sentence)["compound"] for sentence in b] for b in batches]
+    scores = [[sentence_score(sentence) for sentence in batch] for batch in batches]
     overall = [None] * len(batches)
     if model not in EMBEDDING_MODELS:
-        return [[round(value, 4) for value in row] for row in scores], overall
+        return scores, overall
     vectors = embeddings.encode([sentence for batch in batches for sentence in batch])
     if model == MINILM_REVIEWS:
-        return _review_head_scores(vectors, scores)
+        return _review_head_scores(vectors, scores, batches)
     if model == VADER_MINILM:
         other, weight = np.clip(ANCHOR_SCALE * embeddings.anchor_scores(vectors), -1, 1), 0.5
     else:
@@ -126,17 +126,20 @@ def _scores(batches: list[list[str]], model: str) -> tuple[list[list[float]], li
 
 
 def _review_head_scores(
-    vectors: np.ndarray, vader_scores: list[list[float]]
+    vectors: np.ndarray, baseline_scores: list[list[float]], batches: list[list[str]]
 ) -> tuple[list[list[float]], list]:
     """Score every text and every sentence with the review head (a sentence is a short text)."""
     features, shape, offset = [], [], 0
-    for row in vader_scores:
+    for row, sentences in zip(baseline_scores, batches, strict=True):
         own_vectors = vectors[offset : offset + len(row)]
-        own_vader = np.asarray(row, dtype=np.float32)
+        own_scores = np.asarray(row, dtype=np.float32)
+        own_statements = np.asarray([recommendation_of(s) for s in sentences], dtype=np.float32)
         if row:
-            features.append(embeddings.text_features(own_vectors, own_vader))
+            features.append(embeddings.text_features(own_vectors, own_scores, own_statements))
             features.extend(
-                embeddings.text_features(own_vectors[i : i + 1], own_vader[i : i + 1])
+                embeddings.text_features(
+                    own_vectors[i : i + 1], own_scores[i : i + 1], own_statements[i : i + 1]
+                )
                 for i in range(len(row))
             )
         shape.append(len(row))

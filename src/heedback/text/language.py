@@ -123,10 +123,12 @@ def detect_language(text: str, *, hint: str = "") -> str:
     by_script = _dominant_script_language(text)
     if by_script is not None:
         return by_script
-    hits = Counter()
+    hits: dict[str, int] = {}
+    languages_of_word = _LANGUAGES_OF_WORD
     for word in WORD.findall(text.lower()):
-        hits.update(_LANGUAGES_OF_WORD.get(word, ()))
-    ranked = hits.most_common(2)
+        for language in languages_of_word.get(word, ()):
+            hits[language] = hits.get(language, 0) + 1
+    ranked = Counter(hits).most_common(2)
     if ranked and ranked[0][1] >= MIN_STOPWORD_HITS:
         best, count = ranked[0]
         runner_up = ranked[1][1] if len(ranked) > 1 else 0
