@@ -56,6 +56,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "heedback.core.middleware.ContentSecurityPolicyMiddleware",
+    # /api/ takes a short chain from here (core.middleware.API_MIDDLEWARE): no sessions.
+    "heedback.core.middleware.ApiMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -23,7 +23,7 @@ from heedback.collect.schemas import (
 )
 from heedback.core.api_support import requires
 from heedback.core.errors import InvalidInput
-from heedback.core.rows import RowReader
+from heedback.core.rows import JoinedRowReader, RowReader
 from heedback.customers.models import Customer, Interaction
 from heedback.customers.selectors import customers_by_external_id, interactions_by_external_id
 from heedback.insights.selectors import MetricQuery, responses_in_scope
@@ -44,15 +44,22 @@ class Directory:
     ten units as in one of ten thousand, and a batch costs one query per kind, not per item.
     """
 
-    def __init__(self, organisation: Organisation, payloads: list[ResponseItem]) -> None:
-        unit_ids = {payload.unit for payload in payloads}
+    def __init__(
+        self,
+        organisation: Organisation,
+        payloads: list[ResponseItem],
+        *,
+        units: dict[int, Unit] | None = None,
+    ) -> None:
+        """``units``: the payloads' units when the caller has read them already."""
         emails = {payload.staff.strip().lower() for payload in payloads if payload.staff}
         emails = {email for email in emails if "\x00" not in email}  # matches nobody
-        if len(unit_ids) == 1:  # a single response: its unit by key, without the ORM
-            units = _UNIT_OF_ORGANISATION.all([*unit_ids, organisation.pk])
-        else:
-            units = Unit.objects.for_org(organisation).filter(pk__in=unit_ids)
-        self.units = {unit.pk: unit for unit in units}
+        if units is None:
+            unit_ids = {payload.unit for payload in payloads}
+            units = {
+                unit.pk: unit for unit in Unit.objects.for_org(organisation).filter(pk__in=unit_ids)
+            }
+        self.units = units
         self.staff = {}
         if emails:
             members = (
@@ -145,19 +152,36 @@ def _stored(response_id: int) -> dict:
 # Read on every POST of a response: SQL written once (``core.rows``), scoped like
 # ``get_scoped_or_404``, so a foreign organisation's survey reads as a missing one.
 _SURVEY_OF_ORGANISATION = RowReader(Survey, "t.id = %s AND t.organisation_id = %s")
-_UNIT_OF_ORGANISATION = RowReader(Unit, "t.id = %s AND t.organisation_id = %s")
+# A single response's survey and unit in one query (the unit's columns NULL when the
+# organisation has no such unit): a round trip costs more than the rest of the read.
+_SURVEY_AND_UNIT = JoinedRowReader(
+    Survey,
+    Unit,
+    on="u.id = %s AND u.organisation_id = t.organisation_id",
+    where="t.id = %s AND t.organisation_id = %s",
+)
 
 
-def _survey_for_writing(request: HttpRequest, survey_id: int) -> Survey:
+def _survey_for_writing(
+    request: HttpRequest, survey_id: int, *, unit_id: int | None = None
+) -> tuple[Survey, Unit | None]:
+    """Return the survey to write to (404 when not the organisation's) and, when asked, a unit.
+
+    The unit is None when the organisation has none with ``unit_id``.
+    """
     if not 0 < survey_id <= MAX_ID:
         raise Http404("Not found")
-    survey = _SURVEY_OF_ORGANISATION.first([survey_id, request.organisation.pk])
+    unit = None
+    if unit_id is None:
+        survey = _SURVEY_OF_ORGANISATION.first([survey_id, request.organisation.pk])
+    else:
+        survey, unit = _SURVEY_AND_UNIT.first([unit_id, survey_id, request.organisation.pk])
     if survey is None:
         raise Http404("Not found")
     survey.organisation = request.organisation  # the same row, already read by the key
     if survey.published_version_id is not None:
         survey.published_version = selectors.frozen_version(survey.published_version_id)
-    return survey
+    return survey, unit
 
 
 @router.post("/surveys/{survey_id}/responses", response={200: ResponseOut, 201: ResponseOut})
@@ -167,8 +191,9 @@ def submit_response(request: HttpRequest, survey_id: int, payload: ResponseIn):
 
     201 means the response is committed. Concurrent requests share a commit (group commit).
     """
-    survey = _survey_for_writing(request, survey_id)
-    submission = Directory(request.organisation, [payload]).submission(survey, payload)
+    survey, unit = _survey_for_writing(request, survey_id, unit_id=payload.unit)
+    units = {unit.pk: unit} if unit is not None else {}
+    submission = Directory(request.organisation, [payload], units=units).submission(survey, payload)
     result = services.submit_response(submission, grouped=True)
     if result.created:
         body = selectors.response_as_dict(result.response, result.answers)
@@ -187,7 +212,7 @@ def submit_batch(request: HttpRequest, survey_id: int, payload: BatchIn):
     whole or not at all. Send the batch again after a network failure: items already
     stored come back as duplicates.
     """
-    survey = _survey_for_writing(request, survey_id)
+    survey, _unit = _survey_for_writing(request, survey_id)
     parsed: list[ResponseItem | InvalidInput] = []
     for raw in payload.items:
         try:

@@ -155,6 +155,11 @@ def forget_ids(rows: Iterable[NewResponse]) -> None:
         row.id = None
 
 
+# Up to this many responses go in as one round trip of INSERT statements; more are loaded
+# with COPY, whose two round trips a table are worth it only for larger groups.
+POSTGRESQL_INSERT_AT_MOST = 16
+
+
 def _insert_postgresql(rows: Sequence[NewResponse]) -> None:
     response_table, answer_table = Response._meta.db_table, Answer._meta.db_table
     with connection.cursor() as cursor:
@@ -165,6 +170,9 @@ def _insert_postgresql(rows: Sequence[NewResponse]) -> None:
         )
         for row, (new_id,) in zip(rows, cursor.fetchall(), strict=True):
             row.id = new_id
+        if len(rows) <= POSTGRESQL_INSERT_AT_MOST:
+            _insert_postgresql_statements(cursor, rows)
+            return
         raw = cursor.cursor
         with connection.wrap_database_errors:
             with raw.copy(
@@ -175,6 +183,29 @@ def _insert_postgresql(rows: Sequence[NewResponse]) -> None:
             with raw.copy(f"COPY {answer_table} ({', '.join(ANSWER_COLUMNS)}) FROM STDIN") as copy:
                 for values in _answer_values(rows):
                     copy.write_row(values)
+
+
+def _insert_postgresql_statements(cursor, rows: Sequence[NewResponse]) -> None:
+    """Insert a few responses and their answers with one round trip (two statements).
+
+    Django's PostgreSQL cursors bind parameters on the client, which lets one ``execute``
+    carry both statements.
+    """
+    response_table, answer_table = Response._meta.db_table, Answer._meta.db_table
+    answers = list(_answer_values(rows))
+    row_placeholder = f"({', '.join(['%s'] * len(RESPONSE_COLUMNS))})"
+    sql = (
+        f"INSERT INTO {response_table} ({', '.join(RESPONSE_COLUMNS)}) VALUES "  # noqa: S608
+        + ", ".join([row_placeholder] * len(rows))
+    )
+    parameters = [value for row in rows for value in row.values()]
+    if answers:
+        sql += (
+            f"; INSERT INTO {answer_table} ({', '.join(ANSWER_COLUMNS)}) VALUES "  # noqa: S608
+            + ", ".join(["(%s, %s, %s, %s, %s)"] * len(answers))
+        )
+        parameters += [value for answer in answers for value in answer]
+    cursor.execute(sql, parameters)
 
 
 def _insert_with_executemany(rows: Sequence[NewResponse]) -> None:

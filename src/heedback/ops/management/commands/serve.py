@@ -45,8 +45,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers", type=int, default=int(os.environ.get("HEEDBACK_WORKERS", "2"))
         )
+        # Sixteen threads a process: concurrent responses share a commit (group commit),
+        # and larger groups cost less CPU each (PostgreSQL: a third less than with four
+        # threads). Each thread holds one database connection: workers × threads of them.
         parser.add_argument(
-            "--threads", type=int, default=int(os.environ.get("HEEDBACK_THREADS", "4"))
+            "--threads", type=int, default=int(os.environ.get("HEEDBACK_THREADS", "16"))
         )
         parser.add_argument(
             "--backpressure",
