@@ -19,6 +19,7 @@ from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.models import Sum
@@ -398,6 +399,7 @@ def interleave(
     happens in one transaction, rolled back, so each example starts empty. The rollups'
     and the driver sums' properties share this harness.
     """
+    cache.clear()  # each example reuses the ids of the one rolled back before it
     with transaction.atomic():
         world = World()
         for operation, argument in steps:

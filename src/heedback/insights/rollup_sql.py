@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from heedback.collect.models import Answer, Response
-from heedback.insights import driver_sql
+from heedback.insights import driver_sql, read_cache
 from heedback.insights.models import (
     HISTOGRAM_VALUES,
     RESPONSES_KEY,
@@ -118,6 +118,7 @@ def add_responses(responses: ResponseSet) -> int:
                 cursor.execute(_answers_sql(grain, _ANSWER_ROLLUP))
                 cursor.execute(_answers_sql(grain, _ORGANISATION_ROLLUP))
                 cursor.execute(_options_sql(grain))
+            read_cache.bump_versions_sql(f"SELECT organisation_id FROM {_BATCH}")
         cursor.execute(f"DROP TABLE {_temporary(_BATCH)}")
     if count:
         # The driver sums hold exactly the responses the histograms hold (ADR 0002).

@@ -54,8 +54,9 @@ from django.db.models import Max
 from django.utils import timezone
 
 from heedback.collect.models import Response
-from heedback.insights import rollup_sql
+from heedback.insights import read_cache, rollup_sql
 from heedback.insights.models import (
+    STATE_ID,
     AnswerRollup,
     CountedResponse,
     DriverSum,
@@ -74,8 +75,6 @@ REBUILD_CHUNK_SIZE = 50_000
 #: A periodic run stops starting new batches after this many seconds, so that one round of
 #: the worker's jobs stays short even when a large import is waiting to be counted.
 REFRESH_TIME_BUDGET = 20.0
-
-STATE_ID = 1
 
 
 def refresh_rollups(
@@ -235,6 +234,7 @@ def start_rebuild(organisation: Organisation) -> RollupRebuild:
             OrganisationDriverSum,
         ):
             model.objects.filter(organisation=organisation).delete()
+        read_cache.bump_version(organisation.pk)
         above = Response.objects.filter(organisation=organisation, pk__gt=state.watermark)
         CountedResponse.objects.filter(response_id__in=above.values("pk")).delete()
         total = Response.objects.filter(organisation=organisation, pk__lte=state.watermark).count()
