@@ -112,9 +112,9 @@ def answer_counts(
 
     Remembered while the organisation's responses stay the same (``read_cache``).
     """
-    if group_by != "unit":  # by unit reads the unit rows anyway
-        scope = widened(scope)
     keys = tuple(question_keys)
+    # Keyed by the scope as asked: widening changes how the figures are read, not what
+    # they are (a new root unit holds no responses until one arrives, changing the state).
     return read_cache.remembered(
         "counts",
         scope.organisation_id,
@@ -126,6 +126,8 @@ def answer_counts(
 def _read_answer_counts(
     scope: Scope, question_keys: list[str], group_by: str
 ) -> dict[object, dict[str, Counts]]:
+    if group_by != "unit":  # by unit reads the unit rows anyway
+        scope = widened(scope)
     by_unit = group_by == "unit" or scope.unit_path is not None
     model = AnswerRollup if by_unit or scope.visible_unit_paths is not None else OrganisationRollup
     branches = [

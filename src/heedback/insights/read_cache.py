@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -86,12 +87,35 @@ _STATE_SQL = (
 )
 
 
+_page_states: ContextVar[dict[int, ResponsesState] | None] = ContextVar("page_states", default=None)
+
+
+@contextmanager
+def one_state() -> Iterator[None]:
+    """Read the state of an organisation's responses once for every read inside (a page).
+
+    The panels of a page are then keyed by the state read first; each is of that state
+    or a later one, as a single remembered read is (see the module's docstring).
+    """
+    token = _page_states.set({})
+    try:
+        yield
+    finally:
+        _page_states.reset(token)
+
+
 def responses_state(organisation_id: int) -> ResponsesState:
     """Return the state of the organisation's responses, read in one statement."""
+    known = _page_states.get()
+    if known is not None and organisation_id in known:
+        return known[organisation_id]
     with connection.cursor() as cursor:
         cursor.execute(_STATE_SQL, [organisation_id] * 3)
         version, count, id_sum, watermark = cursor.fetchone()
-    return ResponsesState(int(version), int(count), int(id_sum), int(watermark))
+    state = ResponsesState(int(version), int(count), int(id_sum), int(watermark))
+    if known is not None:
+        known[organisation_id] = state
+    return state
 
 
 _read_watermark: ContextVar[int | None] = ContextVar("read_watermark", default=None)
