@@ -7,8 +7,9 @@ One more response scoring 0 makes it 30 and 11 of 51: +37.25, shown as +37.
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
 
-from heedback.insights import read_cache, services
+from heedback.insights import histograms, read_cache, services
 from heedback.insights.models import RollupVersion
 from tests.insights.conftest import PERIOD
 
@@ -50,11 +51,11 @@ def test_a_repeated_overview_reads_from_the_cache(
 ):
     params = {"survey": two_months.pk, **PERIOD}
     admin_client.get("/o/acme/dashboard/", params)
-    # Warm: session, user, membership, survey; per read (headlines 2, trends and volume 3,
-    # heatmap 2, drivers 1) the state of the responses instead of the read itself; whether
-    # the top unit is the only root (6, the reads not by unit); the scorecard's domains and
-    # units, the comments, the form's choices, the drivers' domains, the service plans.
-    with django_assert_num_queries(27):
+    # Warm: session, user, membership, survey; the state of the responses, once for every
+    # panel, instead of the 8 reads and the 6 checks that the top unit is the only root;
+    # the survey's questions, the scorecard's domains and units, the comments, the form's
+    # choices, the drivers' domains, the service plans.
+    with django_assert_num_queries(14):
         text = admin_client.get("/o/acme/dashboard/", params).content.decode()
     assert 'data-testid="headline-1">+40<' in text
 
@@ -116,3 +117,15 @@ def test_the_version_changes_when_the_rollups_change_and_only_then(two_months):
         counted.version,
         started.version,
     )
+
+
+def test_a_read_inside_a_transaction_of_its_own_is_not_kept(two_months, django_assert_num_queries):
+    scope = histograms.Scope(two_months.organisation_id, two_months.pk)
+    with transaction.atomic():  # it might see responses that are then rolled back
+        inside = histograms.answer_counts(scope, ["nps"], "none")
+    with django_assert_num_queries(2):  # the state, then the read itself
+        outside = histograms.answer_counts(scope, ["nps"], "none")
+    with django_assert_num_queries(1):  # the state; the read is remembered now
+        again = histograms.answer_counts(scope, ["nps"], "none")
+    assert inside == outside == again
+    assert outside[None]["nps"].answers == 100

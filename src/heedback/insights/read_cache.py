@@ -20,7 +20,8 @@ are in two parts, and the key names both:
 The state is read in one statement, before the figures: the figures are then of that state
 or a later one, and a key never comes back once the state has moved on. Each read costs
 one small statement (bounded by the tail, a few seconds of responses) instead of the full
-read; a miss costs that statement more than before. Entries expire after
+read; a miss costs that statement more than before. A read inside a transaction of the
+caller's own is not kept (it may see responses that are then rolled back). Entries expire after
 ``CACHE_SECONDS`` whatever happens, and the cache is Django's default (Redis when
 configured, shared by the processes; else each process's memory).
 """
@@ -146,8 +147,19 @@ def remembered(kind: str, organisation_id: int, question: object, compute: Calla
         value = compute()
     finally:
         _read_watermark.reset(token)
-    cache.set(key, value, CACHE_SECONDS)
+    if not _in_own_transaction():
+        cache.set(key, value, CACHE_SECONDS)
     return value
+
+
+def _in_own_transaction() -> bool:
+    """Tell whether the read runs in a transaction that may still roll back.
+
+    Such a read may see the transaction's own responses; were it rolled back, SQLite would
+    hand their ids out again, and the key could name other responses. So it is not kept.
+    (A test's own wrapping transaction, which Django marks, does not count.)
+    """
+    return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
 
 
 def bump_version(organisation_id: int) -> None:
