@@ -8,6 +8,7 @@ import socket
 from collections.abc import Callable
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from heedback.collect.services import publish_and_open_links
@@ -19,6 +20,16 @@ from heedback.surveys.models import Survey
 
 PASSWORD = "correct horse battery staple"
 _numbers = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Start each test with an empty cache: its database is fresh, and ids are reused.
+
+    Rolled-back tests hand out the same ids again, so a read remembered by one test (keyed
+    by the state of the responses, ``insights.read_cache``) could match another's.
+    """
+    cache.clear()
 
 
 @pytest.fixture

@@ -77,13 +77,14 @@ def test_the_overview_lists_critical_comments(api, admin_client, two_months, hot
 
 
 def test_the_overview_query_count_is_locked(admin_client, two_months, django_assert_num_queries):
-    # Session, user, membership, the chosen survey; headline histograms (2 × 2), trends and
-    # volume (3 × 2), scorecard (domains, units, 2 × 2); comments; form choices; top
-    # drivers (the survey's questions, the driver sums with their tail, the domains); and
-    # for each of the six reads that are not by unit, whether the unit is the only root
-    # (then the organisation-wide rollups answer: ``histograms.widened``); the running
-    # service plans (1, none here).
-    with django_assert_num_queries(35):
+    # Session, user, membership, the chosen survey; the state of the responses, read once
+    # for every panel (``read_cache.one_state``); headline histograms (2), trends and
+    # volume (3), scorecard (domains, units, 2); comments; form choices; top drivers (the
+    # survey's questions, the driver sums with their tail, the domains); and for each of
+    # the six reads that are not by unit, whether the unit is the only root (then the
+    # organisation-wide rollups answer: ``histograms.widened``); the running service
+    # plans (1, none here). Read again, the page is 14 queries (``test_read_cache``).
+    with django_assert_num_queries(28):
         admin_client.get("/o/acme/dashboard/", {"survey": two_months.pk, **PERIOD})
 
 

@@ -19,6 +19,7 @@ from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.models import Sum
@@ -398,7 +399,13 @@ def interleave(
     happens in one transaction, rolled back, so each example starts empty. The rollups'
     and the driver sums' properties share this harness.
     """
-    with transaction.atomic():
+    cache.clear()  # each example reuses the ids of the one rolled back before it
+    example = transaction.atomic()
+    # Always rolled back, after an emptied cache: it stands for the test's own transaction,
+    # so that the reads are remembered as outside one (``read_cache._in_own_transaction``)
+    # and every check below also checks the remembered reads.
+    example._from_testcase = True
+    with example:
         world = World()
         for operation, argument in steps:
             world.run(operation, argument)

@@ -46,6 +46,7 @@ def add_driver_sums(responses: rollup_sql.ResponseSet) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {rollup_sql._temporary(_BATCH)}")
         cursor.execute(_collect_sql(responses), responses.params + responses.answer_params)
+        rollup_sql.analyse_temporary(cursor, _BATCH)
         for grain in Grain.values:
             cursor.execute(_upsert_sql(grain, _UNIT_TABLE))
             cursor.execute(_upsert_sql(grain, _ORGANISATION_TABLE))
@@ -82,10 +83,14 @@ def _upsert_sql(grain: str, table: str) -> str:
     additions = ", ".join(
         f"{column} = {table}.{column} + excluded.{column}" for column in SUM_COLUMNS
     )
+    grouping = f"GROUP BY {cell}, {period}, b.question_key, b.other_key "
+    if grain == Grain.DAY and table == _UNIT_TABLE:
+        # The batch holds one row per unit, day and pair already: nothing to add up.
+        sums, grouping = ", ".join(f"b.{column}" for column in SUM_COLUMNS), ""
     return (
         f"INSERT INTO {table} ({columns}, {', '.join(SUM_COLUMNS)}) "
         f"SELECT {cell}, '{grain}', {period}, b.question_key, b.other_key, {sums} "
-        f"FROM {_BATCH} b WHERE true "
-        f"GROUP BY {cell}, {period}, b.question_key, b.other_key "
+        f"FROM {_BATCH} b WHERE true {grouping}"
+        f"ORDER BY {rollup_sql.key_order(_CONFLICT[table], period)} "
         f"ON CONFLICT ({_CONFLICT[table]}) DO UPDATE SET {additions}"
     )

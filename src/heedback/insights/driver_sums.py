@@ -17,7 +17,7 @@ import numpy as np
 from django.db.models import Count, F, FilteredRelation, Q, Sum
 
 from heedback.collect.models import Answer
-from heedback.insights import histograms
+from heedback.insights import histograms, read_cache
 from heedback.insights.drivers import CrossProducts, PairSums
 from heedback.insights.models import DriverSum, OrganisationDriverSum
 
@@ -30,6 +30,13 @@ def cross_products(scope: histograms.Scope, keys: list[str]) -> CrossProducts:
     """Return the pairwise sums of the questions ``keys`` over the scope's responses."""
     if not keys:
         return CrossProducts()
+    question = (scope, tuple(keys))  # as asked: see ``histograms.answer_counts``
+    return read_cache.remembered(
+        "driver-sums", scope.organisation_id, question, lambda: _read_cross_products(scope, keys)
+    )
+
+
+def _read_cross_products(scope: histograms.Scope, keys: list[str]) -> CrossProducts:
     scope = histograms.widened(scope)
     narrowed = scope.unit_path is not None or scope.visible_unit_paths is not None
     model = DriverSum if narrowed else OrganisationDriverSum

@@ -42,6 +42,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce
 
 from heedback.collect.models import Response
+from heedback.insights import read_cache
 from heedback.insights.models import (
     HISTOGRAM_VALUES,
     RESPONSES_KEY,
@@ -107,7 +108,24 @@ class Counts:
 def answer_counts(
     scope: Scope, question_keys: list[str], group_by: str
 ) -> dict[object, dict[str, Counts]]:
-    """Return ``{group: {question_key: Counts}}`` for the questions (``""``: responses)."""
+    """Return ``{group: {question_key: Counts}}`` for the questions (``""``: responses).
+
+    Remembered while the organisation's responses stay the same (``read_cache``).
+    """
+    keys = tuple(question_keys)
+    # Keyed by the scope as asked: widening changes how the figures are read, not what
+    # they are (a new root unit holds no responses until one arrives, changing the state).
+    return read_cache.remembered(
+        "counts",
+        scope.organisation_id,
+        (scope, keys, group_by),
+        lambda: _read_answer_counts(scope, list(keys), group_by),
+    )
+
+
+def _read_answer_counts(
+    scope: Scope, question_keys: list[str], group_by: str
+) -> dict[object, dict[str, Counts]]:
     if group_by != "unit":  # by unit reads the unit rows anyway
         scope = widened(scope)
     by_unit = group_by == "unit" or scope.unit_path is not None
@@ -135,7 +153,8 @@ def add_up(rows: Iterable[tuple], group_by: str) -> dict[object, dict[str, Count
     result: dict[object, dict[str, Counts]] = defaultdict(lambda: defaultdict(Counts))
     for raw_group, key, total, *histogram in rows:
         result[fold(raw_group, group_by)][key].add(total, histogram)
-    return result
+    # Plain dicts: what the cache keeps, and no reader creates an empty group by asking.
+    return {group: dict(by_key) for group, by_key in result.items()}
 
 
 def option_counts(scope: Scope, question_keys: list[str]) -> dict[str, dict[str, int]]:
@@ -355,6 +374,9 @@ def _tail_parts(organisation_id: int) -> list[_TailPart]:
 
 
 def _watermark_hint() -> int:
+    known = read_cache.known_watermark()
+    if known is not None:
+        return known
     return RollupState.objects.filter(pk=STATE_ID).values_list("watermark", flat=True).first() or 0
 
 

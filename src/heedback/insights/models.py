@@ -149,6 +149,10 @@ class OptionRollup(RollupRow):
         return f"{self.question_key}={self.option} {self.grain} {self.period_start}"
 
 
+#: The primary key of the one ``RollupState`` row.
+STATE_ID = 1
+
+
 class RollupState(models.Model):
     """The one row saying which responses the rollups hold (``services.refresh_rollups``).
 
@@ -166,6 +170,24 @@ class RollupState(models.Model):
 
     def __str__(self) -> str:
         return f"rollups up to response {self.watermark}"
+
+
+class RollupVersion(models.Model):
+    """Which state an organisation's rollups are in: part of the key of the read cache.
+
+    Every statement that adds an organisation's responses to the rollups (the refresh, a
+    rebuild's chunk) or deletes its rollups (a rebuild's start) sets a new random version,
+    in the same transaction. With the organisation's not-yet-counted responses (``read_cache``) it
+    names exactly which responses a figure describes, so a cached figure is never stale.
+    """
+
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"rollups of {self.organisation_id}, version {self.version}"
 
 
 class CountedResponse(models.Model):

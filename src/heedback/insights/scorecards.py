@@ -146,16 +146,13 @@ def build_scorecard(query: ScorecardQuery) -> Scorecard:
     if not keys:
         scorecard.rows = [ScorecardRow(query.unit, True, [])]
         return scorecard
-    now = _per_unit(query, keys, query.date_from, query.date_to)
-    before = _per_unit(query, keys, previous_from, previous_to)
+    now = _favourable_by_unit(bound, _per_unit(query, keys, query.date_from, query.date_to))
+    before = _favourable_by_unit(bound, _per_unit(query, keys, previous_from, previous_to))
     paths = {unit.pk: unit.path for unit in units}
     row_units = [query.unit, *(unit for unit in units if unit.parent_id == query.unit.pk)]
     for unit in row_units:
         members = [pk for pk, path in paths.items() if path.startswith(unit.path)]
-        cells = [
-            _cell(unit.pk, domain.key, bound[domain.key], now, before, members, scorecard)
-            for domain in domains
-        ]
+        cells = [_cell(unit.pk, domain.key, now, before, members, scorecard) for domain in domains]
         scorecard.rows.append(ScorecardRow(unit, unit.pk == query.unit.pk, cells))
     _adjust(scorecard, query.correction)
     return scorecard
@@ -172,24 +169,40 @@ def _per_unit(query: ScorecardQuery, keys: list[str], first: date, last: date):
     return histograms.answer_counts(scope, keys, "unit")
 
 
-def _sum(questions, counted, members) -> tuple[int, int]:
+def _favourable_by_unit(
+    bound: dict[str, list[Question]], counted
+) -> dict[int, dict[str, tuple[int, int]]]:
+    """Return ``{unit_id: {domain_key: (favourable, answers)}}`` of each unit's own answers.
+
+    Each unit is scored once; a row (a unit's subtree) then adds its members' pairs.
+    """
+    scored: dict[int, dict[str, tuple[int, int]]] = {}
+    for unit_id, by_key in counted.items():
+        per_domain = scored.setdefault(unit_id, {})
+        for domain_key, questions in bound.items():
+            good_total = n_total = 0
+            for question in questions:
+                counts = by_key.get(question.key)
+                if counts is not None:
+                    good, n = favourable(question, counts)
+                    good_total += good
+                    n_total += n
+            per_domain[domain_key] = (good_total, n_total)
+    return scored
+
+
+def _sum(domain_key: str, scored, members) -> tuple[int, int]:
     favourable_total = n_total = 0
     for unit_id in members:
-        by_key = counted.get(unit_id)
-        if not by_key:
-            continue
-        for question in questions:
-            counts = by_key.get(question.key)
-            if counts is not None:
-                good, n = favourable(question, counts)
-                favourable_total += good
-                n_total += n
+        good, n = scored.get(unit_id, {}).get(domain_key, (0, 0))
+        favourable_total += good
+        n_total += n
     return favourable_total, n_total
 
 
-def _cell(unit_id, domain_key, questions, now, before, members, scorecard: Scorecard) -> Cell:
-    good, n = _sum(questions, now, members)
-    good_before, n_before = _sum(questions, before, members)
+def _cell(unit_id, domain_key, now, before, members, scorecard: Scorecard) -> Cell:
+    good, n = _sum(domain_key, now, members)
+    good_before, n_before = _sum(domain_key, before, members)
     minimum = scorecard.minimum_sample
     score = 100.0 * good / n if n else None
     previous = 100.0 * good_before / n_before if n_before else None

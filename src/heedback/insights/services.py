@@ -54,8 +54,9 @@ from django.db.models import Max
 from django.utils import timezone
 
 from heedback.collect.models import Response
-from heedback.insights import rollup_sql
+from heedback.insights import read_cache, rollup_sql
 from heedback.insights.models import (
+    STATE_ID,
     AnswerRollup,
     CountedResponse,
     DriverSum,
@@ -71,11 +72,13 @@ from heedback.orgs.models import Organisation
 #: SQLite's write lock is never held for long while submissions wait.
 BATCH_SIZE = 20_000
 REBUILD_CHUNK_SIZE = 50_000
+#: A full rebuild on PostgreSQL recounts in larger chunks: a chunk only holds the refresh
+#: lock there (submissions never wait for it), and every chunk rewrites the week and month
+#: cells all chunks share, so fewer chunks mean each cell is written about once.
+REBUILD_CHUNK_SIZE_POSTGRESQL = 1_000_000
 #: A periodic run stops starting new batches after this many seconds, so that one round of
 #: the worker's jobs stays short even when a large import is waiting to be counted.
 REFRESH_TIME_BUDGET = 20.0
-
-STATE_ID = 1
 
 
 def refresh_rollups(
@@ -200,7 +203,7 @@ class RebuildProgress:
 def rebuild_rollups(
     organisation: Organisation,
     *,
-    chunk_size: int = REBUILD_CHUNK_SIZE,
+    chunk_size: int | None = None,
     progress: Callable[[int, int], object] | None = None,
 ) -> int:
     """Recompute an organisation's rollups from its responses; return how many were counted.
@@ -209,6 +212,9 @@ def rebuild_rollups(
     every chunk is counted inside the database. The refresh catches up first, so that the
     watermark — up to which the rebuild recounts — covers what has arrived until now.
     """
+    if chunk_size is None:
+        is_postgresql = connection.vendor == "postgresql"
+        chunk_size = REBUILD_CHUNK_SIZE_POSTGRESQL if is_postgresql else REBUILD_CHUNK_SIZE
     refresh_rollups(time_budget=math.inf)
     start_rebuild(organisation)
     while True:
@@ -235,6 +241,7 @@ def start_rebuild(organisation: Organisation) -> RollupRebuild:
             OrganisationDriverSum,
         ):
             model.objects.filter(organisation=organisation).delete()
+        read_cache.bump_version(organisation.pk)
         above = Response.objects.filter(organisation=organisation, pk__gt=state.watermark)
         CountedResponse.objects.filter(response_id__in=above.values("pk")).delete()
         total = Response.objects.filter(organisation=organisation, pk__lte=state.watermark).count()
