@@ -235,3 +235,31 @@ def test_tokens_are_stored_only_as_hashes_and_never_in_what_is_recorded(invitati
     )  # the row holds the hash and the nonce, not the token
     response = Response.objects.get()
     assert token not in str(Response.objects.filter(pk=response.pk).values().get())
+
+
+def test_a_flood_through_one_invitation_is_slowed_and_keeps_the_last_saved_answers(
+    invitation, settings
+):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "invitation_token": (2, 60)}
+    client = opened(invitation)
+    statuses = []
+    for revision, score in enumerate(["4", "5", "1"]):
+        answer = client.post(
+            "/i/",
+            {"invitation": invitation.pk, "revision": revision, "action": "save", "q_staff": score},
+        )
+        statuses.append(answer.status_code)
+    assert statuses == [200, 200, 429]
+    assert 1 <= int(answer["Retry-After"]) <= 60
+    assert "Wait a minute" in answer.content.decode()
+    refused_send = client.post(
+        "/i/", {"invitation": invitation.pk, "revision": 2, "action": "send", "q_nps": "9"}
+    )
+    assert refused_send.status_code == 429
+    invitation.refresh_from_db()
+    assert (invitation.draft, invitation.draft_revision) == ({"staff": "5"}, 2)
+    assert Response.objects.count() == 0
+    cache.clear()
