@@ -216,6 +216,7 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
     """Return this section's rows and notes (called in a prepared Django process)."""
     from django.db import connection
 
+    load_at_start = os.getloadavg()[0]
     ours_survey, baseline_survey = setup()
     folder = Path(tempfile.mkdtemp(prefix="heedback-bench-import-"))
     path = folder / "responses.csv"
@@ -267,7 +268,8 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
         "transaction. Our memory is bounded: the file is read in chunks of 1,000 rows; the",
         "baseline holds the whole file in a DataFrame.",
         "",
-        f"Load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
+        f"Load average at the start of the run: {load_at_start:.1f}, at its end: "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
         "(other sessions share the machine); the CPU-time ratio is the one to trust.",
         "",
         "Each chunk's keys are looked up on the unique (survey, idempotency key) index",

@@ -173,6 +173,7 @@ RATE_LIMITS = {
     "api_key": config.env_limit("HEEDBACK_RATE_LIMIT_API_KEY", (6000, 60)),
     "respond_address": config.env_limit("HEEDBACK_RATE_LIMIT_RESPOND_ADDRESS", (60, 60)),
     "respond_link": config.env_limit("HEEDBACK_RATE_LIMIT_RESPOND_LINK", (600, 60)),
+    "invitation_token": config.env_limit("HEEDBACK_RATE_LIMIT_INVITATION_TOKEN", (120, 60)),
     "contact_address": config.env_limit("HEEDBACK_RATE_LIMIT_CONTACT_ADDRESS", (5, 3600)),
     "contact_link": config.env_limit("HEEDBACK_RATE_LIMIT_CONTACT_LINK", (60, 3600)),
 }

@@ -54,6 +54,7 @@ def test_a_review_is_stored_as_a_response_of_the_mention_inbox(api, organisation
         "inbox_rating": 2,
         "text": "The room was dirty and nobody at the desk cared.",
         "posted_at": "2026-11-02T09:30:00Z",
+        "customer": None,  # an unknown author stays anonymous
     }
     stored = Response.objects.get(pk=body["id"])
     assert (stored.channel, stored.unit, stored.survey_id) == ("review", hotel, inbox.survey_id)

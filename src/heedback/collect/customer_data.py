@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from heedback.collect import import_files
 from heedback.collect.choices import InvitationStatus, SkipReason
-from heedback.collect.models import Answer, Invitation, Response
+from heedback.collect.models import Answer, Invitation, Mention, Response
 from heedback.collect.selectors import response_as_dict
 from heedback.customers.models import Customer
 from heedback.customers.timeline import TimelineEntry, TimelineWindow
@@ -30,7 +30,7 @@ EXCERPT_LENGTH = 240
 
 def _responses_of(customer: Customer):
     return Response.objects.filter(customer=customer).select_related(
-        "survey", "version", "unit", "staff"
+        "survey", "version", "unit", "staff", "mention"
     )
 
 
@@ -101,13 +101,26 @@ def _response_entry(response: Response) -> TimelineEntry:
     if len(comment) > EXCERPT_LENGTH:
         comment = comment[: EXCERPT_LENGTH - 1].rstrip() + "…"
     staff = response.staff
+    mention = getattr(response, "mention", None)
+    if mention is not None:  # their public review or post, where everyone can read it
+        title = _("Posted on %(site)s (%(channel)s)") % {
+            "site": mention.site,
+            "channel": response.get_channel_display(),
+        }
+        if mention.rating is not None:  # as the site shows it, not on the inbox's scale
+            score, badge_class = f"{mention.rating:g}/{mention.rating_best}", ""
+    else:
+        title = _("Answered “%(survey)s” (%(channel)s)") % {
+            "survey": response.survey.name,
+            "channel": response.get_channel_display(),
+        }
     return TimelineEntry(
         at=response.submitted_at,
         kind="response",
         key=f"response:{response.pk}",
-        title=_("Answered “%(survey)s” (%(channel)s)")
-        % {"survey": response.survey.name, "channel": response.get_channel_display()},
+        title=title,
         detail=comment,
+        url=mention.public_url if mention is not None else "",
         unit=response.unit.name,
         staff=(staff.get_full_name() or staff.email) if staff else "",
         badge=score,
@@ -154,6 +167,11 @@ def erase_customer(organisation: Organisation, customer_ids: Sequence[int]) -> i
     changed += Invitation.objects.filter(
         organisation=organisation, customer_id__in=customer_ids
     ).update(email="", draft={})
+    # Their public posts keep the site and its id of the post (a connector's resend stays a
+    # duplicate) but lose the handle and the address that lead back to the person.
+    changed += Mention.objects.filter(response__in=responses).update(
+        author_handle="", public_url=""
+    )
     return changed
 
 

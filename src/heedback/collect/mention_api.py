@@ -6,9 +6,15 @@ from ninja import Body, Router, Status
 from heedback.collect import mentions
 from heedback.collect.models import Mention
 from heedback.collect.schemas import MentionBatchOut, MentionIn, MentionOut
+from heedback.core.api_lists import (
+    OneOrMany,
+    check_list_size,
+    list_body,
+    one_or_many_openapi,
+    parse_item,
+)
 from heedback.core.api_support import requires
 from heedback.core.errors import InvalidInput, ServiceError
-from heedback.customers.api import OneOrMany, _check_size, _one_or_many, _parse
 from heedback.orgs.models import Organisation, Unit
 from heedback.orgs.permissions import Permission
 
@@ -21,7 +27,7 @@ def _inputs(organisation: Organisation, raw_items: list) -> list:
     parsed: list = []
     for raw in raw_items:
         try:
-            parsed.append(_parse(MentionIn, raw, INVALID))
+            parsed.append(parse_item(MentionIn, raw, INVALID))
         except ServiceError as error:
             parsed.append(error)
     unit_ids = {item.unit for item in parsed if isinstance(item, MentionIn) and item.unit}
@@ -33,8 +39,12 @@ def _inputs(organisation: Organisation, raw_items: list) -> list:
         elif item.unit is not None and item.unit not in units:
             inputs.append(InvalidInput.from_pairs(INVALID, [("unit", "not found")]))
         else:
-            values = item.model_dump(exclude={"unit"})
-            inputs.append(mentions.MentionInput(**values, unit=units.get(item.unit)))
+            values = item.model_dump(exclude={"unit", "customer"})
+            inputs.append(
+                mentions.MentionInput(
+                    **values, unit=units.get(item.unit), customer_external_id=item.customer
+                )
+            )
     return inputs
 
 
@@ -56,13 +66,14 @@ def _body(mention: Mention) -> dict:
         "inbox_rating": rating,
         "text": response.comment,
         "posted_at": response.submitted_at,
+        "customer": response.customer_id,
     }
 
 
 @router.post(
     "/mentions",
     response={200: MentionOut | MentionBatchOut, 201: MentionOut},
-    openapi_extra=_one_or_many(MentionIn),
+    openapi_extra=one_or_many_openapi(MentionIn),
 )
 @requires(Permission.WRITE_API)
 def ingest_mentions(request: HttpRequest, payload: Body[OneOrMany]):
@@ -74,6 +85,9 @@ def ingest_mentions(request: HttpRequest, payload: Body[OneOrMany]):
     duplicate. One object answers 201 with the mention, 200 with the stored one for a
     repeat, 422 with field errors; a list answers 200 with each item's fate (created,
     duplicate with the stored id, invalid with its errors), items independent.
+
+    A post whose author is a known customer (``customer``, ``author_email``, or a handle
+    tied to them by an earlier mention on the site) is theirs: it shows on their timeline.
     """
     organisation = request.organisation
     if isinstance(payload, dict):
@@ -86,15 +100,6 @@ def ingest_mentions(request: HttpRequest, payload: Body[OneOrMany]):
             .get(response_id=result.response_id)
         )
         return Status(201 if result.status == "created" else 200, _body(stored))
-    _check_size(payload)
+    check_list_size(payload)
     results = mentions.ingest_mentions(organisation, _inputs(organisation, payload))
-    counts = dict.fromkeys(("created", "duplicate", "invalid"), 0)
-    for result in results:
-        counts[result.status] += 1
-    return {
-        **counts,
-        "results": [
-            {"index": r.index, "status": r.status, "id": r.response_id, "errors": r.errors or {}}
-            for r in results
-        ],
-    }
+    return list_body(results, ("created", "duplicate", "invalid"))

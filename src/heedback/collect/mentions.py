@@ -6,17 +6,22 @@ as the comment and the post's time as ``submitted_at``. Everything that reads re
 then sees it: metrics, text enrichment, the loop's "public complaint" rule, exports. The
 ``Mention`` row beside it keeps the site, the author, the public address and the rating
 as sent, and makes a repeat idempotent by the site's id or by the post's address.
+
+When the author is a known customer the response is theirs, so the post shows on their
+timeline and counts in their history (see ``author_customers``); an unknown author stays
+anonymous: a public post never creates a customer record.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
+from django.core.validators import URLValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -25,6 +30,12 @@ from heedback.collect import services, storage
 from heedback.collect.choices import Channel
 from heedback.collect.models import Mention, MentionInbox
 from heedback.core.errors import Conflict, InvalidInput, ServiceError
+from heedback.customers.models import Customer
+from heedback.customers.selectors import (
+    customers_by_email,
+    customers_by_external_id,
+    live_customers,
+)
 from heedback.orgs.models import Organisation, Unit
 from heedback.orgs.selectors import root_unit
 from heedback.surveys import services as survey_services
@@ -38,6 +49,7 @@ INBOX_SCALE = (1, 5)
 MAX_SITE_LENGTH = 60
 MAX_HANDLE_LENGTH = 200
 MAX_URL_LENGTH = 2000
+MAX_EMAIL_LENGTH = 254
 _url_validator = URLValidator(schemes=["http", "https"])
 
 
@@ -57,10 +69,24 @@ class MentionInput:
     rating_best: int = 5
     unit: Unit | None = None
     language: str = ""
+    # Who wrote it, when the connector knows: the customer's id in the organisation's
+    # systems, or the author's email (a review site's verified buyer). Neither is stored
+    # on the mention: they only lead to the customer.
+    customer_external_id: str = ""
+    author_email: str = ""
 
     @property
     def site_key(self) -> str:
         return self.site.strip().lower()
+
+    @property
+    def email(self) -> str:
+        """Return the author's email: the one given, else a handle that is an address."""
+        for candidate in (self.author_email, self.author_handle):
+            candidate = candidate.strip().lower()
+            if candidate and _is_email(candidate):
+                return candidate
+        return ""
 
     @property
     def identities(self) -> tuple[tuple[str, str], ...]:
@@ -71,6 +97,14 @@ class MentionInput:
         if self.public_url.strip():
             found.append(("url", self.public_url.strip()))
         return tuple(found)
+
+
+def _is_email(text: str) -> bool:
+    try:
+        validate_email(text)
+    except ValidationError:
+        return False
+    return len(text) <= MAX_EMAIL_LENGTH
 
 
 def inbox_survey(organisation: Organisation) -> Survey:
@@ -134,8 +168,10 @@ def mention_errors(item: MentionInput) -> list[tuple[str, str]]:
             errors.append(("public_url", _("Give the post's http or https address.")))
     if not item.identities:
         errors.append(("external_id", _("Give the site's id of the post or its public_url.")))
+    if item.author_email.strip() and not _is_email(item.author_email.strip().lower()):
+        errors.append(("author_email", _("Enter a valid email address.")))
     errors.extend(_rating_errors(item))
-    for name in ("site", "author_handle", "public_url", "text"):
+    for name in ("site", "author_handle", "public_url", "text", "customer_external_id"):
         if "\x00" in getattr(item, name):
             errors.append((name, _("Remove the NUL character.")))
     return errors
@@ -157,9 +193,13 @@ def _rating_errors(item: MentionInput) -> list[tuple[str, str]]:
     return []
 
 
-def _build(survey: Survey, unit: Unit, item: MentionInput) -> storage.NewResponse:
+def _build(
+    survey: Survey, unit: Unit, item: MentionInput, author: Customer | None
+) -> storage.NewResponse:
     """Validate one mention whole and return the response row to insert, with its rating."""
     errors = mention_errors(item)
+    if item.customer_external_id.strip() and author is None:
+        errors.append(("customer", _("No customer has this external id.")))
     answers = {}
     if item.rating is not None and not errors:
         answers[RATING_QUESTION] = inbox_rating(item.rating, item.rating_worst, item.rating_best)
@@ -173,6 +213,7 @@ def _build(survey: Survey, unit: Unit, item: MentionInput) -> storage.NewRespons
         comment=item.text,
         language=item.language,
         external_id=item.external_id.strip(),
+        customer=author,
         errors=errors,
     )
     try:
@@ -201,6 +242,11 @@ class MentionResult:
     response_id: int | None = None
     errors: dict[str, list[str]] | None = None
 
+    @property
+    def id(self) -> int | None:
+        """Return the stored response's id, as every list's result names it."""
+        return self.response_id
+
 
 def ingest_mentions(
     organisation: Organisation, items: list[MentionInput | ServiceError]
@@ -213,6 +259,7 @@ def ingest_mentions(
     """
     survey = inbox_survey(organisation)
     default_unit = root_unit(organisation)
+    authors = author_customers(organisation, items)
     results: dict[int, MentionResult] = {}
     built: dict[int, tuple[MentionInput, storage.NewResponse]] = {}
     for index, item in enumerate(items):
@@ -220,13 +267,71 @@ def ingest_mentions(
             results[index] = MentionResult(index, services.ItemStatus.INVALID, None, _errors(item))
             continue
         try:
-            row = _build(survey, item.unit or default_unit, item)
+            row = _build(survey, item.unit or default_unit, item, authors.get(index))
         except ServiceError as error:
             results[index] = MentionResult(index, services.ItemStatus.INVALID, None, _errors(error))
             continue
         built[index] = (item, row)
     results.update(_store(organisation, built))
     return [results[index] for index in range(len(items))]
+
+
+def author_customers(
+    organisation: Organisation, items: Sequence[MentionInput | ServiceError]
+) -> dict[int, Customer]:
+    """Return the live customer who wrote each mention (by position), where the author is known.
+
+    The author is known, in this order, by the customer's external id the connector sent
+    (a merged record's id leads to the survivor), by the author's email (sent apart, or
+    as the handle) matched with a customer's email, or by the site's handle when an
+    earlier mention on the same site with the same handle was tied to a customer: a
+    handle names one account on its site, so once it is known it stays known. Four
+    queries at most, whatever the number of items.
+    """
+    mentions = {i: item for i, item in enumerate(items) if isinstance(item, MentionInput)}
+    named = {i: item.customer_external_id.strip() for i, item in mentions.items()}
+    named = {i: external_id for i, external_id in named.items() if external_id}
+    by_external_id = customers_by_external_id(organisation, set(named.values())) if named else {}
+    found = {i: by_external_id[key] for i, key in named.items() if key in by_external_id}
+    # An external id that matches no one is not guessed at: the item is refused.
+    unknown = {i: item for i, item in mentions.items() if i not in named}
+    emails = {item.email for item in unknown.values() if item.email}
+    by_email = customers_by_email(organisation, emails) if emails else {}
+    found.update({i: by_email[item.email] for i, item in unknown.items() if item.email in by_email})
+    by_handle = _customers_by_handle(
+        organisation, [item for i, item in unknown.items() if i not in found]
+    )
+    for i, item in unknown.items():
+        customer = by_handle.get((item.site_key, item.author_handle.strip()))
+        if i not in found and customer is not None:
+            found[i] = customer
+    return found
+
+
+def _customers_by_handle(
+    organisation: Organisation, items: list[MentionInput]
+) -> dict[tuple[str, str], Customer]:
+    """Return the customer an earlier mention tied to each (site, handle), the newest tie."""
+    wanted = {(item.site_key, item.author_handle.strip()) for item in items}
+    wanted = {(site, handle) for site, handle in wanted if handle}
+    if not wanted:
+        return {}
+    earlier = (
+        Mention.objects.for_org(organisation)
+        .filter(
+            site__in={site for site, _handle in wanted},
+            author_handle__in={handle for _site, handle in wanted},
+            response__customer__isnull=False,
+        )
+        .order_by("site", "author_handle", "-response__submitted_at", "-response_id")
+        .values_list("site", "author_handle", "response__customer_id")
+    )
+    customer_of: dict[tuple[str, str], int] = {}
+    for site, handle, customer_id in earlier:
+        if (site, handle) in wanted:
+            customer_of.setdefault((site, handle), customer_id)
+    live = live_customers(organisation).in_bulk(set(customer_of.values()))
+    return {pair: live[pk] for pair, pk in customer_of.items() if pk in live}
 
 
 def _errors(error: ServiceError) -> dict[str, list[str]]:

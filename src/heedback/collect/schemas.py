@@ -222,6 +222,17 @@ class MentionIn(Schema):
     rating_best: int = Field(default=5, ge=1, le=100)
     unit: int | None = Field(default=None, ge=1, le=MAX_ID, description="Empty: the root unit.")
     language: str = Field(default="", max_length=16)
+    customer: str = Field(
+        default="",
+        max_length=200,
+        description="The author's external id in your systems, when the connector knows it.",
+    )
+    author_email: str = Field(
+        default="",
+        max_length=254,
+        description="The author's email, when the site shares it; it leads to the customer "
+        "with this email and is not stored.",
+    )
 
 
 class MentionsIn(Schema):
@@ -245,6 +256,7 @@ class MentionOut(Schema):
     inbox_rating: int | None = Field(description="The rating on the inbox's 1–5 scale.")
     text: str
     posted_at: datetime
+    customer: int | None = Field(description="The customer who wrote it, when known.")
 
 
 class MentionBatchOut(Schema):

@@ -1,14 +1,17 @@
 """The customers router: customers and interactions in (one or a list), customers out."""
 
-from typing import Any
-
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Body, Query, Router, Status
-from pydantic import BaseModel, ValidationError
 
+from heedback.core.api_lists import (
+    OneOrMany,
+    list_body,
+    one_or_many_openapi,
+    parse_item,
+    parse_items,
+)
 from heedback.core.api_support import requires
-from heedback.core.errors import InvalidInput, ServiceError
 from heedback.customers import at_risk, explain, lapse, selectors, services
 from heedback.customers.inputs import CUSTOMER_FIELDS, CustomerInput, InteractionInput
 from heedback.customers.models import Customer, Interaction
@@ -28,67 +31,6 @@ from heedback.orgs.permissions import Permission
 from heedback.orgs.tenancy import get_scoped_or_404, get_scoped_or_invalid
 
 router = Router(tags=["customers"])
-
-# Items of a list are checked one by one, so that one bad item fails only itself.
-OneOrMany = dict[str, Any] | list[Any]
-
-
-def _inlined(schema: dict, definitions: dict) -> dict:
-    """Return ``schema`` with its ``$defs`` references replaced by the definitions."""
-    if isinstance(schema, dict):
-        if "$ref" in schema:
-            return _inlined(definitions[schema["$ref"].rsplit("/", 1)[-1]], definitions)
-        return {key: _inlined(value, definitions) for key, value in schema.items()}
-    if isinstance(schema, list):
-        return [_inlined(item, definitions) for item in schema]
-    return schema
-
-
-def _one_or_many(schema: type[BaseModel]) -> dict:
-    """Document a body that is one object of ``schema`` or a list of them.
-
-    The body is read as plain JSON so that each item of a list is checked on its own (one
-    bad item fails only itself); the document still shows the item's schema.
-    """
-    generated = schema.model_json_schema()
-    definitions = generated.pop("$defs", {})
-    item = _inlined(generated, definitions)
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {"oneOf": [item, {"type": "array", "items": item, "maxItems": 1000}]}
-                }
-            },
-        }
-    }
-
-
-def _parse(schema: type[BaseModel], raw: object, message: str) -> BaseModel:
-    """Validate one item, reporting pydantic's problems as field paths inside the item."""
-    if not isinstance(raw, dict):
-        raise InvalidInput.from_pairs(message, [("__all__", "Send a JSON object.")])
-    try:
-        return schema.model_validate(raw)
-    except ValidationError as error:
-        raise InvalidInput.from_pairs(
-            message,
-            [
-                (
-                    ".".join(str(part) for part in problem["loc"]) or "__all__",
-                    str(problem["msg"]).removeprefix("Value error, "),
-                )
-                for problem in error.errors()
-            ],
-        ) from error
-
-
-def _check_size(items: list) -> None:
-    if not 1 <= len(items) <= services.MAX_BATCH_SIZE:
-        raise InvalidInput.from_pairs(
-            "The list is not valid.", [("__all__", "Send 1 to 1,000 items.")]
-        )
 
 
 def _customer_input(payload: CustomerIn) -> CustomerInput:
@@ -117,33 +59,10 @@ def _interaction_input(payload: InteractionIn) -> InteractionInput:
     )
 
 
-def _batch_body(results: list[services.ItemResult], statuses: tuple[str, ...]) -> dict:
-    counts = dict.fromkeys(statuses, 0)
-    for result in results:
-        counts[result.status] += 1
-    return {
-        **counts,
-        "results": [
-            {"index": r.index, "status": r.status, "id": r.id, "errors": r.errors} for r in results
-        ],
-    }
-
-
-def _read_items(schema, payload: OneOrMany, message: str, convert) -> list:
-    _check_size(payload)
-    items: list = []
-    for raw in payload:
-        try:
-            items.append(convert(_parse(schema, raw, message)))
-        except ServiceError as error:
-            items.append(error)
-    return items
-
-
 @router.post(
     "/customers",
     response={200: CustomerOut | CustomerBatchOut, 201: CustomerOut},
-    openapi_extra=_one_or_many(CustomerIn),
+    openapi_extra=one_or_many_openapi(CustomerIn),
 )
 @requires(Permission.WRITE_API)
 def upsert_customers(request: HttpRequest, payload: Body[OneOrMany]):
@@ -155,19 +74,18 @@ def upsert_customers(request: HttpRequest, payload: Body[OneOrMany]):
     """
     organisation = request.organisation
     if isinstance(payload, dict):
-        parsed = _parse(CustomerIn, payload, "The customer is not valid.")
+        parsed = parse_item(CustomerIn, payload, "The customer is not valid.")
         customer, created = services.upsert_customer(organisation, _customer_input(parsed))
         return Status(201 if created else 200, _customer_body(customer, organisation))
-    message = "The customer is not valid."
-    items = _read_items(CustomerIn, payload, message, _customer_input)
+    items = parse_items(CustomerIn, payload, "The customer is not valid.", _customer_input)
     results = services.upsert_customers(organisation, items)
-    return _batch_body(results, ("created", "updated", "unchanged", "invalid"))
+    return list_body(results, ("created", "updated", "unchanged", "invalid"))
 
 
 @router.post(
     "/interactions",
     response={200: InteractionOut | InteractionBatchOut, 201: InteractionOut},
-    openapi_extra=_one_or_many(InteractionIn),
+    openapi_extra=one_or_many_openapi(InteractionIn),
 )
 @requires(Permission.WRITE_API)
 def record_interactions(request: HttpRequest, payload: Body[OneOrMany]):
@@ -181,12 +99,12 @@ def record_interactions(request: HttpRequest, payload: Body[OneOrMany]):
     organisation = request.organisation
     message = "The interaction is not valid."
     if isinstance(payload, dict):
-        parsed = _parse(InteractionIn, payload, message)
+        parsed = parse_item(InteractionIn, payload, message)
         interaction, created = services.record_interaction(organisation, _interaction_input(parsed))
         return Status(201 if created else 200, _interaction_body(interaction))
-    items = _read_items(InteractionIn, payload, message, _interaction_input)
+    items = parse_items(InteractionIn, payload, message, _interaction_input)
     results = services.record_interactions(organisation, items)
-    return _batch_body(results, ("created", "duplicate", "invalid"))
+    return list_body(results, ("created", "duplicate", "invalid"))
 
 
 @router.get("/customers", response=CustomerPage)

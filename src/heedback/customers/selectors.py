@@ -42,6 +42,17 @@ def customers_by_external_id(
     return {external_id: live[pk] for external_id, pk in rows.items() if pk in live}
 
 
+def customers_by_email(organisation: Organisation, emails: set[str]) -> dict[str, Customer]:
+    """Return the live customer behind each known email (lower case), in one query.
+
+    Only live records keep their email as an identity (one per organisation); unknown
+    emails are absent from the result.
+    """
+    wanted = {email.strip().lower() for email in emails if email.strip()}
+    customers = live_customers(organisation).filter(email__in=wanted).order_by()
+    return {customer.email: customer for customer in customers}
+
+
 def interactions_by_external_id(
     organisation: Organisation, external_ids: set[str]
 ) -> dict[str, Interaction]:

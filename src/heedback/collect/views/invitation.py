@@ -103,14 +103,19 @@ def invitation_page(request: HttpRequest) -> HttpResponse:
         revision = int(request.POST.get("revision", ""))
     except ValueError:
         revision = -1
-    if request.POST.get("action") == "send":
-        try:
+    sending = request.POST.get("action") == "send"
+    try:
+        # Every save writes the draft: a flood through one invitation is slowed like a
+        # flood of answers from one address, whatever address it comes from.
+        ratelimit.check("invitation_token", invitation.token_hash)
+        if sending:
             ratelimit.check("respond_address", request.META.get("REMOTE_ADDR", ""))
-        except ratelimit.RateLimited as error:
-            message = _("Too many answers were sent from here just now. Wait a minute.")
-            page = _form(request, invitation, definition, values, {"form": [message]}, 429)
-            page["Retry-After"] = str(error.retry_after)
-            return page
+    except ratelimit.RateLimited as error:
+        message = _("Too many answers were sent from here just now. Wait a minute.")
+        page = _form(request, invitation, definition, values, {"form": [message]}, 429)
+        page["Retry-After"] = str(error.retry_after)
+        return page
+    if sending:
         return _send(request, invitation, definition, values, revision)
     return _save(request, invitation, definition, values, revision)
 
