@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from heedback.collect import campaigns, invitations, selectors
+from heedback.collect import campaigns, invitation_emails, invitations, selectors
 from heedback.collect.campaigns import CampaignInput, ContactInput
 from heedback.collect.choices import InvitationStatus, SkipReason
 from heedback.collect.models import Invitation, InvitationPolicy, Suppression
@@ -86,6 +86,10 @@ def test_a_campaign_sends_one_personalised_email_per_contact_through_smtp(
     invitation = Invitation.objects.get(email="guest.one@example.com")
     assert invitation.token_hash == invitations.hash_of(token)
     assert token not in str(Invitation.objects.filter(pk=invitation.pk).values().get())
+    # The outbox keeps a mark where the token goes: a copy of the database opens no survey.
+    stored = OutboxMessage.objects.get(idempotency_key=f"invitation-{invitation.pk}-step-0")
+    assert token not in str(stored.payload)
+    assert f"/i/{invitation_emails.LINK_MARK}/" in stored.payload["body"]
     unsubscribe = re.search(r"/i/unsubscribe/([^/\s]+)/", body).group(0)
     assert first["List-Unsubscribe"].endswith(f"{unsubscribe}>")
     assert first["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

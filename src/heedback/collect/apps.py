@@ -14,3 +14,4 @@ class CollectConfig(AppConfig):
     ]
     # An invitation email the mail server refused for good (5xx) counts as a bounce.
     delivery_refused = {"invitation-": "heedback.collect.bounces.invitation_refused"}
+    delivery_prepare = {"invitation-": "heedback.collect.invitation_emails.reveal_token"}

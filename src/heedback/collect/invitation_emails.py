@@ -16,12 +16,16 @@ from django.utils.translation import gettext as _
 
 from heedback.collect.invitations import token_of
 from heedback.collect.models import Invitation, SurveyLink
+from heedback.notify.models import OutboxMessage
 from heedback.notify.services import Email
 from heedback.orgs.selectors import managers_of
 
 PLACEHOLDERS = ("customer name", "unit", "staff member")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 UNSUBSCRIBE_SALT = "heedback.collect.unsubscribe"
+#: Stands for the token in an invitation link in the outbox; ``reveal_token`` puts it in.
+LINK_MARK = "~link~"
+_EMAIL_KEY = re.compile(r"invitation-(\d+)-step-\d+")
 
 
 def placeholder_errors(text: str) -> list[str]:
@@ -105,7 +109,7 @@ def compose(invitation: Invitation, step: int) -> Email:
             "unit": invitation.unit.name,
             "staff member": _person(invitation.staff) or _("our team"),
         }
-        link = absolute(reverse("invitation-open", args=[token_of(invitation.nonce)]))
+        link = absolute(reverse("invitation-open", args=[LINK_MARK]))
         unsubscribe = absolute(
             reverse("invitation-unsubscribe", args=[unsubscribe_code(invitation)])
         )
@@ -130,6 +134,31 @@ def compose(invitation: Invitation, step: int) -> Email:
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     )
+
+
+def reveal_token(message: OutboxMessage) -> dict:
+    """Return the payload of an invitation email with its token in place of the mark.
+
+    The token is derived from the invitation's nonce and the secret key at the moment
+    the email leaves, so neither the outbox row nor anything else in the database holds
+    a link that opens the survey. An invitation erased meanwhile leaves the mark, which
+    opens nothing.
+    """
+    payload = message.payload
+    match = _EMAIL_KEY.fullmatch(message.idempotency_key)
+    nonce = (
+        Invitation.objects.filter(pk=int(match.group(1))).values_list("nonce", flat=True).first()
+        if match
+        else None
+    )
+    if not nonce:
+        return payload
+    token = token_of(nonce)
+    return {
+        **payload,
+        "body": payload["body"].replace(LINK_MARK, token),
+        "html": payload.get("html", "").replace(LINK_MARK, token),
+    }
 
 
 def email_key(invitation: Invitation, step: int) -> str:

@@ -196,7 +196,7 @@ def _deliver(message: OutboxMessage, mailer: _Mailer) -> int:
 
 
 def _send_email(message: OutboxMessage, mailer: _Mailer) -> None:
-    payload = message.payload
+    payload = _prepared(message)
     headers = {
         "Message-ID": f"<{message.idempotency_key}@heedback>",
         "X-Heedback-Idempotency-Key": message.idempotency_key,
@@ -214,6 +214,17 @@ def _send_email(message: OutboxMessage, mailer: _Mailer) -> None:
     if payload.get("html"):
         email.attach_alternative(payload["html"], "text/html")
     email.send()
+
+
+def _prepared(message: OutboxMessage) -> dict:
+    """Return the payload to send, with what must not rest in the outbox filled in now.
+
+    An invitation's link carries a token that opens the customer's survey; it is kept out
+    of the outbox row (a copy of the database must open no survey) and put into the email
+    only on its way out, by the app that owns the message's key (``delivery_prepare``).
+    """
+    handler = _handler("delivery_prepare", message)
+    return handler(message) if handler is not None else message.payload
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -251,14 +262,22 @@ def is_permanent_refusal(error: Exception) -> bool:
 
 
 @functools.cache
-def _refusal_handlers() -> list[tuple[str, Callable[[OutboxMessage], None]]]:
-    # Apps above notify declare ``delivery_refused = {key prefix: "dotted.path"}`` on their
-    # AppConfig, as they declare their periodic jobs: notify cannot name them itself.
+def _handlers(attribute: str) -> list[tuple[str, Callable[[OutboxMessage], object]]]:
+    # Apps above notify declare ``delivery_refused = {key prefix: "dotted.path"}`` (and
+    # ``delivery_prepare``) on their AppConfig, as they declare their periodic jobs:
+    # notify cannot name them itself.
     return [
         (prefix, import_string(path))
         for config in apps.get_app_configs()
-        for prefix, path in getattr(config, "delivery_refused", {}).items()
+        for prefix, path in getattr(config, attribute, {}).items()
     ]
+
+
+def _handler(attribute: str, message: OutboxMessage) -> Callable[[OutboxMessage], object] | None:
+    for prefix, handler in _handlers(attribute):
+        if message.idempotency_key.startswith(prefix):
+            return handler
+    return None
 
 
 def _refused(message: OutboxMessage, error: Exception) -> None:
@@ -270,9 +289,9 @@ def _refused(message: OutboxMessage, error: Exception) -> None:
             leased_until=None,
             last_error=f"refused: {type(error).__name__}: {error}"[:2000],
         )
-        for prefix, handler in _refusal_handlers():
-            if message.idempotency_key.startswith(prefix):
-                handler(message)
+        handler = _handler("delivery_refused", message)
+        if handler is not None:
+            handler(message)
 
 
 def retry_now(message: OutboxMessage) -> None:
