@@ -224,6 +224,7 @@ SURVEY_KEY_OPERATIONS = {
     ("GET", "/v1/surveys/{survey_id}/responses"),
     ("GET", "/v1/surveys/{survey_id}/links"),
     ("GET", "/v1/surveys/{survey_id}/export"),
+    ("GET", "/v1/responses/{response_id}"),
 }
 
 ROLES = ["owner", "admin", "manager", "frontline", "analyst", "viewer"]

@@ -176,3 +176,15 @@ def test_the_same_idempotency_key_on_another_survey_never_returns_that_surveys_r
     assert answer.status_code == 201
     assert answer.json()["id"] not in {two_surveys["theirs_response"], two_surveys["ours_response"]}
     assert answer.json()["survey"] == two_surveys["ours"]
+
+
+def test_it_reads_a_response_of_its_own_survey_by_id(organisation, two_surveys):
+    client = scoped_key(organisation, two_surveys["ours"])
+    mine = client.get(f"/api/v1/responses/{two_surveys['ours_response']}")
+    theirs = client.get(f"/api/v1/responses/{two_surveys['theirs_response']}")
+    assert mine.status_code == 200
+    assert (mine.json()["id"], mine.json()["survey"]) == (
+        two_surveys["ours_response"],
+        two_surveys["ours"],
+    )
+    assert theirs.status_code == 404

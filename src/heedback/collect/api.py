@@ -5,7 +5,6 @@ from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, JsonResponse, StreamingHttpResponse
 from django.urls import reverse
 from ninja import Query, Router, Status
-from pydantic import ValidationError
 
 from heedback.collect import exporting, selectors, services
 from heedback.collect.models import Response
@@ -21,7 +20,8 @@ from heedback.collect.schemas import (
     ResponseOut,
     ResponsePage,
 )
-from heedback.core.api_support import requires
+from heedback.core.api_lists import parse_item
+from heedback.core.api_support import requires, survey_scope
 from heedback.core.errors import InvalidInput
 from heedback.core.rows import JoinedRowReader, RowReader
 from heedback.customers.models import Customer, Interaction
@@ -118,22 +118,6 @@ class Directory:
         )
 
 
-def _parse_item(item: dict) -> ResponseItem:
-    try:
-        return ResponseItem.model_validate(item)
-    except ValidationError as error:
-        raise InvalidInput.from_pairs(
-            "The response is not valid.",
-            [
-                (
-                    ".".join(str(part) for part in problem["loc"]) or "__all__",
-                    str(problem["msg"]).removeprefix("Value error, "),
-                )
-                for problem in error.errors()
-            ],
-        ) from error
-
-
 def _as_dicts(responses) -> list[dict]:
     """Return responses as the API speaks them, with the text analysis of each (two queries)."""
     responses = list(responses)
@@ -216,7 +200,7 @@ def submit_batch(request: HttpRequest, survey_id: int, payload: BatchIn):
     parsed: list[ResponseItem | InvalidInput] = []
     for raw in payload.items:
         try:
-            parsed.append(_parse_item(raw))
+            parsed.append(parse_item(ResponseItem, raw, "The response is not valid."))
         except InvalidInput as error:
             parsed.append(error)
     directory = Directory(
@@ -279,9 +263,11 @@ def list_responses(request: HttpRequest, survey_id: int, filters: Query[Response
 
 
 @router.get("/responses/{response_id}", response=ResponseOut)
-@requires(Permission.VIEW)
+@requires(Permission.VIEW, survey_keys=True)
 def get_response(request: HttpRequest, response_id: int):
     queryset = selectors.responses_with_answers(Response.objects.select_related("survey"))
+    if (survey_id := survey_scope(request)) is not None:
+        queryset = queryset.filter(survey_id=survey_id)
     response = get_scoped_or_404(queryset, request.organisation, pk=response_id)
     refuse_individual_responses(response.survey)
     return _as_dicts([response])[0]

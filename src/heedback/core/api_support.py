@@ -34,13 +34,17 @@ def requires(permission: Permission, *, survey_keys: bool = False) -> Callable:
     operation against the policy table. ``survey_keys`` lets a key scoped to one survey
     use the operation on that survey (its ``survey_id`` path parameter); to such a key
     every other operation, and this one on another survey, is a 404, like a missing object.
+    An operation naming no survey in its path (a response by id) that allows survey keys
+    narrows what it reads to ``survey_scope(request)`` itself.
     """
 
     def decorator(operation: Callable) -> Callable:
         @wraps(operation)
         def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
             survey_id = request.api_key.survey_id
-            if survey_id is not None and (not survey_keys or kwargs.get("survey_id") != survey_id):
+            if survey_id is not None and (
+                not survey_keys or kwargs.get("survey_id", survey_id) != survey_id
+            ):
                 raise Http404("Not found")
             if not api_key_allows(request.api_key.role, permission):
                 raise Forbidden("This API key may not do this (it is read-only).")
@@ -52,6 +56,11 @@ def requires(permission: Permission, *, survey_keys: bool = False) -> Callable:
         return checked
 
     return decorator
+
+
+def survey_scope(request: HttpRequest) -> int | None:
+    """Return the one survey the request's API key may see, or None for every survey."""
+    return request.api_key.survey_id
 
 
 def error_body(message: str, errors: dict[str, list[str]] | None = None) -> dict[str, Any]:

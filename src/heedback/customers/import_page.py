@@ -18,7 +18,6 @@ from django.views.decorators.http import require_POST
 from heedback.collect import importing, interaction_import
 from heedback.core.errors import ServiceError
 from heedback.core.htmx import render_page
-from heedback.core.import_jobs import ImportStatus
 from heedback.customers.models import InteractionImport
 from heedback.orgs.access import member_view
 from heedback.orgs.permissions import Permission
@@ -102,7 +101,7 @@ def _job(request: HttpRequest, import_id: int) -> InteractionImport:
 def interaction_import_job(request: HttpRequest, import_id: int) -> HttpResponse:
     """Show an import's progress and report; the status part re-polls itself while it runs."""
     job = _job(request, import_id)
-    context = {"job": job, "status_label": ImportStatus(job.status).label, "nav": "customers"}
+    context = {"job": job, "nav": "customers"}
     return render_page(
         request,
         "customers/interaction_import_job.html",
