@@ -97,7 +97,8 @@ def test_resolving_emails_the_customer_one_question_through_an_invitation(
     assert message.payload["to"] == ["guest@example.com"]
     assert message.payload["subject"] == "Is your problem solved?"
     token = invitations.token_of(invitation.nonce)
-    assert f"/i/{token}/" in message.payload["body"]
+    assert f"/i/{invitation_emails.LINK_MARK}/" in message.payload["body"]
+    assert f"/i/{token}/" in invitation_emails.reveal_token(message)["body"]
     sent = detractor_case.events.get(kind=EventKind.RESURVEY_SENT)
     assert sent.detail == {"invitation": invitation.pk}
 

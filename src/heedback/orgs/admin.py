@@ -8,12 +8,17 @@ from heedback.orgs.models import (
     Organisation,
     Unit,
 )
+from heedback.orgs.services import organisation_changed
 
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "time_zone", "created_at"]
     search_fields = ["name", "slug"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        organisation_changed()
 
 
 @admin.register(Unit)

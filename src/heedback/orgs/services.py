@@ -120,6 +120,7 @@ def change_minimum_sample(
     previous = organisation.minimum_sample
     Organisation.objects.filter(pk=organisation.pk).update(minimum_sample=minimum_sample)
     organisation.minimum_sample = minimum_sample
+    organisation_changed()
     record_audit(
         organisation,
         actor,
@@ -400,8 +401,22 @@ def revoke_api_key(api_key: ApiKey, *, actor: AbstractBaseUser) -> None:
     """Revoke a key at once; requests with it fail from now on, in every process."""
     ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     record_audit(api_key.organisation, actor, "api_key.revoke", api_key.name, prefix=api_key.prefix)
-    # Now, so this request's process stops trusting the key, and after the commit, so no
-    # process can have read the key back as active between the two.
+    _forget_kept_keys()
+
+
+def organisation_changed() -> None:
+    """Make every API request see an organisation's new settings at once.
+
+    API keys are kept per process with their organisation (``_ActiveKeys``); a change
+    of the organisation (its minimum sample, time zone) must not wait for them to expire.
+    Call it in the transaction that changes the organisation.
+    """
+    _forget_kept_keys()
+
+
+def _forget_kept_keys() -> None:
+    # Now, so this request's process stops trusting its copies, and after the commit, so
+    # no process can have read the old row back between the two.
     _ACTIVE_KEYS.forget_all()
     transaction.on_commit(_ACTIVE_KEYS.forget_all)
 
