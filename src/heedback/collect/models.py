@@ -41,7 +41,11 @@ class Response(OrgOwned):
     call or a replayed form stores one response, and the repeat gets the first one back.
     """
 
-    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="responses")
+    # Not indexed alone: the (survey, submitted_at) index and the unique (survey,
+    # idempotency_key) one both lead with the survey, and every index costs each insert.
+    survey = models.ForeignKey(
+        Survey, on_delete=models.PROTECT, related_name="responses", db_index=False
+    )
     version = models.ForeignKey(SurveyVersion, on_delete=models.PROTECT, related_name="responses")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="responses")
     link = models.ForeignKey(
@@ -122,7 +126,10 @@ class Answer(models.Model):
     Answers are rows, not a JSON blob, so that a metric is a GROUP BY inside the database.
     """
 
-    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
+    # Not indexed alone: the unique (response, question_key) index leads with the response.
+    response = models.ForeignKey(
+        Response, on_delete=models.CASCADE, related_name="answers", db_index=False
+    )
     question_key = models.CharField(max_length=63)
     number = models.IntegerField(null=True, blank=True)
     text = models.TextField(blank=True)
