@@ -48,8 +48,15 @@ class Response(OrgOwned):
     )
     version = models.ForeignKey(SurveyVersion, on_delete=models.PROTECT, related_name="responses")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="responses")
+    # The link and the staff member are indexed only where set (see Meta): API batches and
+    # imports name neither, and an index entry for every NULL costs each insert.
     link = models.ForeignKey(
-        SurveyLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="responses"
+        SurveyLink,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="responses",
+        db_index=False,
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel, default=Channel.WEB)
     staff = models.ForeignKey(
@@ -59,6 +66,7 @@ class Response(OrgOwned):
         on_delete=models.SET_NULL,
         related_name="served_responses",
         help_text=_("The staff member who served the customer."),
+        db_index=False,
     )
     # Who answered, when known (an invitation, an integration naming them); most responses
     # from links and cards are anonymous. Indexed only where set (see Meta).
@@ -113,6 +121,12 @@ class Response(OrgOwned):
                 fields=["interaction"],
                 name="response_interaction",
                 condition=models.Q(interaction__isnull=False),
+            ),
+            models.Index(
+                fields=["link"], name="response_link", condition=models.Q(link__isnull=False)
+            ),
+            models.Index(
+                fields=["staff"], name="response_staff", condition=models.Q(staff__isnull=False)
             ),
         ]
 
