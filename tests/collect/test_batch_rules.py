@@ -177,3 +177,17 @@ def test_no_lookup_lost_its_index():
     assert (responses["response_link"], responses["response_staff"]) == (["link_id"], ["staff_id"])
     assert ["response_id"] not in answers.values()
     assert answers["answer_unique_question"] == ["response_id", "question_key"]
+
+
+def test_stored_keys_finds_keys_of_every_shape(published_survey, hotel):
+    keys = ['quote\'s "key"', "back\\slash", "tab-less « été » 😀", "a,b{c}"]
+    submissions = [
+        services.Submission(
+            survey=published_survey, unit=hotel, answers={"nps": 5}, idempotency_key=key
+        )
+        for key in keys
+    ]
+    results = services.submit_batch(published_survey, submissions)
+    assert [result.status for result in results] == ["created"] * 4
+    found = storage.stored_keys(published_survey.pk, [*keys, "unknown"])
+    assert found == {key: result.response_id for key, result in zip(keys, results, strict=True)}
