@@ -41,11 +41,22 @@ class Response(OrgOwned):
     call or a replayed form stores one response, and the repeat gets the first one back.
     """
 
-    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="responses")
+    # Not indexed alone: the (survey, submitted_at) index and the unique (survey,
+    # idempotency_key) one both lead with the survey, and every index costs each insert.
+    survey = models.ForeignKey(
+        Survey, on_delete=models.PROTECT, related_name="responses", db_index=False
+    )
     version = models.ForeignKey(SurveyVersion, on_delete=models.PROTECT, related_name="responses")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="responses")
+    # The link and the staff member are indexed only where set (see Meta): API batches and
+    # imports name neither, and an index entry for every NULL costs each insert.
     link = models.ForeignKey(
-        SurveyLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="responses"
+        SurveyLink,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="responses",
+        db_index=False,
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel, default=Channel.WEB)
     staff = models.ForeignKey(
@@ -55,6 +66,7 @@ class Response(OrgOwned):
         on_delete=models.SET_NULL,
         related_name="served_responses",
         help_text=_("The staff member who served the customer."),
+        db_index=False,
     )
     # Who answered, when known (an invitation, an integration naming them); most responses
     # from links and cards are anonymous. Indexed only where set (see Meta).
@@ -110,6 +122,12 @@ class Response(OrgOwned):
                 name="response_interaction",
                 condition=models.Q(interaction__isnull=False),
             ),
+            models.Index(
+                fields=["link"], name="response_link", condition=models.Q(link__isnull=False)
+            ),
+            models.Index(
+                fields=["staff"], name="response_staff", condition=models.Q(staff__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -122,7 +140,10 @@ class Answer(models.Model):
     Answers are rows, not a JSON blob, so that a metric is a GROUP BY inside the database.
     """
 
-    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
+    # Not indexed alone: the unique (response, question_key) index leads with the response.
+    response = models.ForeignKey(
+        Response, on_delete=models.CASCADE, related_name="answers", db_index=False
+    )
     question_key = models.CharField(max_length=63)
     number = models.IntegerField(null=True, blank=True)
     text = models.TextField(blank=True)

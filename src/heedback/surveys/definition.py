@@ -6,8 +6,9 @@ the importers all validate definitions and answers with the same rules, and thos
 tested without a database.
 """
 
+import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self, TypeAlias
@@ -300,6 +301,18 @@ class SurveyDefinition(BaseModel):
             raise _Problems(problems)
         return self
 
+    @property
+    def answer_rules(self) -> "AnswerRules":
+        """Return the answer rules of these questions, prepared on first use and kept."""
+        # Kept beside the fields, as ``functools.cached_property`` keeps its value: pydantic
+        # leaves it out of dumps and equality. Checked against the questions in case the
+        # definition was copied with others.
+        rules = self.__dict__.get("answer_rules_prepared")
+        if rules is None or rules.source is not self.questions:
+            rules = AnswerRules(self.questions)
+            self.__dict__["answer_rules_prepared"] = rules
+        return rules
+
     def question(self, key: str) -> Question:
         """Return the question with ``key``; raise KeyError when there is none."""
         for question in self.questions:
@@ -508,9 +521,13 @@ def visible_questions(definition: SurveyDefinition, values: Mapping[str, object]
     A condition on a hidden question is false, so hiding a question also hides everything
     that depends on it.
     """
+    return _visible_among(definition.questions, values)
+
+
+def _visible_among(questions: Sequence[Question], values: Mapping[str, object]) -> list[Question]:
     visible: list[Question] = []
     visible_keys: set[str] = set()
-    for question in definition.questions:
+    for question in questions:
         if question.show_if is None or _condition_holds(question.show_if, values, visible_keys):
             visible.append(question)
             visible_keys.add(question.key)
@@ -628,6 +645,86 @@ def _clean_value(question: Question, raw: object) -> AnswerValue | None:
     return _SINGLE_VALUE_CLEANERS[question.type](question, value)
 
 
+class AnswerRules:
+    """The answer rules of one definition, prepared once and applied to many responses.
+
+    A batch of a thousand responses to one version checks each against the same
+    questions: which keys exist, each question's cleaner with its scale and message, and
+    whether any display condition can hide a question. Preparing that per response cost
+    more than the checks themselves. Reached through ``SurveyDefinition.answer_rules``.
+    """
+
+    def __init__(self, questions: Sequence[Question]) -> None:
+        self.source = questions
+        self.questions = tuple(questions)
+        self.known_keys = frozenset(question.key for question in self.questions)
+        self.has_conditions = any(question.show_if is not None for question in self.questions)
+        self.cleaners = {question.key: _cleaner_of(question) for question in self.questions}
+
+    def clean(self, raw: Mapping[str, object], *, partial: bool = False) -> CleanAnswers:
+        """Validate answers as ``clean_answers`` does (same values, same errors, same order)."""
+        known_keys, cleaners = self.known_keys, self.cleaners
+        errors = [
+            FieldError(str(key), UNKNOWN_QUESTION_MESSAGE) for key in raw if key not in known_keys
+        ]
+        cleaned: dict[str, AnswerValue] = {}
+        problems: dict[str, str] = {}
+        for question in self.questions:
+            key = question.key
+            if key not in raw:
+                continue
+            try:
+                value = cleaners[key](raw[key])
+            except _InvalidAnswer as invalid:
+                problems[key] = invalid.message
+                continue
+            if value is not None:
+                cleaned[key] = value
+        if self.has_conditions:
+            shown: Sequence[Question] = _visible_among(self.questions, cleaned)
+        else:
+            shown = self.questions
+        if not problems and not self.has_conditions and (partial or len(cleaned) == len(shown)):
+            # Nothing hidden, nothing wrong, nothing missing (or allowed to be): keep it all.
+            return CleanAnswers(values=cleaned, errors=errors)
+        values: dict[str, AnswerValue] = {}
+        for question in shown:
+            if question.key in problems:
+                errors.append(FieldError(question.key, problems[question.key]))
+            elif question.key in cleaned:
+                values[question.key] = cleaned[question.key]
+            elif question.required and not partial:
+                errors.append(FieldError(question.key, REQUIRED_MESSAGE))
+        return CleanAnswers(values=values, errors=errors)
+
+
+def _cleaner_of(question: Question) -> Callable[[object], AnswerValue | None]:
+    """Return the function that cleans one raw answer to ``question`` (see ``_clean_value``)."""
+    if question.type is QuestionType.MULTI_CHOICE:
+        return functools.partial(_clean_multi_choice, question)
+    if question.type in NUMERIC_TYPES:
+        scale = question.effective_scale()
+        assert scale is not None
+        low, high = scale.min, scale.max
+        message = f"must be a whole number from {low} to {high}"
+
+        def clean_number(raw: object) -> AnswerValue | None:
+            # The common case first: a JSON whole number on the scale.
+            if type(raw) is int and low <= raw <= high:
+                return raw
+            value = _single(raw)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                return None
+            if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+                value = int(value.strip())
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise _InvalidAnswer(message)
+            return value
+
+        return clean_number
+    return functools.partial(_clean_value, question)
+
+
 def clean_answers(
     definition: SurveyDefinition, raw: Mapping[str, object], *, partial: bool = False
 ) -> CleanAnswers:
@@ -637,28 +734,4 @@ def clean_answers(
     who changes an earlier answer should not be blocked by a question they no longer see.
     With ``partial`` (saving progress), missing required answers are not errors.
     """
-    known_keys = {question.key for question in definition.questions}
-    errors = [
-        FieldError(str(key), UNKNOWN_QUESTION_MESSAGE) for key in raw if key not in known_keys
-    ]
-    cleaned: dict[str, AnswerValue] = {}
-    problems: dict[str, str] = {}
-    for question in definition.questions:
-        if question.key not in raw:
-            continue
-        try:
-            value = _clean_value(question, raw[question.key])
-        except _InvalidAnswer as invalid:
-            problems[question.key] = invalid.message
-            continue
-        if value is not None:
-            cleaned[question.key] = value
-    values: dict[str, AnswerValue] = {}
-    for question in visible_questions(definition, cleaned):
-        if question.key in problems:
-            errors.append(FieldError(question.key, problems[question.key]))
-        elif question.key in cleaned:
-            values[question.key] = cleaned[question.key]
-        elif question.required and not partial:
-            errors.append(FieldError(question.key, REQUIRED_MESSAGE))
-    return CleanAnswers(values=values, errors=errors)
+    return definition.answer_rules.clean(raw, partial=partial)
