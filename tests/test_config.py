@@ -130,3 +130,21 @@ def test_deploy_checks_pass_with_production_settings(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_served_application_loads_every_app_and_freezes_what_start_up_made(tmp_path):
+    """The WSGI module must leave start-up's objects out of the collector (batches pay)."""
+    probe = (
+        "import gc, sys; import heedback.wsgi; "
+        "print(gc.get_freeze_count(), 'heedback.collect.api' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**os.environ, "HEEDBACK_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    frozen, loaded = result.stdout.split()
+    assert int(frozen) > 50_000
+    assert loaded == "True"
