@@ -48,7 +48,27 @@ class _Columns:
         return self.model.from_db(connection.alias, self.attnames, values)
 
 
-class RowReader(Generic[ModelT]):
+class _BuiltOnce:
+    """Keep what ``_build`` returns, built again only if the connection's vendor changes.
+
+    Built on first use, not at import: converters depend on the connection's vendor.
+    """
+
+    def __init__(self) -> None:
+        self._built: Any = None
+        self._vendor = ""
+
+    def _build(self) -> Any:
+        raise NotImplementedError
+
+    def _prepare(self) -> Any:
+        if self._built is None or self._vendor != connection.vendor:
+            self._built = self._build()
+            self._vendor = connection.vendor
+        return self._built
+
+
+class RowReader(_BuiltOnce, Generic[ModelT]):
     """Read instances of ``model`` matching a fixed WHERE clause, with SQL built once.
 
     ``related`` names one foreign key to read in the same query (an inner join), like
@@ -57,29 +77,24 @@ class RowReader(Generic[ModelT]):
     """
 
     def __init__(self, model: type[ModelT], where: str, *, related: str | None = None) -> None:
+        super().__init__()
         self.model = model
         self.where = where
         self.related = related
-        self._prepared: tuple[str, _Columns, _Columns | None] | None = None
-        self._vendor = ""
 
-    def _prepare(self) -> tuple[str, _Columns, _Columns | None]:
-        # Built on first use, not at import: converters depend on the connection's vendor.
-        if self._prepared is None or self._vendor != connection.vendor:
-            own = _Columns(self.model, "t")
-            table = f'"{self.model._meta.db_table}" t'
-            joined = None
-            if self.related is not None:
-                field = self.model._meta.get_field(self.related)
-                joined = _Columns(field.related_model, "r")
-                table += (
-                    f' JOIN "{field.related_model._meta.db_table}" r '
-                    f'ON r."{field.target_field.column}" = t."{field.column}"'
-                )
-            select = f"SELECT {own.sql}{', ' + joined.sql if joined else ''} FROM {table}"  # noqa: S608 (names from the model, values as parameters)
-            self._prepared = (f"{select} WHERE {self.where}", own, joined)
-            self._vendor = connection.vendor
-        return self._prepared
+    def _build(self) -> tuple[str, _Columns, _Columns | None]:
+        own = _Columns(self.model, "t")
+        table = f'"{self.model._meta.db_table}" t'
+        joined = None
+        if self.related is not None:
+            field = self.model._meta.get_field(self.related)
+            joined = _Columns(field.related_model, "r")
+            table += (
+                f' JOIN "{field.related_model._meta.db_table}" r '
+                f'ON r."{field.target_field.column}" = t."{field.column}"'
+            )
+        select = f"SELECT {own.sql}{', ' + joined.sql if joined else ''} FROM {table}"  # noqa: S608 (names from the model, values as parameters)
+        return (f"{select} WHERE {self.where}", own, joined)
 
     def all(self, parameters: Sequence[Any]) -> list[ModelT]:
         """Return every matching instance (its related instance cached on it)."""
@@ -103,7 +118,7 @@ class RowReader(Generic[ModelT]):
         return found[0] if found else None
 
 
-class JoinedRowReader(Generic[ModelT]):
+class JoinedRowReader(_BuiltOnce, Generic[ModelT]):
     """Read one instance of ``model`` and, in the same query, a row of ``other`` or None.
 
     A LEFT JOIN on any condition ``on`` (``other``'s table is ``u``), not only a foreign
@@ -114,21 +129,17 @@ class JoinedRowReader(Generic[ModelT]):
     def __init__(
         self, model: type[ModelT], other: type[models.Model], *, on: str, where: str
     ) -> None:
+        super().__init__()
         self.model, self.other, self.on, self.where = model, other, on, where
-        self._prepared: tuple[str, _Columns, _Columns] | None = None
-        self._vendor = ""
 
-    def _prepare(self) -> tuple[str, _Columns, _Columns]:
-        if self._prepared is None or self._vendor != connection.vendor:
-            own, other = _Columns(self.model, "t"), _Columns(self.other, "u")
-            sql = (
-                f"SELECT {own.sql}, {other.sql} "  # noqa: S608 (names from the models)
-                f'FROM "{self.model._meta.db_table}" t '
-                f'LEFT JOIN "{self.other._meta.db_table}" u ON {self.on} WHERE {self.where}'
-            )
-            self._prepared = (sql, own, other)
-            self._vendor = connection.vendor
-        return self._prepared
+    def _build(self) -> tuple[str, _Columns, _Columns]:
+        own, other = _Columns(self.model, "t"), _Columns(self.other, "u")
+        sql = (
+            f"SELECT {own.sql}, {other.sql} "  # noqa: S608 (names from the models)
+            f'FROM "{self.model._meta.db_table}" t '
+            f'LEFT JOIN "{self.other._meta.db_table}" u ON {self.on} WHERE {self.where}'
+        )
+        return (sql, own, other)
 
     def first(self, parameters: Sequence[Any]) -> tuple[ModelT | None, models.Model | None]:
         """Return the first matching instance and its joined row (None when none joined)."""
