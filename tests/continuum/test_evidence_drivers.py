@@ -74,7 +74,13 @@ def test_driver_analysis_is_measured_from_recorded_uses(
     api,
 ):
     now = timezone.now()
-    today = now.astimezone(zoneinfo.ZoneInfo(organisation.time_zone)).date()
+    zone = zoneinfo.ZoneInfo(organisation.time_zone)
+
+    def local_day(ago: int):
+        # The day in the organisation's time zone, not today's date minus days: across a
+        # summer-time change, "100 days ago" at 23:30 UTC falls on another local date.
+        return (now - timedelta(days=ago)).astimezone(zone).date()
+
     manager = make_member(organisation, "manager", unit=hotel)
     page = f"/o/{organisation.slug}/surveys/{published_survey.pk}/drivers/"
     # Today: the admin looks at the whole organisation twice, the hotel's manager at their
@@ -103,7 +109,7 @@ def test_driver_analysis_is_measured_from_recorded_uses(
         for row in DriverAnalysisUse.objects.all()
     }
     assert stored == {
-        (today - timedelta(days=ago), unit.pk if unit else None, who, surface): count
+        (local_day(ago), unit.pk if unit else None, who, surface): count
         for ago, unit, who, surface, count in uses
     }
     related = {hotel: [root_unit], other_hotel: [root_unit], root_unit: [hotel, other_hotel]}
