@@ -105,7 +105,7 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
 
 def _saved(database: str) -> dict | None:
     """Return a saved result; from a stopped run's log, the levels it finished."""
-    saved, log = Path(SAVED, f"{database}.json"), Path(SAVED, f"{database}.log")
+    saved, log = Path(SAVED, f"{database}.json"), Path(SAVED, f"insights-{database}.log")
     if saved.exists():
         return json.loads(saved.read_text())
     if not log.exists():
@@ -161,19 +161,23 @@ def measure_in_child(
         env["HEEDBACK_DATABASE_URL"] = f"{POSTGRES}/{scratch}"
     else:
         env.pop("HEEDBACK_DATABASE_URL", None)
+    # The child's log goes to a file as it is written, so that a run stopped for time
+    # still leaves the levels it finished (``_saved`` reads them).
+    folder = SAVED or env["HEEDBACK_DATA_DIR"]
+    log = Path(folder, f"{marker.lower()}-{database}.log")
     try:
-        child = subprocess.run(
-            [sys.executable, script, "--measure", ",".join(map(str, sizes))],
-            env=env,
-            capture_output=True,
-            text=True,
-        )
+        with log.open("w") as stderr:
+            child = subprocess.run(
+                [sys.executable, script, "--measure", ",".join(map(str, sizes))],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
+            )
     finally:
         if database == "postgresql":
             _drop_postgres(scratch)
-    sys.stderr.write(child.stderr[-3000:])
-    if SAVED:
-        Path(SAVED, f"{database}.log").write_text(child.stderr)
+    sys.stderr.write(log.read_text()[-3000:])
     line = next((x for x in child.stdout.splitlines() if x.startswith(f"{marker} ")), None)
     if child.returncode != 0 or line is None:
         raise RuntimeError(f"the {database} measurement failed")
