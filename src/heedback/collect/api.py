@@ -24,7 +24,7 @@ from heedback.collect.schemas import (
 from heedback.core.api_lists import parse_item
 from heedback.core.api_support import requires, survey_scope
 from heedback.core.errors import InvalidInput
-from heedback.core.kept import KeptRows
+from heedback.core.kept import WRITE_TARGETS, KeptRows
 from heedback.core.rows import JoinedRowReader, RowReader
 from heedback.customers.models import Customer, Interaction
 from heedback.customers.selectors import customers_by_external_id, interactions_by_external_id
@@ -34,7 +34,6 @@ from heedback.orgs.permissions import Permission
 from heedback.orgs.tenancy import get_scoped_or_404, get_scoped_or_invalid
 from heedback.surveys.confidentiality import refuse_individual_responses
 from heedback.surveys.models import Survey
-from heedback.surveys.services import SURVEYS_KEPT
 from heedback.text.selectors import text_analyses
 
 router = Router(tags=["responses"])
@@ -148,12 +147,12 @@ _SURVEY_AND_UNIT = JoinedRowReader(
     where="t.id = %s AND t.organisation_id = %s",
 )
 # A survey and a unit read for a single response, kept per process so that posting one
-# reads nothing at all before the commit. A survey published or closed on this machine is
-# seen at once (``surveys.services`` calls ``kept.rows_changed``); one changed on another
-# machine sharing the database after at most this long. Units are never moved or deleted
-# by the application (responses protect them), so only the survey's state matters.
+# reads nothing at all before the commit. A survey published, closed or deleted on this
+# machine is seen at once (``surveys.services`` and the admin call ``rows_changed``); one
+# changed on another machine sharing the database after at most this long. The
+# application never moves or deletes a unit (responses protect them); the admin may.
 SURVEY_KEEP_SECONDS = 5.0
-_KEPT_SURVEYS = KeptRows(SURVEYS_KEPT, seconds=SURVEY_KEEP_SECONDS)
+_KEPT_SURVEYS = KeptRows(WRITE_TARGETS, seconds=SURVEY_KEEP_SECONDS)
 
 
 def _survey_for_writing(

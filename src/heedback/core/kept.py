@@ -21,6 +21,10 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Model
 
+# The surveys and units single responses are written to (``collect.api``): a survey's
+# state, its published version, a survey or unit deleted change them.
+WRITE_TARGETS = "write-targets"
+
 _ALL: dict[str, KeptRows] = {}
 
 
