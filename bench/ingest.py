@@ -592,7 +592,7 @@ def constant_rate(wrk: str, base: str, target: dict, rate: float, seconds: int) 
         "BENCH_PATH": path,
         "BENCH_AUTH": f"Bearer {target['key']}",
         "BENCH_UNIT": str(target["unit"]),
-        "BENCH_PREFIX": "paced",
+        "BENCH_PREFIX": f"paced-{time.time_ns()}",
         "BENCH_RATE": str(rate),
         "BENCH_CONNECTIONS": str(CONNECTIONS),
         "BENCH_START_MS": str(int(time.time() * 1000) + 500),
