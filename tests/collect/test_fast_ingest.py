@@ -12,11 +12,14 @@ import io
 import json
 import os
 import sys
+import time
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
+from django.db import connection
 from django.utils import timezone
 
+from heedback.collect import fast_ingest
 from heedback.collect.fast_ingest import FastIngest
 from heedback.collect.models import Answer, Response
 from heedback.core import kept
@@ -263,3 +266,19 @@ def test_a_kept_survey_is_dropped_when_another_process_changes_it(published_surv
     os.utime(path, ns=(stamp + 10**9, stamp + 10**9))
 
     assert kept_rows.get("key") is None
+
+
+def test_a_connection_is_trusted_after_a_request_until_it_idles(
+    fast_app, published_survey, hotel, key, monkeypatch
+):
+    assert call(fast_app, path_of(published_survey), payload(hotel, "k"), **bearer(key))[0] == (
+        "201 Created"
+    )
+    assert connection.health_check_done is True  # no query to check it at the next request
+    fast_ingest._check_idle_connections()
+    assert connection.health_check_done is True
+
+    later = time.monotonic() + fast_ingest.TRUSTED_IDLE_SECONDS + 0.1
+    monkeypatch.setattr(time, "monotonic", lambda: later)
+    fast_ingest._check_idle_connections()
+    assert connection.health_check_done is False  # checked (CONN_HEALTH_CHECKS) at its next use

@@ -23,6 +23,8 @@ from __future__ import annotations
 import io
 import json
 import re
+import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -44,7 +46,13 @@ ROUTE = re.compile(r"/api/v1/surveys/([0-9]+)/responses")
 # Headers that change the answer (its language) and so send a request the long way.
 LONG_WAY_HEADERS = ("HTTP_ACCEPT_LANGUAGE", "HTTP_COOKIE")
 
+# A connection that answered within this many seconds is trusted without Django's
+# health-check query (``CONN_HEALTH_CHECKS``); one idle longer is checked first, so a
+# database restart or an idle timeout is noticed before a group commit runs on it.
+TRUSTED_IDLE_SECONDS = 1.0
+
 StartResponse = Callable[..., Any]
+_trusted = threading.local()  # per thread, as Django's connections: alias -> trusted until
 
 
 class FastIngest:
@@ -80,6 +88,7 @@ class FastIngest:
         body = _read_body(environ)
         if body is None:
             return None
+        _check_idle_connections()
         try:
             return _store(environ, survey_id, body)
         except Exception:  # Django answers it, as it answers every error
@@ -129,15 +138,27 @@ def _after_request() -> None:
 
     ``request_finished`` closes a connection past its age or left broken. Django then
     checks every kept PostgreSQL connection with a query at its next request
-    (``CONN_HEALTH_CHECKS``); here a connection that worked is trusted, since a broken
-    one fails the first query of the next request, which Django then answers after
-    reconnecting.
+    (``CONN_HEALTH_CHECKS``), a round trip per request; here a connection that worked is
+    trusted for ``TRUSTED_IDLE_SECONDS``. One that breaks meanwhile fails the next
+    request's first query, and that request then goes to Django, which reconnects.
     """
+    trusted_until = time.monotonic() + TRUSTED_IDLE_SECONDS
+    _trusted.until = {}
     for connection in connections.all(initialized_only=True):
         connection.close_if_unusable_or_obsolete()
         if connection.connection is not None:
             connection.health_check_done = True
+            _trusted.until[connection.alias] = trusted_until
     close_caches()
+
+
+def _check_idle_connections() -> None:
+    """Have a connection idle for longer than ``TRUSTED_IDLE_SECONDS`` checked at its next use."""
+    now = time.monotonic()
+    trusted = getattr(_trusted, "until", {})
+    for connection in connections.all(initialized_only=True):
+        if now > trusted.get(connection.alias, 0.0):
+            connection.health_check_done = False
 
 
 def _language() -> str:
