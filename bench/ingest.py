@@ -115,6 +115,9 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
             single = measure_single(wrk, base, target, url)
             rate = RATE_SHARE * single["stored"]
             paced = constant_rate(wrk, base, target, rate, LOAD_SECONDS)
+            # wrk stops with requests in flight; the server still stores them. Let them
+            # land before the batches count what they stored.
+            time.sleep(2)
             batch = measure_batches(base, target, url)
         rows.append(
             (
