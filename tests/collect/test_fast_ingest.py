@@ -15,6 +15,7 @@ import sys
 import time
 
 import pytest
+from django.contrib import admin
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection
 from django.utils import timezone
@@ -25,7 +26,9 @@ from heedback.collect.models import Answer, Response
 from heedback.core import kept
 from heedback.orgs import services as org_services
 from heedback.surveys import services as survey_services
+from heedback.surveys.admin import SurveyAdmin
 from heedback.surveys.choices import SurveyStatus
+from heedback.surveys.models import Survey
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -282,3 +285,16 @@ def test_a_connection_is_trusted_after_a_request_until_it_idles(
     monkeypatch.setattr(time, "monotonic", lambda: later)
     fast_ingest._check_idle_connections()
     assert connection.health_check_done is False  # checked (CONN_HEALTH_CHECKS) at its next use
+
+
+def test_a_survey_closed_in_the_admin_refuses_the_next_response_at_once(
+    fast_app, published_survey, hotel, key
+):
+    path = path_of(published_survey)
+    first = call(fast_app, path, payload(hotel, "before"), **bearer(key))
+    published_survey.status = SurveyStatus.CLOSED
+    SurveyAdmin(Survey, admin.site).save_model(None, published_survey, None, change=True)
+    refused = call(fast_app, path, payload(hotel, "after"), **bearer(key))
+
+    assert (first[0], refused[0]) == ("201 Created", "409 Conflict")
+    assert list(Response.objects.values_list("idempotency_key", flat=True)) == ["before"]

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from heedback.core.kept import WRITE_TARGETS, rows_changed
+from heedback.core.kept import ChangesWriteTargets
 from heedback.orgs.models import (
     ApiKey,
     AuditEvent,
@@ -23,21 +23,11 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(ChangesWriteTargets, admin.ModelAdmin):
     list_display = ["name", "kind", "organisation", "parent", "path"]
     list_filter = ["organisation", "kind"]
     search_fields = ["name"]
     readonly_fields = ["path"]
-
-    # A unit is kept with its survey to write responses to (``core.kept``):
-    # one deleted here must not be written to again.
-    def delete_model(self, request, obj) -> None:
-        super().delete_model(request, obj)
-        rows_changed(WRITE_TARGETS)
-
-    def delete_queryset(self, request, queryset) -> None:
-        super().delete_queryset(request, queryset)
-        rows_changed(WRITE_TARGETS)
 
 
 @admin.register(Membership)

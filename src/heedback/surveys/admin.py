@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from heedback.core.kept import WRITE_TARGETS, rows_changed
+from heedback.core.kept import ChangesWriteTargets
 from heedback.surveys.models import Domain, Survey, SurveyVersion
 
 
@@ -21,23 +21,9 @@ class SurveyVersionInline(admin.TabularInline):
 
 
 @admin.register(Survey)
-class SurveyAdmin(admin.ModelAdmin):
+class SurveyAdmin(ChangesWriteTargets, admin.ModelAdmin):
     list_display = ["name", "organisation", "kind", "status", "template_key", "created_at"]
     list_filter = ["organisation", "status", "kind"]
     search_fields = ["name"]
     readonly_fields = ["published_version"]
     inlines = [SurveyVersionInline]
-
-    # The web processes keep surveys to write responses to (``core.kept``): a status
-    # changed or a survey deleted here must reach them at once.
-    def save_model(self, request, obj, form, change) -> None:
-        super().save_model(request, obj, form, change)
-        rows_changed(WRITE_TARGETS)
-
-    def delete_model(self, request, obj) -> None:
-        super().delete_model(request, obj)
-        rows_changed(WRITE_TARGETS)
-
-    def delete_queryset(self, request, queryset) -> None:
-        super().delete_queryset(request, queryset)
-        rows_changed(WRITE_TARGETS)
