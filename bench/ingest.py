@@ -4,9 +4,9 @@ Everything runs as an operator runs it: ``heedback serve`` (granian, WSGI, 2 wor
 bounded concurrency) with production settings, on SQLite (``synchronous=FULL``) and on
 PostgreSQL, loaded over loopback by ``wrk`` with unique idempotency keys. The baseline, a
 Ninja endpoint that stores nothing (``bare_ninja.py``), is served the same way in the
-same run. Then the latency at 80% of the measured rate, sent at a constant rate (an open
-loop: a late answer does not delay the next request, so queueing shows in the figure),
-and batches of 1,000 through the batch endpoint.
+same run. Then the latency at 80% of the measured rate, sent at a constant rate by wrk
+(each connection on a fixed schedule, each latency counted from when its request was
+due, so queueing shows in the figure), and batches of 1,000 through the batch endpoint.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import shutil
 import signal
 import socket
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -115,7 +114,10 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
         with serving(heedback_serve_command(), env) as base:
             single = measure_single(wrk, base, target, url)
             rate = RATE_SHARE * single["stored"]
-            paced = constant_rate(base, target, rate, LOAD_SECONDS)
+            paced = constant_rate(wrk, base, target, rate, LOAD_SECONDS)
+            # wrk stops with requests in flight; the server still stores them. Let them
+            # land before the batches count what they stored.
+            time.sleep(2)
             batch = measure_batches(base, target, url)
         rows.append(
             (
@@ -156,9 +158,12 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
         f"answers and a {WARM_UP_SECONDS} s wrk warm-up,",
         "a Lua script POSTing JSON with a unique idempotency key per request; stored",
         "responses/s is rows counted in the database after the run over its duration.",
-        "The constant-rate line uses a Python load generator (wrk2 is not packaged in",
-        f"Debian): {CONNECTIONS} keep-alive connections, each request due at a fixed time,",
-        "latency measured from when it was due, so a stall delays the figures it causes.",
+        f"The constant-rate line: `wrk -t{CONNECTIONS} -c{CONNECTIONS}` with a Lua script",
+        "(wrk2 is not packaged in Debian), one keep-alive connection per wrk thread, each on a",
+        f"fixed schedule (a request due every {CONNECTIONS}/rate seconds, the connections",
+        "staggered); a late answer sends the next request at once, and each latency counts",
+        "from when its request was due, so a stall is charged to every request it delayed on",
+        "its connection. Requests still unanswered when the run ends are not counted.",
         "The load generator shares the 2 cores with the server (and, on this machine, with",
         "other work): the absolute figures are lower bounds, the ratios the point.",
         f"Load average when this run began: {load_at_start:.1f} on {os.cpu_count()} cores,",
@@ -500,57 +505,120 @@ def post(connection: http.client.HTTPConnection, path: str, key: str, body: dict
     return reply.status
 
 
-def constant_rate(base: str, target: dict, rate: float, seconds: int) -> dict:
+# The constant-rate load: wrk with one connection per thread, each connection on a fixed
+# schedule (a request due every connections/rate seconds, staggered); a late answer sends
+# the next request at once, and every latency counts from when its request was due, so a
+# stall is charged to the requests it delayed (no coordinated omission within a connection).
+PACED_LUA = """
+-- One connection per wrk thread (-tN -cN), each on a fixed schedule; latency from when due.
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } timespec_t;
+int clock_gettime(int clock_id, timespec_t *tp);
+]]
+local clock = ffi.new("timespec_t")
+local function now_ms()
+  ffi.C.clock_gettime(0, clock)  -- CLOCK_REALTIME: the threads share the start time
+  return tonumber(clock.tv_sec) * 1000 + tonumber(clock.tv_nsec) / 1e6
+end
+
+local threads = {}
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("thread_number", #threads)
+end
+
+function init(args)
+  path = os.getenv("BENCH_PATH")
+  prefix = os.getenv("BENCH_PREFIX")
+  unit = os.getenv("BENCH_UNIT")
+  headers = {["Content-Type"] = "application/json", ["Authorization"] = os.getenv("BENCH_AUTH")}
+  local rate = tonumber(os.getenv("BENCH_RATE"))
+  local connections = tonumber(os.getenv("BENCH_CONNECTIONS"))
+  period = 1000 * connections / rate
+  first_due = tonumber(os.getenv("BENCH_START_MS")) + (thread_number - 1) * period / connections
+  sent = 0
+  due = first_due
+  latencies = {}
+  errors = 0
+end
+
+function delay()
+  due = first_due + sent * period
+  local wait = due - now_ms()
+  if wait < 0 then
+    return 0  -- late: send at once, and its latency still counts from when it was due
+  end
+  return wait
+end
+
+function request()
+  sent = sent + 1
+  local body = '{"idempotency_key":"' .. prefix .. '-' .. thread_number .. '-' .. sent
+    .. '","unit":' .. unit .. ',"answers":{"nps":' .. (sent % 11) .. ',"staff":4}}'
+  return wrk.format("POST", path, headers, body)
+end
+
+function response(status, headers, body)
+  latencies[#latencies + 1] = now_ms() - due
+  if status ~= 201 then
+    errors = errors + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local all = {}
+  local failed = 0
+  for _, thread in ipairs(threads) do
+    for _, value in ipairs(thread:get("latencies")) do
+      all[#all + 1] = value
+    end
+    failed = failed + thread:get("errors")
+  end
+  table.sort(all)
+  local function percentile(share)
+    return all[math.max(1, math.ceil(#all * share))]
+  end
+  io.write(string.format("PACED %d %d %.3f %.3f %.3f\\n", #all, failed,
+    percentile(0.5), percentile(0.99), all[#all]))
+end
+"""
+
+
+def constant_rate(wrk: str, base: str, target: dict, rate: float, seconds: int) -> dict:
     """Send requests due at a constant rate; return p50/p99 from when each was due (ms)."""
-    host, port = base.removeprefix("http://").split(":")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(PACED_LUA)
     path = f"/api/v1/surveys/{target['survey']}/responses"
-    total = int(rate * seconds)
-    start = time.monotonic() + 0.5
-    next_index = iter(range(total))
-    lock = threading.Lock()
-    latencies: list[float] = []
-    errors = [0]
-
-    def client() -> None:
-        connection = http.client.HTTPConnection(host, int(port), timeout=30)
-        while True:
-            with lock:
-                index = next(next_index, None)
-            if index is None:
-                break
-            due = start + index / rate
-            pause = due - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
-            body = {
-                "idempotency_key": f"paced-{index}",
-                "unit": target["unit"],
-                "answers": {"nps": index % 11, "staff": 4},
-            }
-            try:
-                status = post(connection, path, target["key"], body)
-            except (OSError, http.client.HTTPException):
-                connection.close()
-                connection = http.client.HTTPConnection(host, int(port), timeout=30)
-                status = 0
-            finished = time.monotonic()
-            with lock:
-                latencies.append((finished - due) * 1000)
-                errors[0] += status != 201
-        connection.close()
-
-    threads = [threading.Thread(target=client) for _ in range(CONNECTIONS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    latencies.sort()
-    sent_seconds = max(time.monotonic() - start, seconds)
+    env = {
+        **os.environ,
+        "BENCH_PATH": path,
+        "BENCH_AUTH": f"Bearer {target['key']}",
+        "BENCH_UNIT": str(target["unit"]),
+        "BENCH_PREFIX": f"paced-{time.time_ns()}",
+        "BENCH_RATE": str(rate),
+        "BENCH_CONNECTIONS": str(CONNECTIONS),
+        "BENCH_START_MS": str(int(time.time() * 1000) + 500),
+    }
+    command = [wrk, f"-t{CONNECTIONS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s"]
+    completed = subprocess.run(
+        [*command, "-s", script.name, base + path],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    os.unlink(script.name)
+    if os.environ.get("BENCH_VERBOSE"):
+        print(completed.stdout, completed.stderr, file=sys.stderr)
+    answered, errors, p50, p99, _longest = re.search(
+        r"PACED (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+)", completed.stdout
+    ).groups()
     return {
-        "rate": total / sent_seconds,
-        "p50": statistics.median(latencies),
-        "p99": latencies[int(len(latencies) * 0.99) - 1],
-        "errors": errors[0],
+        "rate": int(answered) / (seconds - 0.5),
+        "p50": float(p50),
+        "p99": float(p99),
+        "errors": int(errors),
     }
 
 

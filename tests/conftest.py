@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from heedback.collect.services import publish_and_open_links
+from heedback.core import kept
 from heedback.onboarding import create_organisation
 from heedback.orgs import services as org_services
 from heedback.orgs.models import Membership, Organisation, Unit
@@ -27,9 +28,11 @@ def _empty_cache():
     """Start each test with an empty cache: its database is fresh, and ids are reused.
 
     Rolled-back tests hand out the same ids again, so a read remembered by one test (keyed
-    by the state of the responses, ``insights.read_cache``) could match another's.
+    by the state of the responses, ``insights.read_cache``; a survey kept to write to,
+    ``core.kept``) could match another's.
     """
     cache.clear()
+    kept.forget_everything_here()
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """The collect router: responses in (one or a batch) and out, and the public links of a survey."""
 
 from django.contrib.auth import get_user_model
+from django.db import DatabaseError
 from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, JsonResponse, StreamingHttpResponse
 from django.urls import reverse
@@ -23,6 +24,7 @@ from heedback.collect.schemas import (
 from heedback.core.api_lists import parse_item
 from heedback.core.api_support import requires, survey_scope
 from heedback.core.errors import InvalidInput
+from heedback.core.kept import WRITE_TARGETS, KeptRows
 from heedback.core.rows import JoinedRowReader, RowReader
 from heedback.customers.models import Customer, Interaction
 from heedback.customers.selectors import customers_by_external_id, interactions_by_external_id
@@ -144,10 +146,17 @@ _SURVEY_AND_UNIT = JoinedRowReader(
     on="u.id = %s AND u.organisation_id = t.organisation_id",
     where="t.id = %s AND t.organisation_id = %s",
 )
+# A survey and a unit read for a single response, kept per process so that posting one
+# reads nothing at all before the commit. A survey published, closed or deleted on this
+# machine is seen at once (``surveys.services`` and the admin call ``rows_changed``); one
+# changed on another machine sharing the database after at most this long. The
+# application never moves or deletes a unit (responses protect them); the admin may.
+SURVEY_KEEP_SECONDS = 5.0
+_KEPT_SURVEYS = KeptRows(WRITE_TARGETS, seconds=SURVEY_KEEP_SECONDS)
 
 
 def _survey_for_writing(
-    request: HttpRequest, survey_id: int, *, unit_id: int | None = None
+    organisation: Organisation, survey_id: int, *, unit_id: int | None = None
 ) -> tuple[Survey, Unit | None]:
     """Return the survey to write to (404 when not the organisation's) and, when asked, a unit.
 
@@ -157,15 +166,57 @@ def _survey_for_writing(
         raise Http404("Not found")
     unit = None
     if unit_id is None:
-        survey = _SURVEY_OF_ORGANISATION.first([survey_id, request.organisation.pk])
+        survey = _SURVEY_OF_ORGANISATION.first([survey_id, organisation.pk])
     else:
-        survey, unit = _SURVEY_AND_UNIT.first([unit_id, survey_id, request.organisation.pk])
+        survey, unit = _survey_and_unit(organisation.pk, survey_id, unit_id)
     if survey is None:
         raise Http404("Not found")
-    survey.organisation = request.organisation  # the same row, already read by the key
+    survey.organisation = organisation  # the same row, already read by the key
     if survey.published_version_id is not None:
         survey.published_version = selectors.frozen_version(survey.published_version_id)
     return survey, unit
+
+
+def _survey_and_unit(
+    organisation_id: int, survey_id: int, unit_id: int
+) -> tuple[Survey | None, Unit | None]:
+    key = (organisation_id, survey_id, unit_id)
+    kept = _KEPT_SURVEYS.get(key)
+    if kept is not None:
+        return kept  # type: ignore[return-value]
+    stamp = _KEPT_SURVEYS.stamp()
+    survey, unit = _SURVEY_AND_UNIT.first([unit_id, survey_id, organisation_id])
+    if survey is not None and unit is not None:  # refusals are read again: they are rare
+        _KEPT_SURVEYS.put(key, (survey, unit), stamp)
+    return survey, unit
+
+
+def store_single(
+    organisation: Organisation, survey_id: int, payload: ResponseItem
+) -> services.SubmissionResult:
+    """Store one posted response through the group committer (what the POST does).
+
+    Shared by the view and the WSGI fast path (``collect.fast_ingest``), so both check
+    the same survey, unit, staff, customer and answers, and store the same way.
+    """
+    survey, unit = _survey_for_writing(organisation, survey_id, unit_id=payload.unit)
+    units = {unit.pk: unit} if unit is not None else {}
+    submission = Directory(organisation, [payload], units=units).submission(survey, payload)
+    try:
+        return services.submit_response(submission, grouped=True)
+    except DatabaseError:
+        # Perhaps a kept row is gone (deleted in the admin): read it again next time.
+        _KEPT_SURVEYS.forget((organisation.pk, survey_id, payload.unit))
+        raise
+
+
+def created_body(result: services.SubmissionResult) -> dict:
+    """Return the 201 body of a new response, in the shape of ResponseOut.
+
+    Built here rather than validated against ResponseOut, which would cost as much as
+    the rest of the answer; the worker has not analysed the text yet.
+    """
+    return {**selectors.response_as_dict(result.response, result.answers), "text_analysis": None}
 
 
 @router.post("/surveys/{survey_id}/responses", response={200: ResponseOut, 201: ResponseOut})
@@ -175,15 +226,10 @@ def submit_response(request: HttpRequest, survey_id: int, payload: ResponseIn):
 
     201 means the response is committed. Concurrent requests share a commit (group commit).
     """
-    survey, unit = _survey_for_writing(request, survey_id, unit_id=payload.unit)
-    units = {unit.pk: unit} if unit is not None else {}
-    submission = Directory(request.organisation, [payload], units=units).submission(survey, payload)
-    result = services.submit_response(submission, grouped=True)
+    result = store_single(request.organisation, survey_id, payload)
     if result.created:
-        body = selectors.response_as_dict(result.response, result.answers)
-        # The worker has not read it yet. Built here in the shape of ResponseOut (and
-        # encoded as ninja would), which spares validating our own dict against it.
-        return JsonResponse({**body, "text_analysis": None}, status=201)
+        # Encoded as ninja would (DjangoJSONEncoder), as ``collect.fast_ingest`` does too.
+        return JsonResponse(created_body(result), status=201)
     return Status(200, _stored(result.response.pk))
 
 
@@ -196,7 +242,7 @@ def submit_batch(request: HttpRequest, survey_id: int, payload: BatchIn):
     whole or not at all. Send the batch again after a network failure: items already
     stored come back as duplicates.
     """
-    survey, _unit = _survey_for_writing(request, survey_id)
+    survey, _unit = _survey_for_writing(request.organisation, survey_id)
     parsed: list[ResponseItem | InvalidInput] = []
     for raw in payload.items:
         try:

@@ -41,14 +41,13 @@ def requires(permission: Permission, *, survey_keys: bool = False) -> Callable:
     def decorator(operation: Callable) -> Callable:
         @wraps(operation)
         def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-            survey_id = request.api_key.survey_id
-            if survey_id is not None and (
-                not survey_keys or kwargs.get("survey_id", survey_id) != survey_id
-            ):
-                raise Http404("Not found")
-            if not api_key_allows(request.api_key.role, permission):
-                raise Forbidden("This API key may not do this (it is read-only).")
-            ratelimit.check("api_key", str(request.api_key.pk))
+            admit(
+                request.api_key,
+                permission,
+                survey_keys=survey_keys,
+                survey_id=kwargs.get("survey_id"),
+                count=not request.META.get(RATE_LIMIT_COUNTED),
+            )
             return operation(request, *args, **kwargs)
 
         checked.required_permission = permission
@@ -56,6 +55,36 @@ def requires(permission: Permission, *, survey_keys: bool = False) -> Callable:
         return checked
 
     return decorator
+
+
+# Set in the WSGI environ by a fast path (``collect.fast_ingest``) that has counted the
+# request against the key's rate limit before handing it to Django: counted once, not
+# twice. No header can set it: the environ names headers ``HTTP_*``.
+RATE_LIMIT_COUNTED = "heedback.rate_limit_counted"
+
+
+def admit(
+    api_key: ApiKey,
+    permission: Permission,
+    *,
+    survey_keys: bool,
+    survey_id: int | None,
+    count: bool = True,
+) -> None:
+    """Let ``api_key`` call an operation needing ``permission``, or raise as ``requires`` says.
+
+    ``survey_id``: the operation's survey path parameter, None when it names none.
+    ``count``: count the call against the key's rate limit (raise RateLimited past it).
+    """
+    scope = api_key.survey_id
+    if scope is not None and (
+        not survey_keys or (survey_id if survey_id is not None else scope) != scope
+    ):
+        raise Http404("Not found")
+    if not api_key_allows(api_key.role, permission):
+        raise Forbidden("This API key may not do this (it is read-only).")
+    if count:
+        ratelimit.check("api_key", str(api_key.pk))
 
 
 def survey_scope(request: HttpRequest) -> int | None:

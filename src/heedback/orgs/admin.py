@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from heedback.core.kept import ChangesWriteTargets
 from heedback.orgs.models import (
     ApiKey,
     AuditEvent,
@@ -22,7 +23,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(ChangesWriteTargets, admin.ModelAdmin):
     list_display = ["name", "kind", "organisation", "parent", "path"]
     list_filter = ["organisation", "kind"]
     search_fields = ["name"]

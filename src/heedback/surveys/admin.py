@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from heedback.core.kept import ChangesWriteTargets
 from heedback.surveys.models import Domain, Survey, SurveyVersion
 
 
@@ -20,7 +21,7 @@ class SurveyVersionInline(admin.TabularInline):
 
 
 @admin.register(Survey)
-class SurveyAdmin(admin.ModelAdmin):
+class SurveyAdmin(ChangesWriteTargets, admin.ModelAdmin):
     list_display = ["name", "organisation", "kind", "status", "template_key", "created_at"]
     list_filter = ["organisation", "status", "kind"]
     search_fields = ["name"]

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from heedback.core.errors import Conflict, InvalidInput, NotFound
+from heedback.core.kept import WRITE_TARGETS, rows_changed
 from heedback.orgs.models import Organisation
 from heedback.orgs.services import record_audit
 from heedback.surveys.builtin_templates import TEMPLATES
@@ -208,6 +209,7 @@ def publish_survey(survey: Survey, *, actor: AbstractBaseUser | None = None) -> 
     survey.status = SurveyStatus.PUBLISHED
     survey.updated_at = timezone.now()
     survey.save(update_fields=["published_version", "status", "updated_at"])
+    rows_changed(WRITE_TARGETS)
     return version
 
 
@@ -220,5 +222,6 @@ def close_survey(survey: Survey, *, actor: AbstractBaseUser | None = None) -> Su
     survey.status = SurveyStatus.CLOSED
     survey.updated_at = timezone.now()
     survey.save(update_fields=["status", "updated_at"])
+    rows_changed(WRITE_TARGETS)
     record_audit(survey.organisation, actor, "survey.close", survey.name, survey_id=survey.pk)
     return survey

@@ -1,0 +1,300 @@
+"""The WSGI fast path of a new single response answers exactly as Django does, or lets Django.
+
+Each request is sent as a WSGI server sends it, once through Django's application and
+once through ``FastIngest`` around it, and the two answers are compared header by
+header and byte by byte (the new response's id aside). Outside a test transaction,
+because the fast path commits and tidies the connection as a finished request does.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+import time
+
+import pytest
+from django.contrib import admin
+from django.core.handlers.wsgi import WSGIHandler
+from django.db import connection
+from django.utils import timezone
+
+from heedback.collect import fast_ingest
+from heedback.collect.fast_ingest import FastIngest
+from heedback.collect.models import Answer, Response
+from heedback.core import kept
+from heedback.orgs import services as org_services
+from heedback.surveys import services as survey_services
+from heedback.surveys.admin import SurveyAdmin
+from heedback.surveys.choices import SurveyStatus
+from heedback.surveys.models import Survey
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Recorder:
+    """Django's WSGI application, counting the requests that reach it."""
+
+    def __init__(self) -> None:
+        self.application = WSGIHandler()
+        self.calls = 0
+
+    def __call__(self, environ, start_response):
+        self.calls += 1
+        return self.application(environ, start_response)
+
+
+@pytest.fixture
+def django_app() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def fast_app(django_app) -> FastIngest:
+    return FastIngest(django_app)
+
+
+@pytest.fixture
+def key(organisation) -> str:
+    return org_services.create_api_key(organisation, name="integration").secret
+
+
+@pytest.fixture
+def frozen_now(monkeypatch):
+    now = timezone.now().replace(microsecond=250000)
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    return now
+
+
+def environ(path: str, body: bytes, **extra: str) -> dict:
+    values = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": path,
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "127.0.0.1:8000",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(body)),
+    }
+    values.update(extra)
+    return values
+
+
+def call(application, path: str, body: bytes, **extra: str) -> tuple[str, list, bytes]:
+    answer = {}
+
+    def start_response(status, headers, exc_info=None):
+        answer["status"], answer["headers"] = status, headers
+
+    chunks = application(environ(path, body, **extra), start_response)
+    content = b"".join(chunks)
+    if hasattr(chunks, "close"):
+        chunks.close()
+    return answer["status"], answer["headers"], content
+
+
+def payload(hotel, key: str, **fields) -> bytes:
+    return json.dumps(
+        {"idempotency_key": key, "unit": hotel.pk, "answers": {"nps": 9, "staff": 4}, **fields}
+    ).encode()
+
+
+def path_of(survey) -> str:
+    return f"/api/v1/surveys/{survey.pk}/responses"
+
+
+def bearer(key: str) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+
+
+def test_a_new_response_is_answered_as_django_answers_it(
+    fast_app, django_app, published_survey, hotel, key, frozen_now
+):
+    path = path_of(published_survey)
+    through_django = call(django_app, path, payload(hotel, "key-1"), **bearer(key))
+    through_fast = call(fast_app, path, payload(hotel, "key-2"), **bearer(key))
+
+    assert django_app.calls == 1  # the fast path's request never reached Django
+    first, second = Response.objects.order_by("pk")
+    assert (first.idempotency_key, second.idempotency_key) == ("key-1", "key-2")
+    assert Answer.objects.filter(response=second).count() == 2
+    assert through_fast[0] == through_django[0] == "201 Created"
+    assert through_fast[1] == through_django[1]
+    assert dict(through_fast[1])["Content-Security-Policy"].startswith("default-src 'self'")
+    expected = through_django[2].replace(b'"key-1"', b'"key-2"')
+    expected = expected.replace(b'"id": %d,' % first.pk, b'"id": %d,' % second.pk, 1)
+    assert through_fast[2] == expected
+    assert json.loads(through_fast[2])["answers"] == {"nps": 9, "staff": 4}
+
+
+def test_https_answers_carry_the_same_strict_transport_header(
+    published_survey, hotel, key, settings, frozen_now
+):
+    settings.SECURE_HSTS_SECONDS = 3600
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    django_app = Recorder()  # its middleware reads the settings when it is made
+    fast_app = FastIngest(django_app)
+    path = path_of(published_survey)
+    extra = {**bearer(key), "wsgi.url_scheme": "https"}
+    through_django = call(django_app, path, payload(hotel, "key-1"), **extra)
+    through_fast = call(fast_app, path, payload(hotel, "key-2"), **extra)
+
+    assert django_app.calls == 1
+    assert through_fast[1] == through_django[1]
+    assert ("Strict-Transport-Security", "max-age=3600; includeSubDomains") in through_fast[1]
+
+
+def test_a_repeated_key_is_answered_by_django_with_the_first_response(
+    fast_app, django_app, published_survey, hotel, key
+):
+    path = path_of(published_survey)
+    created = call(fast_app, path, payload(hotel, "same"), **bearer(key))
+    repeated = call(fast_app, path, payload(hotel, "same"), **bearer(key))
+
+    assert (created[0], repeated[0]) == ("201 Created", "200 OK")
+    assert django_app.calls == 1
+    assert json.loads(repeated[2])["id"] == json.loads(created[2])["id"]
+    assert Response.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("case", "expected_status"),
+    [
+        ("no key", "401 Unauthorized"),
+        ("wrong key", "401 Unauthorized"),
+        ("read-only key", "403 Forbidden"),
+        ("key of another survey", "404 Not Found"),
+        ("unknown survey", "404 Not Found"),
+        ("unknown unit", "422 Unprocessable Entity"),
+        ("invalid answer", "422 Unprocessable Entity"),
+        ("not JSON", "400 Bad Request"),
+        ("a JSON list", "422 Unprocessable Entity"),
+        ("closed survey", "409 Conflict"),
+        ("French", "422 Unprocessable Entity"),
+        ("text/plain", "201 Created"),
+    ],
+)
+def test_every_other_request_is_answered_by_django_unchanged(
+    case, expected_status, fast_app, django_app, published_survey, hotel, key, organisation
+):
+    path = path_of(published_survey)
+    extra = bearer(key)
+    body = payload(hotel, "key")
+    if case == "no key":
+        extra = {}
+    elif case == "wrong key":
+        extra = bearer(key[:-2] + "xx")
+    elif case == "read-only key":
+        extra = bearer(org_services.create_api_key(organisation, name="r", role="analyst").secret)
+    elif case == "key of another survey":
+        scoped = org_services.create_api_key(organisation, name="s", survey=published_survey)
+        extra = bearer(scoped.secret)
+        path = f"/api/v1/surveys/{published_survey.pk + 1}/responses"
+    elif case == "unknown survey":
+        path = f"/api/v1/surveys/{published_survey.pk + 1}/responses"
+    elif case == "unknown unit":
+        body = json.dumps({"idempotency_key": "key", "unit": hotel.pk + 100}).encode()
+    elif case in ("invalid answer", "French"):
+        body = payload(hotel, "key", answers={"nps": 11})
+        if case == "French":
+            extra["HTTP_ACCEPT_LANGUAGE"] = "fr"
+    elif case == "not JSON":
+        body = b'{"idempotency_key": '
+    elif case == "a JSON list":
+        body = b"[1, 2]"
+    elif case == "closed survey":
+        published_survey.status = SurveyStatus.CLOSED
+        published_survey.save(update_fields=["status"])
+    elif case == "text/plain":
+        extra["CONTENT_TYPE"] = "text/plain"
+
+    through_fast = call(fast_app, path, body, **extra)
+    assert django_app.calls == 1
+    Response.objects.all().delete()
+    through_django = call(django_app, path, body, **extra)
+
+    assert through_fast[0] == through_django[0] == expected_status
+    assert through_fast[1] == through_django[1]
+    if expected_status != "201 Created":
+        assert through_fast[2] == through_django[2]
+        assert Response.objects.count() == 0
+
+
+def test_a_request_refused_by_validation_counts_once_against_the_rate_limit(
+    fast_app, django_app, published_survey, hotel, key, settings
+):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "api_key": (2, 60)}
+    path = path_of(published_survey)
+    invalid = payload(hotel, "key", answers={"nps": 11})
+    statuses = [call(fast_app, path, invalid, **bearer(key))[0] for _ in range(3)]
+    refused = call(fast_app, path, payload(hotel, "new"), **bearer(key))
+
+    assert statuses == ["422 Unprocessable Entity"] * 2 + ["429 Too Many Requests"]
+    assert refused[0] == "429 Too Many Requests"
+    assert django_app.calls == 4
+    assert Response.objects.count() == 0
+
+
+def test_a_survey_closed_after_a_response_refuses_the_next_at_once(
+    fast_app, django_app, published_survey, hotel, key
+):
+    path = path_of(published_survey)
+    first = call(fast_app, path, payload(hotel, "before"), **bearer(key))
+    survey_services.close_survey(published_survey)
+    refused = call(fast_app, path, payload(hotel, "after"), **bearer(key))
+
+    assert (first[0], refused[0]) == ("201 Created", "409 Conflict")
+    assert list(Response.objects.values_list("idempotency_key", flat=True)) == ["before"]
+
+
+def test_a_kept_survey_is_dropped_when_another_process_changes_it(published_survey, hotel):
+    kept_rows = kept.KeptRows("test-surveys", seconds=60)
+    stamp = kept_rows.stamp()
+    kept_rows.put("key", (published_survey, hotel), stamp)
+    copy = kept_rows.get("key")
+    assert [row.pk for row in copy] == [published_survey.pk, hotel.pk]
+    assert copy[0] is not published_survey
+
+    path = kept._stamp_path("test-surveys")  # what rows_changed touches in any process
+    with open(path, "a"):
+        pass
+    os.utime(path, ns=(stamp + 10**9, stamp + 10**9))
+
+    assert kept_rows.get("key") is None
+
+
+def test_a_connection_is_trusted_after_a_request_until_it_idles(
+    fast_app, published_survey, hotel, key, monkeypatch
+):
+    assert call(fast_app, path_of(published_survey), payload(hotel, "k"), **bearer(key))[0] == (
+        "201 Created"
+    )
+    assert connection.health_check_done is True  # no query to check it at the next request
+    fast_ingest._check_idle_connections()
+    assert connection.health_check_done is True
+
+    later = time.monotonic() + fast_ingest.TRUSTED_IDLE_SECONDS + 0.1
+    monkeypatch.setattr(time, "monotonic", lambda: later)
+    fast_ingest._check_idle_connections()
+    assert connection.health_check_done is False  # checked (CONN_HEALTH_CHECKS) at its next use
+
+
+def test_a_survey_closed_in_the_admin_refuses_the_next_response_at_once(
+    fast_app, published_survey, hotel, key
+):
+    path = path_of(published_survey)
+    first = call(fast_app, path, payload(hotel, "before"), **bearer(key))
+    published_survey.status = SurveyStatus.CLOSED
+    SurveyAdmin(Survey, admin.site).save_model(None, published_survey, None, change=True)
+    refused = call(fast_app, path, payload(hotel, "after"), **bearer(key))
+
+    assert (first[0], refused[0]) == ("201 Created", "409 Conflict")
+    assert list(Response.objects.values_list("idempotency_key", flat=True)) == ["before"]
