@@ -237,17 +237,20 @@ def _collect_sql(responses: ResponseSet) -> str:
     """
     bytewise = bytewise_collation()
     cell = f"r.organisation_id, r.survey_id, r.unit_id, r.local_date, r.channel{bytewise}"
+    # Counts as 4-byte integers, as the rollup columns hold them: narrower rows to sort,
+    # and sums of them add up in 64-bit integers rather than in numerics.
     zeros = ", ".join(f"0 AS {column}" for column in _HISTOGRAM_COLUMNS)
     histogram = ", ".join(
-        f"SUM(CASE WHEN a.number = {value} THEN 1 ELSE 0 END) AS answers_{value}"
+        f"CAST(SUM(CASE WHEN a.number = {value} THEN 1 ELSE 0 END) AS integer) AS answers_{value}"
         for value in HISTOGRAM_VALUES
     )
+    count = "CAST(COUNT(*) AS integer)"
     return (
         f"CREATE TEMPORARY TABLE {_BATCH} AS "
         f"SELECT {cell} AS channel, CAST('{RESPONSES_KEY}' AS varchar(63)){bytewise} "
-        f"AS question_key, NULL AS choices, COUNT(*) AS answers, {zeros} "
+        f"AS question_key, NULL AS choices, {count} AS answers, {zeros} "
         f"FROM {_RESPONSE} r WHERE {responses.where} GROUP BY {cell} "
-        f"UNION ALL SELECT {cell}, a.question_key{bytewise}, a.choices, COUNT(*), {histogram} "
+        f"UNION ALL SELECT {cell}, a.question_key{bytewise}, a.choices, {count}, {histogram} "
         f"FROM {_RESPONSE} r JOIN {_ANSWER} a ON a.response_id = r.id "
         f"WHERE {responses.where} AND {responses.answer_where} "
         f"GROUP BY {cell}, a.question_key{bytewise}, a.choices"
