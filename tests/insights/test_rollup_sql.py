@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.db import connection
 from django.db.models import Sum
 
 from heedback.collect.models import Answer, Response
@@ -111,3 +112,40 @@ def test_chosen_options_are_counted_and_a_stray_json_scalar_is_skipped(world):
     assert sorted(chosen) == [("food", 1), ("room", 1)]
     answered = AnswerRollup.objects.filter(question_key="topics").aggregate(n=Sum("answers"))
     assert answered["n"] == 2 * 3  # both answered, at each of the three grains
+
+
+def test_a_question_answered_with_and_without_choices_in_one_cell_adds_up(world):
+    # The same key as a number in one response and as chosen options in another (a survey
+    # version changed the question): the day row takes both, the plain row and the grouped
+    # rows of the choices, whether the table held the cell before or not.
+    world.bulk(
+        [
+            Planned("south", 0, 12, "web", (("nps", 1), ("topics", ["food", "room"]))),
+            Planned("south", 0, 13, "web", (("nps", 2), ("topics", ["food"]))),
+            Planned("south", 0, 14, "web", (("nps", 3), ("topics", ["room"]))),
+        ]
+    )
+    first, *_rest, last = ids(world)
+    Answer.objects.filter(response_id=last, question_key="topics").update(choices=None, number=4)
+    assert rollup_sql.add_responses(rollup_sql.id_range(first - 1, last)) == 3
+    assert rollup_sql.add_responses(rollup_sql.id_range(first - 1, last)) == 3
+    for grain in Grain.values:
+        row = AnswerRollup.objects.get(question_key="topics", grain=grain)
+        assert (row.answers, row.answers_4) == (6, 2)
+
+
+def test_a_table_holds_a_survey_once_a_row_of_it_is_added(world):
+    world.bulk([Planned("south", 0, 12, "web", (("nps", 9),))])
+    (only,) = ids(world)
+    batch = "heedback_test_batch"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {batch} AS SELECT %s AS survey_id", [world.survey.pk]
+        )
+        table = AnswerRollup._meta.db_table
+        assert not rollup_sql.holds_any(cursor, table, batch)
+        rollup_sql.add_responses(rollup_sql.id_range(only - 1, only))
+        assert rollup_sql.holds_any(cursor, table, batch)
+        AnswerRollup.objects.all().delete()
+        assert not rollup_sql.holds_any(cursor, table, batch)
+        cursor.execute(f"DROP TABLE {batch}")

@@ -44,12 +44,14 @@ _CONFLICT = {
 def add_driver_sums(responses: rollup_sql.ResponseSet) -> None:
     """Add the pairwise sums of the set's numeric answers to the driver sums, every grain."""
     with connection.cursor() as cursor:
+        rollup_sql.prepare_for_batch(cursor)
         cursor.execute(f"DROP TABLE IF EXISTS {rollup_sql._temporary(_BATCH)}")
         cursor.execute(_collect_sql(responses), responses.params + responses.answer_params)
         rollup_sql.analyse_temporary(cursor, _BATCH)
+        upsert = {table: rollup_sql.holds_any(cursor, table, _BATCH) for table in _CONFLICT}
         for grain in Grain.values:
-            cursor.execute(_upsert_sql(grain, _UNIT_TABLE))
-            cursor.execute(_upsert_sql(grain, _ORGANISATION_TABLE))
+            for table in _CONFLICT:
+                cursor.execute(_upsert_sql(grain, table, upsert=upsert[table]))
         cursor.execute(f"DROP TABLE {rollup_sql._temporary(_BATCH)}")
 
 
@@ -59,10 +61,13 @@ def _collect_sql(responses: rollup_sql.ResponseSet) -> str:
     The second answer is reached from the response through the answers' unique (response,
     question) index; ``b.question_key >= a.question_key`` keeps each pair once.
     """
-    cell = "r.organisation_id, r.survey_id, r.unit_id, r.local_date"
+    bytewise = rollup_sql.bytewise_collation()
+    left, right = f"a.question_key{bytewise}", f"b.question_key{bytewise}"
+    cell = f"r.organisation_id, r.survey_id, r.unit_id, r.local_date, {left}, {right}"
     return (
         f"CREATE TEMPORARY TABLE {_BATCH} AS "
-        f"SELECT {cell}, a.question_key AS question_key, b.question_key AS other_key, "
+        "SELECT r.organisation_id, r.survey_id, r.unit_id, r.local_date, "
+        f"{left} AS question_key, {right} AS other_key, "
         "COUNT(*) AS n, SUM(a.number) AS sum_left, SUM(b.number) AS sum_other, "
         "SUM(a.number * a.number) AS sum_left_squares, "
         "SUM(b.number * b.number) AS sum_other_squares, "
@@ -71,11 +76,15 @@ def _collect_sql(responses: rollup_sql.ResponseSet) -> str:
         f"JOIN {_ANSWER} b ON b.response_id = r.id AND b.question_key >= a.question_key "
         f"WHERE {responses.where} AND {responses.answer_where} "
         "AND a.number IS NOT NULL AND b.number IS NOT NULL "
-        f"GROUP BY {cell}, a.question_key, b.question_key"
+        f"GROUP BY {cell}"
     )
 
 
-def _upsert_sql(grain: str, table: str) -> str:
+def _upsert_sql(grain: str, table: str, *, upsert: bool = True) -> str:
+    """Return the statement adding the batch's sums to a table at a grain.
+
+    ``upsert``: whether the table may hold cells of the batch already (``rollup_sql.holds_any``).
+    """
     period = rollup_sql._period(grain)
     sums = ", ".join(f"SUM(b.{column})" for column in SUM_COLUMNS)
     cell = "b.organisation_id, b.survey_id" + (", b.unit_id" if table == _UNIT_TABLE else "")
@@ -84,13 +93,13 @@ def _upsert_sql(grain: str, table: str) -> str:
         f"{column} = {table}.{column} + excluded.{column}" for column in SUM_COLUMNS
     )
     grouping = f"GROUP BY {cell}, {period}, b.question_key, b.other_key "
+    order = f"ORDER BY {rollup_sql.key_order(_CONFLICT[table], period)} "
     if grain == Grain.DAY and table == _UNIT_TABLE:
         # The batch holds one row per unit, day and pair already: nothing to add up.
         sums, grouping = ", ".join(f"b.{column}" for column in SUM_COLUMNS), ""
+    conflict = f"ON CONFLICT ({_CONFLICT[table]}) DO UPDATE SET {additions}" if upsert else ""
     return (
         f"INSERT INTO {table} ({columns}, {', '.join(SUM_COLUMNS)}) "
         f"SELECT {cell}, '{grain}', {period}, b.question_key, b.other_key, {sums} "
-        f"FROM {_BATCH} b WHERE true {grouping}"
-        f"ORDER BY {rollup_sql.key_order(_CONFLICT[table], period)} "
-        f"ON CONFLICT ({_CONFLICT[table]}) DO UPDATE SET {additions}"
+        f"FROM {_BATCH} b WHERE true {grouping}{order}{conflict}"
     )

@@ -100,12 +100,11 @@ def add_responses(responses: ResponseSet) -> int:
     The set is joined to its answers once, into a temporary table of day-level counts
     (also split by the list of chosen options); the unit, organisation and option rows of
     every grain are then added from that small table, so the big join is never repeated.
+    Callers hold the refresh lock (``services``): nothing else writes the rollups meanwhile,
+    which is what lets ``holds_any`` choose a plain INSERT.
     """
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Let the batch's sorts and hashes stay in memory (the default 4 MB spills them
-            # to disk); LOCAL ends with the transaction.
-            cursor.execute("SET LOCAL work_mem = '64MB'")
+        prepare_for_batch(cursor)
         cursor.execute(f"DROP TABLE IF EXISTS {_temporary(_BATCH)}")
         cursor.execute(_collect_sql(responses), responses.params * 2 + responses.answer_params)
         analyse_temporary(cursor, _BATCH)
@@ -115,16 +114,52 @@ def add_responses(responses: ResponseSet) -> int:
         )
         (count,) = cursor.fetchone()
         if count:
+            upsert = {table: holds_any(cursor, table, _BATCH) for table in _CONFLICT}
+            cursor.execute(_unit_days_sql(upsert=upsert[_ANSWER_ROLLUP]))
             for grain in Grain.values:
-                cursor.execute(_answers_sql(grain, _ANSWER_ROLLUP))
-                cursor.execute(_answers_sql(grain, _ORGANISATION_ROLLUP))
-                cursor.execute(_options_sql(grain))
+                if grain != Grain.DAY:
+                    cursor.execute(_answers_sql(grain, _ANSWER_ROLLUP, upsert[_ANSWER_ROLLUP]))
+                table = _ORGANISATION_ROLLUP
+                cursor.execute(_answers_sql(grain, table, upsert[table]))
+                cursor.execute(_options_sql(grain, upsert[_OPTION_ROLLUP]))
+            # The day rows of the answers that chose options: one batch row per list of
+            # choices, so grouped, and added to the rows the statement above wrote.
+            cursor.execute(_answers_sql(Grain.DAY, _ANSWER_ROLLUP, upsert=True, chosen=True))
             read_cache.bump_versions_sql(f"SELECT organisation_id FROM {_BATCH}")
         cursor.execute(f"DROP TABLE {_temporary(_BATCH)}")
     if count:
         # The driver sums hold exactly the responses the histograms hold (ADR 0002).
         driver_sql.add_driver_sums(responses)
     return int(count)
+
+
+def prepare_for_batch(cursor) -> None:
+    """Set PostgreSQL up for the statements of one batch, until its transaction ends.
+
+    A rebuild's chunk sorts and hashes a million rows: with the default 4 MB of
+    ``work_mem`` they spill to disk. And the just-in-time compiler spends seconds compiling
+    statements that run once (three of twenty seconds of a chunk's driver join).
+    """
+    if connection.vendor == "postgresql":
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute("SET LOCAL jit = off")
+
+
+def holds_any(cursor, table: str, batch: str) -> bool:
+    """Tell whether ``table`` holds a row of a survey that the temporary table ``batch`` names.
+
+    When it has none, none of the batch's cells exists, so its rows go in with a plain
+    INSERT: ``ON CONFLICT`` costs every row a second probe of the key's B-tree, which after
+    a rebuild's DELETE walks the dead entries of the very same keys twice (more than twice
+    the time of a rebuild's first chunk). Each survey is one probe of the key's first column.
+    Only true while nothing else writes the table: the caller holds the refresh lock.
+    """
+    cursor.execute(f"SELECT DISTINCT survey_id FROM {batch}")
+    for (survey_id,) in cursor.fetchall():
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE survey_id = %s)", [survey_id])
+        if cursor.fetchone()[0]:
+            return True
+    return False
 
 
 def list_in_ledger(after: int, batch: int, limit: int) -> int:
@@ -187,7 +222,10 @@ def _period(grain: str) -> str:
     )
 
 
-def _upsert(table: str, columns: list[str]) -> str:
+def _upsert(table: str, columns: list[str], *, upsert: bool = True) -> str:
+    """Return the ON CONFLICT clause adding to a table's existing cells ('' when none can)."""
+    if not upsert:
+        return ""
     additions = ", ".join(f"{column} = {table}.{column} + excluded.{column}" for column in columns)
     return f"ON CONFLICT ({_CONFLICT[table]}) DO UPDATE SET {additions}"
 
@@ -197,26 +235,64 @@ def _collect_sql(responses: ResponseSet) -> str:
 
     Parameters: the response condition's, twice, then the answer condition's.
     """
-    cell = "r.organisation_id, r.survey_id, r.unit_id, r.local_date, r.channel"
+    bytewise = bytewise_collation()
+    cell = f"r.organisation_id, r.survey_id, r.unit_id, r.local_date, r.channel{bytewise}"
+    # Counts as 4-byte integers, as the rollup columns hold them: narrower rows to sort,
+    # and sums of them add up in 64-bit integers rather than in numerics.
     zeros = ", ".join(f"0 AS {column}" for column in _HISTOGRAM_COLUMNS)
     histogram = ", ".join(
-        f"SUM(CASE WHEN a.number = {value} THEN 1 ELSE 0 END) AS answers_{value}"
+        f"CAST(SUM(CASE WHEN a.number = {value} THEN 1 ELSE 0 END) AS integer) AS answers_{value}"
         for value in HISTOGRAM_VALUES
     )
+    count = "CAST(COUNT(*) AS integer)"
     return (
         f"CREATE TEMPORARY TABLE {_BATCH} AS "
-        f"SELECT {cell}, '{RESPONSES_KEY}' AS question_key, NULL AS choices, "
-        f"COUNT(*) AS answers, {zeros} FROM {_RESPONSE} r WHERE {responses.where} "
-        f"GROUP BY {cell} "
-        f"UNION ALL SELECT {cell}, a.question_key, a.choices, COUNT(*), {histogram} "
+        f"SELECT {cell} AS channel, CAST('{RESPONSES_KEY}' AS varchar(63)){bytewise} "
+        f"AS question_key, NULL AS choices, {count} AS answers, {zeros} "
+        f"FROM {_RESPONSE} r WHERE {responses.where} GROUP BY {cell} "
+        f"UNION ALL SELECT {cell}, a.question_key{bytewise}, a.choices, {count}, {histogram} "
         f"FROM {_RESPONSE} r JOIN {_ANSWER} a ON a.response_id = r.id "
         f"WHERE {responses.where} AND {responses.answer_where} "
-        f"GROUP BY {cell}, a.question_key, a.choices"
+        f"GROUP BY {cell}, a.question_key{bytewise}, a.choices"
     )
 
 
-def _answers_sql(grain: str, table: str) -> str:
-    """Return the upsert of the batch's answer counts into a unit or organisation table."""
+def bytewise_collation() -> str:
+    """Return the COLLATE clause that compares text byte by byte ('' on SQLite, which does).
+
+    The batch tables' text columns (question keys, channels) take it, so that every sort
+    of their rows compares bytes (and PostgreSQL sorts by abbreviated keys) instead of
+    calling the locale's ``strcoll`` — which made sorting by question key most of the time
+    of a rebuild's join. Ordering rows only places them next to each other in a key's
+    B-tree; the rows themselves are the same whichever order they come in.
+    """
+    return ' COLLATE "C"' if connection.vendor == "postgresql" else ""
+
+
+def _unit_days_sql(*, upsert: bool) -> str:
+    """Return the statement adding the batch's day rows without chosen options, as they are.
+
+    Without a list of choices a batch row is the only one of its cell (the choices are the
+    only column the batch splits a cell by), so the rows need no grouping, only sorting in
+    the key's order. The rows with choices follow, grouped (``_answers_sql``).
+    """
+    columns = ["answers", *_HISTOGRAM_COLUMNS]
+    values = ", ".join(f"b.{column}" for column in columns)
+    return (
+        f"INSERT INTO {_ANSWER_ROLLUP} ({_CELL}, {', '.join(columns)}) "
+        f"SELECT b.organisation_id, b.survey_id, b.unit_id, '{Grain.DAY}', b.local_date, "
+        f"b.channel, b.question_key, {values} FROM {_BATCH} b WHERE b.choices IS NULL "
+        f"ORDER BY {key_order(_CONFLICT[_ANSWER_ROLLUP], 'b.local_date')} "
+        + _upsert(_ANSWER_ROLLUP, columns, upsert=upsert)
+    )
+
+
+def _answers_sql(grain: str, table: str, upsert: bool = True, *, chosen: bool = False) -> str:
+    """Return the upsert of the batch's answer counts into a unit or organisation table.
+
+    ``chosen``: only the batch rows with a list of choices (the unit table's day rows of
+    the others are added by ``_unit_days_sql``).
+    """
     period = _period(grain)
     columns = ["answers", *_HISTOGRAM_COLUMNS]
     sums = ", ".join(f"SUM(b.{column})" for column in columns)
@@ -229,9 +305,9 @@ def _answers_sql(grain: str, table: str) -> str:
     return (
         f"INSERT INTO {table} ({cell_columns}, {', '.join(columns)}) "
         f"SELECT {cell}, '{grain}', {period}, b.channel, b.question_key, {sums} "
-        f"FROM {_BATCH} b WHERE true "
+        f"FROM {_BATCH} b WHERE {'b.choices IS NOT NULL' if chosen else 'true'} "
         f"GROUP BY {cell}, {period}, b.channel, b.question_key "
-        f"ORDER BY {key_order(_CONFLICT[table], period)} " + _upsert(table, columns)
+        f"ORDER BY {key_order(_CONFLICT[table], period)} " + _upsert(table, columns, upsert=upsert)
     )
 
 
@@ -248,7 +324,7 @@ def key_order(key: str, period: str) -> str:
     return ", ".join(column for column in columns if column)
 
 
-def _options_sql(grain: str) -> str:
+def _options_sql(grain: str, upsert: bool = True) -> str:
     period = _period(grain)
     # Unpack only lists, so that a stray JSON scalar can never fail the whole statement.
     if connection.vendor == "postgresql":
@@ -268,5 +344,5 @@ def _options_sql(grain: str) -> str:
         "WHERE b.choices IS NOT NULL "
         f"GROUP BY b.organisation_id, b.survey_id, b.unit_id, {period}, b.channel, "
         f"b.question_key, o.value ORDER BY {key_order(_CONFLICT[_OPTION_ROLLUP], period)} "
-        + _upsert(_OPTION_ROLLUP, ["answers"])
+        + _upsert(_OPTION_ROLLUP, ["answers"], upsert=upsert)
     )
