@@ -195,7 +195,7 @@ def _insert_new_postgresql(rows: Sequence[NewResponse]) -> dict[tuple[int, str],
     sql, parameters = insert_new_statement(rows)
     by_key = {(row.survey_id, row.idempotency_key): row for row in rows}
     try:
-        with connection.cursor() as cursor:
+        with _server_binding_cursor() as cursor:
             cursor.execute(sql, parameters)
             for response_id, survey_id, key in cursor.fetchall():
                 by_key.pop((survey_id, key)).id = response_id
@@ -216,13 +216,29 @@ def _insert_new_postgresql(rows: Sequence[NewResponse]) -> dict[tuple[int, str],
     return existing
 
 
+def _server_binding_cursor():
+    """Return a cursor of the connection that sends parameters apart from the SQL.
+
+    Django's cursors bind on the client: every value of a group's statement formatted and
+    quoted into the SQL, then the whole text converted again for each group, which cost a
+    third of the leader's CPU. Bound by the server, the values are sent as they are and
+    the SQL's conversion is cached (psycopg caches statements up to 4 KiB). Wrapped as
+    Django wraps its own (errors, query logging).
+    """
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    connection.ensure_connection()
+    return connection._prepare_cursor(ServerBindingCursor(connection.connection))
+
+
 def insert_new_statement(rows: Sequence[NewResponse]) -> tuple[str, list]:
     """Return the one PostgreSQL statement that inserts the new rows and their answers.
 
     ``INSERT … ON CONFLICT DO NOTHING RETURNING`` the new ids, which the answers'
     ``INSERT`` joins by (survey, key): a row whose key is stored is skipped with its
     answers, and the statement returns the ids it gave. The ids come from the column's
-    default (its sequence). Parameters are bound on the client, as Django's cursors do.
+    default (its sequence). Values are bound by the server (``_server_binding_cursor``),
+    and cast where their type cannot be inferred (the answers' ``VALUES``).
     """
     response_table, answer_table = Response._meta.db_table, Answer._meta.db_table
     columns = RESPONSE_COLUMNS[1:]  # all but the id
