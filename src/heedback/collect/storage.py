@@ -237,37 +237,52 @@ def insert_new_statement(rows: Sequence[NewResponse]) -> tuple[str, list]:
     ``INSERT … ON CONFLICT DO NOTHING RETURNING`` the new ids, which the answers'
     ``INSERT`` joins by (survey, key): a row whose key is stored is skipped with its
     answers, and the statement returns the ids it gave. The ids come from the column's
-    default (its sequence). Values are bound by the server (``_server_binding_cursor``),
-    and cast where their type cannot be inferred (the answers' ``VALUES``).
+    default (its sequence). Each column is one array parameter (``unnest``), so the SQL
+    is the same text for every group: psycopg converts it once per process, where one
+    parameter per value made every group's conversion new (it caches up to 50).
     """
-    response_table, answer_table = Response._meta.db_table, Answer._meta.db_table
-    columns = RESPONSE_COLUMNS[1:]  # all but the id
-    row_placeholder = f"({', '.join(['%s'] * len(columns))})"
-    sql = (
-        f"WITH new AS (INSERT INTO {response_table} ({', '.join(columns)}) VALUES "  # noqa: S608
-        + ", ".join([row_placeholder] * len(rows))
-        + " ON CONFLICT (survey_id, idempotency_key) DO NOTHING"
-        " RETURNING id, survey_id, idempotency_key)"
-    )
-    parameters = [value for row in rows for value in row.values()[1:]]
     answers = [
         (row.survey_id, row.idempotency_key, key, number, text, _json_or_none(choices))
         for row in rows
         for key, number, text, choices in row.answers
     ]
+    sql = _INSERT_NEW_SQL[bool(answers)]
+    if sql is None:
+        sql = _INSERT_NEW_SQL[bool(answers)] = _insert_new_sql(with_answers=bool(answers))
+    parameters = [list(values) for values in zip(*(row.values()[1:] for row in rows), strict=True)]
     if answers:
+        parameters += [list(values) for values in zip(*answers, strict=True)]
+    return sql, parameters
+
+
+# The statement without answers, and with them: written once per process.
+_INSERT_NEW_SQL: list[str | None] = [None, None]
+
+
+def _insert_new_sql(*, with_answers: bool) -> str:
+    response_table, answer_table = Response._meta.db_table, Answer._meta.db_table
+    columns = RESPONSE_COLUMNS[1:]  # all but the id
+    arrays = ", ".join(f"%s::{kind}[]" for kind in _column_types(Response, columns))
+    sql = (
+        f"WITH new AS (INSERT INTO {response_table} ({', '.join(columns)}) "  # noqa: S608
+        f"SELECT * FROM unnest({arrays})"
+        " ON CONFLICT (survey_id, idempotency_key) DO NOTHING"
+        " RETURNING id, survey_id, idempotency_key)"
+    )
+    if with_answers:
+        kinds = [
+            *_column_types(Response, ["survey_id", "idempotency_key"]),
+            *_column_types(Answer, ANSWER_COLUMNS[1:]),
+        ]
         sql += (
             f", answers AS (INSERT INTO {answer_table} ({', '.join(ANSWER_COLUMNS)}) "  # noqa: S608
-            "SELECT new.id, a.question_key, a.number::integer, a.text, a.choices::jsonb "
-            "FROM (VALUES "
-            + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(answers))
-            + ") AS a (survey_id, idempotency_key, question_key, number, text, choices)"
+            "SELECT new.id, a.question_key, a.number, a.text, a.choices "
+            f"FROM unnest({', '.join(f'%s::{kind}[]' for kind in kinds)})"
+            " AS a (survey_id, idempotency_key, question_key, number, text, choices)"
             " JOIN new ON new.survey_id = a.survey_id"
             " AND new.idempotency_key = a.idempotency_key)"
         )
-        parameters += [value for answer in answers for value in answer]
-    sql += " SELECT id, survey_id, idempotency_key FROM new"
-    return sql, parameters
+    return sql + " SELECT id, survey_id, idempotency_key FROM new"  # noqa: S608
 
 
 def _json_or_none(choices: list[str] | None) -> str | None:
