@@ -9,11 +9,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from heedback.collect import group_commit, services, storage
 from heedback.collect.models import Answer, Response
@@ -54,6 +56,19 @@ def run_together(function, arguments: list) -> list:
 
     with ThreadPoolExecutor(max_workers=len(arguments)) as pool:
         return list(pool.map(call, arguments))
+
+
+def submit_counting_statements(submissions: list) -> tuple[list, list[str]]:
+    """Submit each in its own thread, grouped; return the results and every thread's SQL."""
+    statements: list[str] = []
+
+    def submit(one):
+        with CaptureQueriesContext(connection) as captured:
+            result = services.submit_response(one, grouped=True)
+        statements.extend(query["sql"] for query in captured.captured_queries)
+        return result
+
+    return run_together(submit, submissions), statements
 
 
 def expect_group(committer, size: int) -> None:
@@ -124,6 +139,39 @@ def test_a_failing_item_never_fails_its_neighbours(committer, published_survey, 
     assert sorted(Response.objects.values_list("idempotency_key", flat=True)) == ["n0", "n1", "n3"]
     assert Answer.objects.count() == 6
     assert committer.groups_committed == 0  # the group's transaction never committed
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="one statement on PostgreSQL")
+def test_a_group_is_one_statement_in_autocommit_on_postgresql(committer, published_survey, hotel):
+    """No BEGIN, look-up, ids or COMMIT of their own: one round trip stores the group."""
+    services.submit_response(submission(published_survey, hotel, "before"))
+    expect_group(committer, 3)
+    results, statements = submit_counting_statements(
+        [submission(published_survey, hotel, key) for key in ["g1", "g2", "g3"]]
+    )
+    assert [result.created for result in results] == [True, True, True]
+    assert len(statements) == 1
+    assert statements[0].startswith("WITH new AS (INSERT INTO collect_response")
+    assert (committer.groups_committed, committer.items_committed) == (1, 3)
+    assert Answer.objects.filter(response__idempotency_key__in=["g1", "g2", "g3"]).count() == 6
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="one statement on PostgreSQL")
+def test_a_repeat_in_a_group_costs_one_look_up_after_the_statement(
+    committer, published_survey, hotel
+):
+    first = services.submit_response(submission(published_survey, hotel, "seen", nps=1))
+    expect_group(committer, 2)
+    results, statements = submit_counting_statements(
+        [submission(published_survey, hotel, key, nps=10) for key in ["seen", "unseen"]]
+    )
+    assert [(result.created, result.response.pk == first.response.pk) for result in results] == [
+        (False, True),
+        (True, False),
+    ]
+    # The statement, the repeat's id, then the repeat's stored response read back.
+    assert len(statements) == 3
+    assert Answer.objects.get(response=first.response, question_key="nps").number == 1
 
 
 def test_a_replay_to_a_closed_survey_still_returns_the_stored_response(
@@ -204,3 +252,33 @@ def test_sqlite_writers_of_all_processes_queue_on_a_file_lock(tmp_path, monkeypa
     Path(lock_file).unlink()
     with transaction.atomic(), storage.writers_queue():
         assert not Path(lock_file).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL has row locks, no queue")
+def test_sqlite_threads_of_one_process_queue_too_on_the_lock_file_kept_open(tmp_path, monkeypatch):
+    """Each thread keeps its own open lock file, so a thread still waits for its neighbour."""
+    monkeypatch.setitem(connection.settings_dict, "NAME", str(tmp_path / "heedback.sqlite3"))
+    lock_path = f"{tmp_path / 'heedback.sqlite3'}-writers.lock"
+    order = []
+    holding, other_started = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with storage.writers_queue():
+            holding.set()
+            other_started.wait(5)
+            time.sleep(0.2)  # time enough for the other thread to get in, were it let in
+            order.append("first done")
+
+    def wait_then_take() -> None:
+        holding.wait(5)
+        other_started.set()
+        with storage.writers_queue():
+            order.append("second in")
+
+    threads = [threading.Thread(target=hold), threading.Thread(target=wait_then_take)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert order == ["first done", "second in"]
+    assert storage._lock_file(lock_path) is storage._lock_file(lock_path)

@@ -61,3 +61,34 @@ def test_rows_and_answers_come_back_as_given(published_survey, hotel, count):
         "options": (None, "", ["a", "b'c"]),
     }
     assert Answer.objects.count() == 3 * count
+
+
+def test_insert_new_stores_new_keys_whole_and_names_the_stored_ones(published_survey, hotel):
+    """A stored key keeps its first row and answers; the new rows get ids; nothing else moves."""
+    [earlier] = rows(published_survey, hotel, 1)
+    earlier.idempotency_key = "earlier"
+    with storage.one_statement_transaction():
+        assert storage.insert_new([earlier]) == {}
+    again, *fresh = rows(published_survey, hotel, 3)
+    again.idempotency_key = "earlier"
+    again.answers = [("nps", 10, "", None)]
+    with storage.one_statement_transaction():
+        existing = storage.insert_new([again, *fresh])
+    assert existing == {(published_survey.pk, "earlier"): earlier.id}
+    assert again.id is None
+    assert sorted(Response.objects.values_list("id", flat=True)) == sorted(
+        [earlier.id, *(row.id for row in fresh)]
+    )
+    assert Answer.objects.get(response_id=earlier.id, question_key="nps").number == 0
+    assert Answer.objects.count() == 9
+    stored = Answer.objects.get(response_id=fresh[1].id, question_key="options")
+    assert (stored.number, stored.text, stored.choices) == (None, "", ["a", "b'c"])
+
+
+def test_insert_new_stores_a_response_without_answers(published_survey, hotel):
+    [row] = rows(published_survey, hotel, 1)
+    row.answers = []
+    with storage.one_statement_transaction():
+        assert storage.insert_new([row]) == {}
+    assert Response.objects.get().pk == row.id
+    assert Answer.objects.count() == 0

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TextIO
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 try:
     import fcntl
@@ -147,6 +150,143 @@ def insert_rows(rows: Sequence[NewResponse]) -> None:
     except BaseException:
         forget_ids(rows)
         raise
+
+
+def insert_new(rows: Sequence[NewResponse]) -> dict[tuple[int, str], int]:
+    """Insert the rows whose (survey, key) is not stored yet; return the id stored for the others.
+
+    ``rows`` have distinct (survey, idempotency key) pairs. A row inserted gets its ``id``;
+    one whose key is stored already keeps ``id`` None and its key maps to the stored
+    response's id. Each row goes in whole (with its answers) or not at all.
+
+    On PostgreSQL this is one statement (``insert_new_statement``), a transaction of its own
+    when the caller holds none (``one_statement_transaction``): one round trip where a
+    look-up, the ids, the inserts and ``BEGIN``/``COMMIT`` took five. Elsewhere the keys
+    are looked up, then the new rows inserted (call inside a transaction).
+    """
+    if not rows:
+        return {}
+    if connection.vendor == "postgresql":
+        return _insert_new_postgresql(rows)
+    keys_by_survey: dict[int, list[str]] = {}
+    for row in rows:
+        keys_by_survey.setdefault(row.survey_id, []).append(row.idempotency_key)
+    existing = {
+        (survey_id, key): response_id
+        for survey_id, keys in keys_by_survey.items()
+        for key, response_id in stored_keys(survey_id, keys).items()
+    }
+    insert_rows([row for row in rows if (row.survey_id, row.idempotency_key) not in existing])
+    return existing
+
+
+def one_statement_transaction():
+    """Return the transaction ``insert_new`` needs: none on PostgreSQL outside a caller's.
+
+    There ``insert_new`` is a single statement, which autocommit commits by itself when it
+    returns; a caller's transaction (a savepoint) holds it otherwise.
+    """
+    if connection.vendor == "postgresql" and not transaction.get_connection().in_atomic_block:
+        return contextlib.nullcontext()
+    return transaction.atomic()
+
+
+def _insert_new_postgresql(rows: Sequence[NewResponse]) -> dict[tuple[int, str], int]:
+    sql, parameters = insert_new_statement(rows)
+    by_key = {(row.survey_id, row.idempotency_key): row for row in rows}
+    try:
+        with _server_binding_cursor() as cursor:
+            cursor.execute(sql, parameters)
+            for response_id, survey_id, key in cursor.fetchall():
+                by_key.pop((survey_id, key)).id = response_id
+    except BaseException:
+        forget_ids(rows)
+        raise
+    # The keys left were stored before (ON CONFLICT waited for their commit): read their ids.
+    keys_by_survey: dict[int, list[str]] = {}
+    for survey_id, key in by_key:
+        keys_by_survey.setdefault(survey_id, []).append(key)
+    existing = {}
+    for survey_id, keys in keys_by_survey.items():
+        for key, response_id in stored_keys(survey_id, keys).items():
+            existing[(survey_id, key)] = response_id
+    if len(existing) != len(by_key):
+        # Deleted between the insert and the look-up: nothing to point at, so no answer.
+        raise IntegrityError("a response with a repeated idempotency key is gone")
+    return existing
+
+
+def _server_binding_cursor():
+    """Return a cursor of the connection that sends parameters apart from the SQL.
+
+    Django's cursors bind on the client: every value of a group's statement formatted and
+    quoted into the SQL, then the whole text converted again for each group, which cost a
+    third of the leader's CPU. Bound by the server, the values are sent as they are and
+    the SQL's conversion is cached (psycopg caches statements up to 4 KiB). Wrapped as
+    Django wraps its own (errors, query logging).
+    """
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    connection.ensure_connection()
+    return connection._prepare_cursor(ServerBindingCursor(connection.connection))
+
+
+def insert_new_statement(rows: Sequence[NewResponse]) -> tuple[str, list]:
+    """Return the one PostgreSQL statement that inserts the new rows and their answers.
+
+    ``INSERT … ON CONFLICT DO NOTHING RETURNING`` the new ids, which the answers'
+    ``INSERT`` joins by (survey, key): a row whose key is stored is skipped with its
+    answers, and the statement returns the ids it gave. The ids come from the column's
+    default (its sequence). Each column is one array parameter (``unnest``), so the SQL
+    is the same text for every group: psycopg converts it once per process, where one
+    parameter per value made every group's conversion new (it caches up to 50).
+    """
+    answers = [
+        (row.survey_id, row.idempotency_key, key, number, text, _json_or_none(choices))
+        for row in rows
+        for key, number, text, choices in row.answers
+    ]
+    sql = _INSERT_NEW_SQL[bool(answers)]
+    if sql is None:
+        sql = _INSERT_NEW_SQL[bool(answers)] = _insert_new_sql(with_answers=bool(answers))
+    parameters = [list(values) for values in zip(*(row.values()[1:] for row in rows), strict=True)]
+    if answers:
+        parameters += [list(values) for values in zip(*answers, strict=True)]
+    return sql, parameters
+
+
+# The statement without answers, and with them: written once per process.
+_INSERT_NEW_SQL: list[str | None] = [None, None]
+
+
+def _insert_new_sql(*, with_answers: bool) -> str:
+    response_table, answer_table = Response._meta.db_table, Answer._meta.db_table
+    columns = RESPONSE_COLUMNS[1:]  # all but the id
+    arrays = ", ".join(f"%s::{kind}[]" for kind in _column_types(Response, columns))
+    sql = (
+        f"WITH new AS (INSERT INTO {response_table} ({', '.join(columns)}) "  # noqa: S608
+        f"SELECT * FROM unnest({arrays})"
+        " ON CONFLICT (survey_id, idempotency_key) DO NOTHING"
+        " RETURNING id, survey_id, idempotency_key)"
+    )
+    if with_answers:
+        kinds = [
+            *_column_types(Response, ["survey_id", "idempotency_key"]),
+            *_column_types(Answer, ANSWER_COLUMNS[1:]),
+        ]
+        sql += (
+            f", answers AS (INSERT INTO {answer_table} ({', '.join(ANSWER_COLUMNS)}) "  # noqa: S608
+            "SELECT new.id, a.question_key, a.number, a.text, a.choices "
+            f"FROM unnest({', '.join(f'%s::{kind}[]' for kind in kinds)})"
+            " AS a (survey_id, idempotency_key, question_key, number, text, choices)"
+            " JOIN new ON new.survey_id = a.survey_id"
+            " AND new.idempotency_key = a.idempotency_key)"
+        )
+    return sql + " SELECT id, survey_id, idempotency_key FROM new"  # noqa: S608
+
+
+def _json_or_none(choices: list[str] | None) -> str | None:
+    return None if choices is None else json.dumps(choices)
 
 
 def forget_ids(rows: Iterable[NewResponse]) -> None:
@@ -284,9 +424,26 @@ def writers_queue() -> Iterator[None]:
     ):
         yield
         return
-    with open(f"{name}-writers.lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    handle = _lock_file(f"{name}-writers.lock")
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+_lock_files = threading.local()
+
+
+def _lock_file(path: str) -> TextIO:
+    """Return this thread's lock file at ``path``, opened once per thread (and process).
+
+    A ``flock`` belongs to an open file, so each thread needs its own for the threads of
+    a process to queue for each other too; a child process opens its own after a fork.
+    Kept open, it saves opening and closing the file for every group.
+    """
+    key = (os.getpid(), path)
+    kept = getattr(_lock_files, "kept", None)
+    if kept is None or kept[0] != key:
+        kept = _lock_files.kept = (key, open(path, "a"))  # noqa: SIM115  # closed with the thread
+    return kept[1]
