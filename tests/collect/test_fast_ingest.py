@@ -298,3 +298,31 @@ def test_a_survey_closed_in_the_admin_refuses_the_next_response_at_once(
 
     assert (first[0], refused[0]) == ("201 Created", "409 Conflict")
     assert list(Response.objects.values_list("idempotency_key", flat=True)) == ["before"]
+
+
+def test_a_refusal_is_not_logged_but_a_fault_is_and_django_answers_both(
+    fast_app, django_app, published_survey, hotel, key, monkeypatch, caplog
+):
+    path = path_of(published_survey)
+    caplog.set_level("WARNING", logger="heedback.collect.fast_ingest")
+    refused = call(fast_app, path, b'{"unit": "not a number"}', **bearer(key))
+    assert refused[0] == "422 Unprocessable Entity"
+    assert ours(caplog) == []
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the connection broke")
+
+    # Only the fast path's own call fails: the request then reaches Django and is stored.
+    monkeypatch.setattr(fast_ingest.api, "created_body", broken)
+    answered = call(fast_app, path, payload(hotel, "after-fault"), **bearer(key))
+
+    assert answered[0] == "200 OK"  # stored by the fast path; Django answers the repeat
+    assert django_app.calls == 2
+    assert Response.objects.filter(idempotency_key="after-fault").count() == 1
+    [record] = ours(caplog)
+    assert record.getMessage() == "fast ingest failed; Django answers the request"
+    assert record.exc_info[1].args == ("the connection broke",)
+
+
+def ours(caplog) -> list:
+    return [record for record in caplog.records if record.name == "heedback.collect.fast_ingest"]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
 import threading
 import time
@@ -33,11 +34,14 @@ from django.core.cache import close_caches
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections
+from django.http import Http404
 from django.utils import translation
+from pydantic import ValidationError
 
 from heedback.collect import api
 from heedback.collect.schemas import ResponseItem
 from heedback.core.api_support import RATE_LIMIT_COUNTED, admit
+from heedback.core.errors import ServiceError
 from heedback.core.middleware import CONTENT_SECURITY_POLICY
 from heedback.orgs.permissions import Permission
 from heedback.orgs.services import authenticate_api_key
@@ -51,6 +55,12 @@ LONG_WAY_HEADERS = ("HTTP_ACCEPT_LANGUAGE", "HTTP_COOKIE")
 # database restart or an idle timeout is noticed before a group commit runs on it.
 TRUSTED_IDLE_SECONDS = 1.0
 
+# What a request may be refused for; Django answers it with the error body it always has.
+# Anything else is a fault (a broken connection, say): Django answers that request too,
+# and the fault is logged, since Django may well succeed and hide it.
+REFUSALS = (ServiceError, Http404, ValidationError, ValueError)
+
+logger = logging.getLogger("heedback.collect.fast_ingest")
 StartResponse = Callable[..., Any]
 _trusted = threading.local()  # per thread, as Django's connections: alias -> trusted until
 
@@ -91,7 +101,10 @@ class FastIngest:
         _check_idle_connections()
         try:
             return _store(environ, survey_id, body)
-        except Exception:  # Django answers it, as it answers every error
+        except REFUSALS:
+            return None
+        except Exception:
+            logger.warning("fast ingest failed; Django answers the request", exc_info=True)
             return None
         finally:
             environ["wsgi.input"] = io.BytesIO(body)
