@@ -24,9 +24,12 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
+
+import pytest
 
 from tests.conftest import SmtpInbox
 from tests.servers import Server, clean_env, free_port, heedback, request
@@ -205,19 +208,24 @@ def kill_at_seeded_moments(server: Server, ledger: Ledger, clients_done: threadi
     return kills
 
 
-def database_url(tmp_path: Path) -> str:
-    """Return this test's own database: a SQLite file, or a fresh PostgreSQL database."""
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """Yield this test's own database: a SQLite file, or a PostgreSQL database dropped after."""
     configured = os.environ.get("HEEDBACK_DATABASE_URL", "")
     if not configured.startswith("postgres"):
-        return f"sqlite:///{tmp_path / 'soak.sqlite3'}"
+        yield f"sqlite:///{tmp_path / 'soak.sqlite3'}"
+        return
     import psycopg
 
     parsed = urlparse(configured)
     name = (parsed.path.lstrip("/") or "heedback") + "_soak"
-    with psycopg.connect(parsed._replace(path="/postgres").geturl(), autocommit=True) as admin:
+    admin_url = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
-    return parsed._replace(path=f"/{name}").geturl()
+    yield parsed._replace(path=f"/{name}").geturl()
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def query(url: str, sql: str, parameters: tuple = ()) -> list[tuple]:
@@ -309,8 +317,8 @@ def wait_for_alerts(inbox: SmtpInbox, expected: int, timeout: float = 180) -> li
         time.sleep(0.5)
 
 
-def test_killing_the_server_loses_and_doubles_nothing(tmp_path):
-    url = database_url(tmp_path)
+def test_killing_the_server_loses_and_doubles_nothing(tmp_path, database_url):
+    url = database_url
     with smtp_server() as (inbox, smtp_port):
         env = clean_env(
             tmp_path,
