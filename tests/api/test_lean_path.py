@@ -116,7 +116,7 @@ def test_a_revocation_in_another_process_is_seen_at_once(organisation, settings)
     # Another process revokes: the row changes and the stamp file moves on. This process
     # has the key in its cache, and must not trust it any longer.
     ApiKey.objects.filter(pk=created.api_key.pk).update(revoked_at=timezone.now())
-    stamp = os.path.join(settings.DATA_DIR, "api-keys.revoked")
+    stamp = os.path.join(settings.DATA_DIR, "api-keys.changed")
     with open(stamp, "a"):
         pass
     later = time.time_ns() + 5_000_000

@@ -65,6 +65,18 @@ class KeptRows:
                 self._entries.clear()
             self._entries[key] = (time.monotonic() + self.seconds, stamp, kept)
 
+    def replace(self, key: Hashable, rows: tuple[Model | None, ...]) -> None:
+        """Keep copies of ``rows`` in place of ``key``'s, under the stamp and time they had.
+
+        For a change this process wrote itself (an API key's last use), which need not
+        cost every other process its copies.
+        """
+        kept = tuple(_copy(row) for row in rows)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries[key] = (entry[0], entry[1], kept)
+
     def forget(self, key: Hashable) -> None:
         self._entries.pop(key, None)
 

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
-import os
 import re
 import secrets
-import threading
-import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -23,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from heedback.core import kept
 from heedback.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from heedback.core.rows import RowReader
 from heedback.notify.services import Email, enqueue_email
@@ -407,7 +403,7 @@ def revoke_api_key(api_key: ApiKey, *, actor: AbstractBaseUser) -> None:
 def organisation_changed() -> None:
     """Make every API request see an organisation's new settings at once.
 
-    API keys are kept per process with their organisation (``_ActiveKeys``); a change
+    API keys are kept per process with their organisation (``core.kept``); a change
     of the organisation (its minimum sample, time zone) must not wait for them to expire.
     Call it in the transaction that changes the organisation.
     """
@@ -415,10 +411,7 @@ def organisation_changed() -> None:
 
 
 def _forget_kept_keys() -> None:
-    # Now, so this request's process stops trusting its copies, and after the commit, so
-    # no process can have read the old row back between the two.
-    _ACTIVE_KEYS.forget_all()
-    transaction.on_commit(_ACTIVE_KEYS.forget_all)
+    kept.rows_changed(API_KEYS)
 
 
 # Every API request reads its key: SQL written once (``core.rows``), no queryset to compile.
@@ -426,82 +419,15 @@ _ACTIVE_KEY_BY_PREFIX = RowReader(
     ApiKey, "t.prefix = %s AND t.revoked_at IS NULL", related="organisation"
 )
 # How long a process trusts a key it has read without reading it again. A revocation
-# reaches this process and every other one on this machine at once (``_ActiveKeys``); a
+# reaches this process and every other one on this machine at once (``core.kept``); a
 # process on another machine sharing the database trusts its copy for at most this long.
 API_KEY_CACHE_SECONDS = 10.0
 
 
-def _fresh(instance: ApiKey | Organisation) -> Any:
-    """Return a new instance with ``instance``'s column values: a request may mutate its own."""
-    names = [field.attname for field in instance._meta.concrete_fields]
-    return type(instance).from_db(
-        instance._state.db, names, [getattr(instance, name) for name in names]
-    )
-
-
-class _ActiveKeys:
-    """The keys this process has read, by the hash of their secret, for a few seconds.
-
-    Reading the key (and its organisation) was a query on every API request, as costly
-    as the rest of authentication. A revocation empties this cache in its own process
-    and touches a stamp file in the data directory, which every process on the machine
-    checks (one ``stat``) before trusting its copies.
-    """
-
-    def __init__(self) -> None:
-        self._entries: dict[str, tuple[float, int, ApiKey]] = {}
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def _stamp_path() -> str:
-        return os.path.join(settings.DATA_DIR, "api-keys.revoked")
-
-    def _stamp(self) -> int:
-        try:
-            return os.stat(self._stamp_path()).st_mtime_ns
-        except OSError:
-            return 0
-
-    def get(self, digest: str) -> ApiKey | None:
-        entry = self._entries.get(digest)
-        if entry is None:
-            return None
-        expires, stamp, api_key = entry
-        if time.monotonic() >= expires or stamp != self._stamp():
-            self._entries.pop(digest, None)
-            return None
-        fresh = _fresh(api_key)
-        fresh.organisation = _fresh(api_key.organisation)
-        return fresh
-
-    def put(self, digest: str, api_key: ApiKey, stamp: int) -> None:
-        kept = _fresh(api_key)
-        kept.organisation = _fresh(api_key.organisation)
-        with self._lock:
-            if len(self._entries) >= 1024:  # a bound, not a policy: keys are few
-                self._entries.clear()
-            self._entries[digest] = (time.monotonic() + API_KEY_CACHE_SECONDS, stamp, kept)
-
-    def used(self, digest: str, when: datetime) -> None:
-        entry = self._entries.get(digest)
-        if entry is not None:
-            entry[2].last_used_at = when
-
-    def forget_all(self) -> None:
-        """Drop every copy here, and tell the other processes to drop theirs."""
-        with self._lock:
-            self._entries.clear()
-        path = Path(self._stamp_path())
-        with contextlib.suppress(OSError):
-            path.touch()
-            # The mtime, not the contents, is the stamp: move it on even within the
-            # file system's timestamp granularity.
-            now = time.time_ns()
-            previous = os.stat(path).st_mtime_ns
-            os.utime(path, ns=(now, max(now, previous + 1_000)))
-
-
-_ACTIVE_KEYS = _ActiveKeys()
+# The keys this process has read, with their organisation, by the hash of their secret.
+# Reading them was a query on every API request, as costly as the rest of authentication.
+API_KEYS = "api-keys"
+_ACTIVE_KEYS = kept.KeptRows(API_KEYS, seconds=API_KEY_CACHE_SECONDS)
 
 
 def authenticate_api_key(secret: str) -> ApiKey | None:
@@ -510,19 +436,23 @@ def authenticate_api_key(secret: str) -> ApiKey | None:
     if len(parts) < 3 or not secret.startswith(API_KEY_PREFIX):
         return None
     digest = _digest(secret)
-    api_key = _ACTIVE_KEYS.get(digest)
-    if api_key is None:
-        stamp = _ACTIVE_KEYS._stamp()  # before the read: a revocation after it is seen
+    found = _ACTIVE_KEYS.get(digest)
+    if found is not None:
+        api_key, organisation = found
+        api_key.organisation = organisation
+    else:
+        stamp = _ACTIVE_KEYS.stamp()  # before the read: a revocation after it is seen
         api_key = _ACTIVE_KEY_BY_PREFIX.first([parts[1]])
         if api_key is None or not hmac.compare_digest(api_key.key_hash, digest):
             return None
-        _ACTIVE_KEYS.put(digest, api_key, stamp)
+        _ACTIVE_KEYS.put(digest, (api_key, api_key.organisation), stamp)
     now = timezone.now()
     # Write the last use at most once a minute: a busy integration must not turn every
     # read into a write.
     if api_key.last_used_at is None or now - api_key.last_used_at > timedelta(minutes=1):
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
-        _ACTIVE_KEYS.used(digest, now)
+        api_key.last_used_at = now
+        _ACTIVE_KEYS.replace(digest, (api_key, api_key.organisation))
     return api_key
 
 
