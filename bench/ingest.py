@@ -43,27 +43,40 @@ POSTGRES_URL = os.environ.get(
 )
 BENCH_DIR = Path(__file__).resolve().parent
 
-LUA = """
-local counter = 0
+# What both wrk scripts share: each thread's number, the settings, and a request body
+# with an idempotency key unique to the run, the thread and the request.
+COMMON_LUA = """
 local threads = {}
 function setup(thread)
   table.insert(threads, thread)
   thread:set("thread_number", #threads)
 end
-function init(args)
+function read_settings()
   path = os.getenv("BENCH_PATH")
-  auth = os.getenv("BENCH_AUTH")
-  unit = os.getenv("BENCH_UNIT")
   prefix = os.getenv("BENCH_PREFIX")
-  headers = {["Content-Type"] = "application/json", ["Authorization"] = auth}
+  unit = os.getenv("BENCH_UNIT")
+  headers = {["Content-Type"] = "application/json", ["Authorization"] = os.getenv("BENCH_AUTH")}
 end
-function request()
-  counter = counter + 1
-  local body = '{"idempotency_key":"' .. prefix .. '-' .. thread_number .. '-' .. counter
-    .. '","unit":' .. unit .. ',"answers":{"nps":' .. (counter % 11) .. ',"staff":4}}'
+function post(n)
+  local body = '{"idempotency_key":"' .. prefix .. '-' .. thread_number .. '-' .. n
+    .. '","unit":' .. unit .. ',"answers":{"nps":' .. (n % 11) .. ',"staff":4}}'
   return wrk.format("POST", path, headers, body)
 end
 """
+
+LUA = (
+    COMMON_LUA
+    + """
+local counter = 0
+function init(args)
+  read_settings()
+end
+function request()
+  counter = counter + 1
+  return post(counter)
+end
+"""
+)
 
 SETUP_SCRIPT = """
 import json
@@ -509,7 +522,9 @@ def post(connection: http.client.HTTPConnection, path: str, key: str, body: dict
 # schedule (a request due every connections/rate seconds, staggered); a late answer sends
 # the next request at once, and every latency counts from when its request was due, so a
 # stall is charged to the requests it delayed (no coordinated omission within a connection).
-PACED_LUA = """
+PACED_LUA = (
+    COMMON_LUA
+    + """
 -- One connection per wrk thread (-tN -cN), each on a fixed schedule; latency from when due.
 local ffi = require("ffi")
 ffi.cdef[[
@@ -522,17 +537,8 @@ local function now_ms()
   return tonumber(clock.tv_sec) * 1000 + tonumber(clock.tv_nsec) / 1e6
 end
 
-local threads = {}
-function setup(thread)
-  table.insert(threads, thread)
-  thread:set("thread_number", #threads)
-end
-
 function init(args)
-  path = os.getenv("BENCH_PATH")
-  prefix = os.getenv("BENCH_PREFIX")
-  unit = os.getenv("BENCH_UNIT")
-  headers = {["Content-Type"] = "application/json", ["Authorization"] = os.getenv("BENCH_AUTH")}
+  read_settings()
   local rate = tonumber(os.getenv("BENCH_RATE"))
   local connections = tonumber(os.getenv("BENCH_CONNECTIONS"))
   period = 1000 * connections / rate
@@ -554,9 +560,7 @@ end
 
 function request()
   sent = sent + 1
-  local body = '{"idempotency_key":"' .. prefix .. '-' .. thread_number .. '-' .. sent
-    .. '","unit":' .. unit .. ',"answers":{"nps":' .. (sent % 11) .. ',"staff":4}}'
-  return wrk.format("POST", path, headers, body)
+  return post(sent)
 end
 
 function response(status, headers, body)
@@ -583,6 +587,7 @@ function done(summary, latency, requests)
     percentile(0.5), percentile(0.99), all[#all]))
 end
 """
+)
 
 
 def constant_rate(wrk: str, base: str, target: dict, rate: float, seconds: int) -> dict:
