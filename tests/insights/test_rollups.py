@@ -563,6 +563,23 @@ def test_the_rebuild_command_shows_progress_and_a_summary(db):
     assert_rollups_hold_everything(world)
 
 
+def test_a_rebuild_on_postgresql_counts_in_quarters_and_on_sqlite_in_fixed_chunks(db):
+    """PostgreSQL grows its chunks with the rebuild (each chunk adds to most cells)."""
+    world = World()
+    world.bulk([Planned("south", day, 12, "web", (("nps", 9),)) for day in range(9)])
+    steps = []
+    with (
+        mock.patch.object(services, "REBUILD_CHUNK_SIZE_POSTGRESQL", 2),
+        mock.patch.object(services, "REBUILD_CHUNK_SIZE", 4),
+    ):
+        services.rebuild_rollups(world.organisation, progress=lambda *step: steps.append(step))
+    if connection.vendor == "postgresql":
+        assert steps == [(3, 9), (6, 9), (9, 9)]  # a quarter of 9, rounded up, is 3
+    else:
+        assert steps == [(4, 9), (8, 9), (9, 9)]
+    assert_rollups_hold_everything(world)
+
+
 def test_the_rebuild_command_refuses_an_unknown_organisation(db):
     from django.core.management.base import CommandError
 
