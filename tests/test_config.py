@@ -34,7 +34,14 @@ def test_postgres_url(monkeypatch, tmp_path):
         "db.internal",
         "6543",
     )
-    assert parsed["OPTIONS"] == {"sslmode": "require"}
+    assert parsed["OPTIONS"] == {"sslmode": "require", "options": "-c jit=off"}
+
+
+def test_postgresql_options_in_the_url_replace_the_default(monkeypatch, tmp_path):
+    monkeypatch.setenv(
+        "HEEDBACK_DATABASE_URL", "postgresql://db.internal/feedback?options=-c%20jit%3Don"
+    )
+    assert config.database(tmp_path)["OPTIONS"] == {"options": "-c jit=on"}
 
 
 def test_unknown_database_scheme_is_refused(monkeypatch, tmp_path):
@@ -148,3 +155,13 @@ def test_the_served_application_loads_every_app_and_freezes_what_start_up_made(t
     frozen, loaded = result.stdout.split()
     assert int(frozen) > 50_000
     assert loaded == "True"
+
+
+def test_the_postgresql_connection_runs_without_the_jit_compiler(db):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no JIT compiler")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)

@@ -79,12 +79,13 @@ def test_the_overview_lists_critical_comments(api, admin_client, two_months, hot
 def test_the_overview_query_count_is_locked(admin_client, two_months, django_assert_num_queries):
     # Session, user, membership, the chosen survey; the state of the responses, read once
     # for every panel (``read_cache.one_state``); headline histograms (2), trends and
-    # volume (3), scorecard (domains, units, 2); comments; form choices; top drivers (the
+    # volume (3), scorecard (domains, units, 2); comments; form choices (each list read
+    # once, for its select's "required" check and its options alike); top drivers (the
     # survey's questions, the driver sums with their tail, the domains); and for each of
     # the six reads that are not by unit, whether the unit is the only root (then the
     # organisation-wide rollups answer: ``histograms.widened``); the running service
-    # plans (1, none here). Read again, the page is 14 queries (``test_read_cache``).
-    with django_assert_num_queries(28):
+    # plans (1, none here). Read again, the page is 13 queries (``test_read_cache``).
+    with django_assert_num_queries(27):
         admin_client.get("/o/acme/dashboard/", {"survey": two_months.pk, **PERIOD})
 
 
@@ -237,8 +238,9 @@ def test_the_comparison_of_two_units(admin_client, two_months, hotel, other_hote
 
 
 def test_the_comparison_query_count_is_locked(admin_client, two_months, django_assert_num_queries):
-    # Two of them ask whether the unit is the only root (``histograms.widened``).
-    with django_assert_num_queries(15):
+    # Two of them ask whether the unit is the only root (``histograms.widened``); the
+    # filter form reads each list of choices once.
+    with django_assert_num_queries(14):
         admin_client.get("/o/acme/compare/", {"survey": two_months.pk, **PERIOD})
 
 

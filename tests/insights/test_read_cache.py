@@ -54,8 +54,8 @@ def test_a_repeated_overview_reads_from_the_cache(
     # Warm: session, user, membership, survey; the state of the responses, once for every
     # panel, instead of the 8 reads and the 6 checks that the top unit is the only root;
     # the survey's questions, the scorecard's domains and units, the comments, the form's
-    # choices, the drivers' domains, the service plans.
-    with django_assert_num_queries(14):
+    # choices (read once), the drivers' domains, the service plans.
+    with django_assert_num_queries(13):
         text = admin_client.get("/o/acme/dashboard/", params).content.decode()
     assert 'data-testid="headline-1">+40<' in text
 

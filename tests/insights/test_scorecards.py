@@ -153,6 +153,6 @@ def test_a_manager_sees_their_own_subtree_only(make_member, organisation, two_mo
 def test_the_scorecard_query_count_is_locked(admin_client, two_months, django_assert_num_queries):
     # Session, user, membership; the chosen survey and unit (form); domains, the subtree's
     # units, two histogram reads (watermark and one UNION ALL each); the form's choices
-    # (the survey list is read twice while the select renders).
-    with django_assert_num_queries(14):
+    # (the survey list is read once, for the select's "required" check and its options).
+    with django_assert_num_queries(13):
         admin_client.get("/o/acme/scorecards/", {"survey": two_months.pk, **PERIOD})

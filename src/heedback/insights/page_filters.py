@@ -22,7 +22,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from heedback.collect.exporting import neutralise_cell
-from heedback.orgs.forms import UnitChoiceField
+from heedback.orgs.forms import FetchedChoiceIterator, UnitChoiceField
 from heedback.orgs.models import Membership, Organisation, Unit
 from heedback.orgs.selectors import root_unit, visible_units
 from heedback.surveys.choices import SurveyKind, SurveyStatus
@@ -68,10 +68,16 @@ class QuickSelect(forms.Select):
         )
 
 
+class FetchedChoiceField(forms.ModelChoiceField):
+    """A survey choice read once per page: its select and the default survey share it."""
+
+    iterator = FetchedChoiceIterator
+
+
 class DashboardFilterForm(forms.Form):
     """Survey, period, unit subtree and multiple-comparison correction; all optional."""
 
-    survey = forms.ModelChoiceField(
+    survey = FetchedChoiceField(
         label=_("Survey"),
         queryset=Survey.objects.none(),
         required=False,
@@ -161,7 +167,8 @@ def read_filters(request: HttpRequest, *, with_unit: bool = True, unit: Unit | N
     units = visible_units(membership)
     form = DashboardFilterForm(surveys, units, request.GET or None, with_unit=with_unit)
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    survey = data.get("survey") or default_survey(list(surveys))  # read only when not chosen
+    # Read only when none is chosen, from the form's own list, which its select then reuses.
+    survey = data.get("survey") or default_survey(list(form.fields["survey"].queryset))
     today = today_of(request.organisation)
     period = data.get("period") or DEFAULT_PERIOD
     if period == "custom" or data.get("date_from") or data.get("date_to"):

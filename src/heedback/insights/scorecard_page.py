@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from heedback.insights.heatmap_chart import heatmap, p_text, percent, points
@@ -44,36 +46,54 @@ def scorecard_for(filters) -> Scorecard | None:
 
 
 def scorecard_context(scorecard: Scorecard | None) -> dict:
-    """Return what the heatmap partial shows: the SVG and the table rows."""
+    """Return what the heatmap partial shows: the SVG and the rows of its table."""
     if scorecard is None:
         return {"scorecard": None}
-    names = {domain.key: domain.name for domain in scorecard.domains}
-    table = [
-        {
-            "unit": row.unit,
-            "is_top": row.is_top,
-            "cells": [
-                {
-                    "cell": cell,
-                    "domain": names[cell.domain_key],
-                    "score": percent(cell.score),
-                    "previous": percent(cell.previous_score),
-                    "change": points(cell.change),
-                    "p": p_text(cell.p_value),
-                    "adjusted_p": p_text(cell.adjusted_p_value),
-                }
-                for cell in row.cells
-            ],
-        }
-        for row in scorecard.rows
-    ]
     return {
         "scorecard": scorecard,
         "heatmap": heatmap(scorecard, title=_("Domain scores by unit"))
         if scorecard.domains
         else "",
-        "table": table,
+        "table_rows": table_rows(scorecard),
     }
+
+
+def table_rows(scorecard: Scorecard) -> SafeString:
+    """Return the ``<tr>`` rows of the heatmap's table alternative, one per unit × domain.
+
+    Written in one pass rather than by the template engine: an overview of 180 hotels and
+    ten domains has 1,800 rows of nine cells, and looping over them in the template cost
+    more than every figure of the page (15 of 60 ms, on PostgreSQL with 10^7 responses).
+    """
+    names = {domain.key: domain.name for domain in scorecard.domains}
+    marks = {
+        "up": format_html(' <span class="sig-up">▲ {}</span>', _("significant")),
+        "down": format_html(' <span class="sig-down">▼ {}</span>', _("significant")),
+    }
+    return format_html_join(
+        "\n",
+        '<tr class="{}" data-cell="{}-{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
+        "<td>{}</td><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                "small-sample" if cell.is_small else "",
+                row.unit.pk,
+                cell.domain_key,
+                format_html("<strong>{}</strong>", row.unit.name) if index == 0 else "",
+                names[cell.domain_key],
+                percent(cell.score),
+                cell.n,
+                percent(cell.previous_score),
+                cell.previous_n,
+                points(cell.change),
+                marks.get(cell.direction, ""),
+                p_text(cell.p_value),
+                p_text(cell.adjusted_p_value),
+            )
+            for row in scorecard.rows
+            for index, cell in enumerate(row.cells)
+        ),
+    )
 
 
 def scorecard_rows(scorecard: Scorecard) -> list[list]:
