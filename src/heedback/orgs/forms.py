@@ -25,10 +25,11 @@ def apply_service_error(form: forms.Form, error: ServiceError) -> None:
 class FetchedChoiceIterator(forms.models.ModelChoiceIterator):
     """List a queryset's choices from one plain fetch, kept on the queryset.
 
-    Django's iterator reads through ``QuerySet.iterator()``, which on PostgreSQL opens a
-    server-side cursor: a declare and fetches, about 10 ms for the 200 units of a
-    hotel group's filter, where a plain read of them takes one. Units are counted in
-    hundreds, not millions, so they are simply fetched.
+    Django's iterator runs ``QuerySet.iterator()`` each time the choices are walked, and a
+    select walks them twice when it has no empty choice: once to decide its ``required``
+    attribute, once for its options. That was a query too many on every dashboard page
+    (the survey filter). Fetched once and kept, the list serves both; units and surveys
+    are counted in hundreds, so keeping them costs nothing.
     """
 
     def __iter__(self):
