@@ -16,6 +16,7 @@ from heedback.core.middleware import CONTENT_SECURITY_POLICY
 from heedback.orgs import services as org_services
 from heedback.orgs.models import ApiKey, Unit
 from tests.conftest import ApiClient
+from tests.test_kept_stamps import move_in_another_process
 
 pytestmark = pytest.mark.django_db
 
@@ -116,11 +117,7 @@ def test_a_revocation_in_another_process_is_seen_at_once(organisation, settings)
     # Another process revokes: the row changes and the stamp file moves on. This process
     # has the key in its cache, and must not trust it any longer.
     ApiKey.objects.filter(pk=created.api_key.pk).update(revoked_at=timezone.now())
-    stamp = os.path.join(settings.DATA_DIR, "api-keys.changed")
-    with open(stamp, "a"):
-        pass
-    later = time.time_ns() + 5_000_000
-    os.utime(stamp, ns=(later, later))
+    move_in_another_process(os.path.join(settings.DATA_DIR, "api-keys.changed"))
     assert client.get("/api/v1/surveys").status_code == 401
 
 

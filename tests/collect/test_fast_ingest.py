@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import sys
 import time
 
@@ -23,12 +22,15 @@ from django.utils import timezone
 from heedback.collect import fast_ingest
 from heedback.collect.fast_ingest import FastIngest
 from heedback.collect.models import Answer, Response
+from heedback.collect.services import publish_and_open_links
 from heedback.core import kept
 from heedback.orgs import services as org_services
+from heedback.orgs.choices import Role
 from heedback.surveys import services as survey_services
 from heedback.surveys.admin import SurveyAdmin
 from heedback.surveys.choices import SurveyStatus
 from heedback.surveys.models import Survey
+from tests.test_kept_stamps import move_in_another_process
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -152,6 +154,68 @@ def test_https_answers_carry_the_same_strict_transport_header(
     assert ("Strict-Transport-Security", "max-age=3600; includeSubDomains") in through_fast[1]
 
 
+EVERY_KIND = {
+    "title": "Visit",
+    "questions": [
+        {"key": "nps", "type": "nps", "text": "Recommend us?", "required": True},
+        {"key": "score", "type": "rating", "text": "Score?"},
+        {"key": "why", "type": "text", "text": "Why?"},
+        {
+            "key": "room",
+            "type": "single_choice",
+            "text": "Which room?",
+            "options": [{"key": "sea", "label": "Sea"}, {"key": "park", "label": "Park"}],
+        },
+        {
+            "key": "liked",
+            "type": "multi_choice",
+            "text": "What did you like?",
+            "options": [{"key": "food", "label": "Food"}, {"key": "spa", "label": "Spa"}],
+        },
+        {"key": "again", "type": "yes_no", "text": "Again?"},
+    ],
+}
+
+
+def test_a_new_response_is_answered_as_it_is_read_back(fast_app, organisation, hotel, key):
+    """The 201 body is written from the stored row's values, not read back: it must agree."""
+    survey = survey_services.create_survey(organisation, name="Visit", definition=EVERY_KIND)
+    publish_and_open_links(survey)
+    staff = org_services.create_user(email="ana@example.com", password=None)
+    org_services.add_member(organisation, staff, role=Role.FRONTLINE, unit=hotel)
+    body = payload(
+        hotel,
+        "every-kind",
+        answers={"nps": 7, "score": 4, "why": " Quiet ", "room": "sea", "liked": ["spa", "food"]}
+        | {"again": "no"},
+        comment=" Lovely ",
+        staff="Ana@Example.com",
+        submitted_at="2026-05-04T10:20:30.123456+02:00",
+        language="fr-CA",
+    )
+
+    status, _headers, created = call(fast_app, path_of(survey), body, **bearer(key))
+
+    assert status == "201 Created"
+    created = json.loads(created)
+    response = Response.objects.get()
+    read = call(
+        WSGIHandler(), f"/api/v1/responses/{response.pk}", b"", REQUEST_METHOD="GET", **bearer(key)
+    )
+    assert read[0] == "200 OK"
+    assert created == json.loads(read[2])
+    assert created["answers"] == {
+        "nps": 7,
+        "score": 4,
+        "why": "Quiet",
+        "room": "sea",
+        "liked": ["food", "spa"],
+        "again": False,
+    }
+    assert (created["staff"], created["comment"]) == ("ana@example.com", "Lovely")
+    assert created["submitted_at"] == "2026-05-04T08:20:30.123Z"
+
+
 def test_a_repeated_key_is_answered_by_django_with_the_first_response(
     fast_app, django_app, published_survey, hotel, key
 ):
@@ -263,10 +327,7 @@ def test_a_kept_survey_is_dropped_when_another_process_changes_it(published_surv
     assert [row.pk for row in copy] == [published_survey.pk, hotel.pk]
     assert copy[0] is not published_survey
 
-    path = kept._stamp_path("test-surveys")  # what rows_changed touches in any process
-    with open(path, "a"):
-        pass
-    os.utime(path, ns=(stamp + 10**9, stamp + 10**9))
+    move_in_another_process(kept._stamp_path("test-surveys"))  # what rows_changed does
 
     assert kept_rows.get("key") is None
 

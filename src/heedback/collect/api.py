@@ -1,6 +1,7 @@
 """The collect router: responses in (one or a batch) and out, and the public links of a survey."""
 
 from django.contrib.auth import get_user_model
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError
 from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, JsonResponse, StreamingHttpResponse
@@ -211,12 +212,27 @@ def store_single(
 
 
 def created_body(result: services.SubmissionResult) -> dict:
-    """Return the 201 body of a new response, in the shape of ResponseOut.
+    """Return the 201 body of a new response, in the shape of ResponseOut, ready to encode.
 
     Built here rather than validated against ResponseOut, which would cost as much as
-    the rest of the answer; the worker has not analysed the text yet.
+    the rest of the answer; the worker has not analysed the text yet. Its times are
+    written as Django's JSON encoder writes them, so any encoder gives the same bytes,
+    the standard library's own (C) one at a fraction of the cost.
     """
-    return {**selectors.response_as_dict(result.response, result.answers), "text_analysis": None}
+    if result.row is not None and result.submission is not None:
+        submission = result.submission
+        body = selectors.new_response_as_dict(
+            result.row, submission.survey.published_version, submission.staff
+        )
+    else:
+        body = selectors.response_as_dict(result.response, result.answers)
+    for name in ("submitted_at", "received_at"):
+        body[name] = _TIMES.default(body[name])
+    body["text_analysis"] = None
+    return body
+
+
+_TIMES = DjangoJSONEncoder()
 
 
 @router.post("/surveys/{survey_id}/responses", response={200: ResponseOut, 201: ResponseOut})

@@ -8,7 +8,8 @@ PostgreSQL. This wrapper does the work itself for the happy path only, with the 
 pieces the view uses: the same key cache and permission, survey-scope and rate-limit
 rules (``core.api_support.admit``), the same schema, the same ``collect.api.store_single``
 (survey, unit, staff, customer, answers, group commit: answered only after the commit),
-the same JSON encoder, and the headers Django's middleware adds to that answer.
+the same body (``collect.api.created_body``), and the headers Django's middleware adds
+to that answer.
 
 Anything else goes to Django untouched, with the body it read put back: another route or
 method, a body that is not ``application/json``, an ``Accept-Language`` or a cookie
@@ -32,7 +33,6 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import close_caches
 from django.core.handlers.wsgi import WSGIHandler
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections
 from django.http import Http404
 from django.utils import translation
@@ -143,7 +143,7 @@ def _store(environ: dict[str, Any], survey_id: int, body: bytes) -> bytes | None
     result = api.store_single(api_key.organisation, survey_id, payload)
     if not result.created:
         return None  # a duplicate: Django answers 200 with the stored response
-    return json.dumps(api.created_body(result), cls=DjangoJSONEncoder).encode()
+    return json.dumps(api.created_body(result)).encode()
 
 
 def _after_request() -> None:
@@ -166,12 +166,18 @@ def _after_request() -> None:
 
 
 def _check_idle_connections() -> None:
-    """Have a connection idle for longer than ``TRUSTED_IDLE_SECONDS`` checked at its next use."""
-    now = time.monotonic()
-    trusted = getattr(_trusted, "until", {})
-    for connection in connections.all(initialized_only=True):
-        if now > trusted.get(connection.alias, 0.0):
-            connection.health_check_done = False
+    """Have a connection idle for longer than ``TRUSTED_IDLE_SECONDS`` checked at its next use.
+
+    Only the connections this thread's last fast request trusted can be marked checked:
+    Django marks its own to be checked when its requests finish, and a new connection
+    is checked by being made.
+    """
+    trusted = getattr(_trusted, "until", None)
+    if trusted:
+        now = time.monotonic()
+        for alias, until in trusted.items():
+            if now > until:
+                connections[alias].health_check_done = False
 
 
 def _language() -> str:

@@ -162,11 +162,16 @@ class Answer(models.Model):
 
     @property
     def value(self) -> object:
-        if self.choices is not None:
-            return self.choices
-        if self.number is not None:
-            return self.number
-        return self.text
+        return self.value_of(self.number, self.text, self.choices)
+
+    @staticmethod
+    def value_of(number: int | None, text: str, choices: list | None) -> object:
+        """Return the value stored in an answer's columns, whatever its question."""
+        if choices is not None:
+            return choices
+        if number is not None:
+            return number
+        return text
 
 
 class ImportJob(ImportJobFields, OrgOwned):

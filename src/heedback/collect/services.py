@@ -124,13 +124,42 @@ class Submission:
         return self.interaction.customer_id if self.interaction is not None else None
 
 
-@dataclass(frozen=True)
 class SubmissionResult:
-    """The stored response; when ``created``, ``answers`` holds its new answer rows."""
+    """The stored response; when ``created``, ``answers`` holds its new answer rows.
 
-    response: Response
-    created: bool
-    answers: tuple[Answer, ...] = ()
+    A response stored by the group committer also keeps the ``row`` of values it was
+    stored from, and builds its model instances only when asked: the API answers a new
+    response from the row (``collect.selectors.response_as_dict``), and building the
+    instances cost as much as the rest of that answer.
+    """
+
+    def __init__(
+        self,
+        response: Response | None,
+        created: bool,
+        answers: tuple[Answer, ...] = (),
+        *,
+        row: storage.NewResponse | None = None,
+        submission: Submission | None = None,
+    ) -> None:
+        self.created = created
+        self.row = row
+        self._response = response
+        self._answers = answers
+        self.submission = submission
+
+    @property
+    def response(self) -> Response:
+        if self._response is None:
+            assert self.submission is not None
+            assert self.row is not None
+            self._response, self._answers = _instances(self.submission, self.row)
+        return self._response
+
+    @property
+    def answers(self) -> tuple[Answer, ...]:
+        self.response  # noqa: B018  # builds them with the response
+        return self._answers
 
 
 def submit_response(submission: Submission, *, grouped: bool = False) -> SubmissionResult:
@@ -157,7 +186,8 @@ def submit_response(submission: Submission, *, grouped: bool = False) -> Submiss
         if existing is None:
             raise
         return SubmissionResult(existing, created=False)
-    return _created(submission, row)
+    response, answers = _instances(submission, row)
+    return SubmissionResult(response, created=True, answers=answers)
 
 
 def _submit_grouped(submission: Submission) -> SubmissionResult:
@@ -176,7 +206,7 @@ def _submit_grouped(submission: Submission) -> SubmissionResult:
         return SubmissionResult(existing, created=False)
     stored = group_commit.committer().store(row)
     if stored.created:
-        return _created(submission, row)
+        return SubmissionResult(None, created=True, row=row, submission=submission)
     return SubmissionResult(Response.objects.get(pk=stored.response_id), created=False)
 
 
@@ -227,6 +257,8 @@ class RowBuilder:
             submitted_at, local_date = self.now, self.today
         else:
             local_date = submitted_at.astimezone(self.zone).date()
+            # In UTC, as it is read back: the answer to a new response must not differ.
+            submitted_at = submitted_at.astimezone(UTC)
         link, staff, interaction = submission.link, submission.staff, submission.interaction
         return storage.NewResponse(
             organisation_id=survey.organisation_id,
@@ -276,8 +308,10 @@ def _answer_maker(question: Question) -> Callable[[object], storage.NewAnswer]:
     return lambda value: (key, int(value), "", None)  # bool is 1/0, scales are whole numbers
 
 
-def _created(submission: Submission, row: storage.NewResponse) -> SubmissionResult:
-    """Return the result of a stored row, as model instances tied to what the caller named.
+def _instances(
+    submission: Submission, row: storage.NewResponse
+) -> tuple[Response, tuple[Answer, ...]]:
+    """Return a stored row as model instances tied to what the caller named.
 
     The related rows are the submission's own objects, so reading the response back (its
     version, unit, staff) costs no query. The answers carry no ids of their own. Built
@@ -302,7 +336,7 @@ def _created(submission: Submission, row: storage.NewResponse) -> SubmissionResu
         answer = Answer.from_db("default", None, (None, response.pk, key, number, text, choices))
         to_response.set_cached_value(answer, response)
         answers.append(answer)
-    return SubmissionResult(response, created=True, answers=tuple(answers))
+    return response, tuple(answers)
 
 
 def _validate(submission: Submission) -> tuple[SurveyVersion, dict[str, object]]:
@@ -456,11 +490,19 @@ def answer_row(response: Response, question: Question, value: object) -> Answer:
 
 def answer_value(question: Question, answer: Answer) -> object:
     """Return an answer as the API and the form speak it back (the inverse of ``answer_row``)."""
-    if question.type == QuestionType.YES_NO:
-        return bool(answer.number)
-    if question.type == QuestionType.SINGLE_CHOICE:
-        return (answer.choices or [None])[0]
-    return answer.value
+    return stored_value(question, answer.number, answer.text, answer.choices)
+
+
+def stored_value(
+    question: Question | None, number: int | None, text: str, choices: list | None
+) -> object:
+    """Return an answer from its stored columns, typed by its question when it has one."""
+    if question is not None:
+        if question.type == QuestionType.YES_NO:
+            return bool(number)
+        if question.type == QuestionType.SINGLE_CHOICE:
+            return (choices or [None])[0]
+    return Answer.value_of(number, text, choices)
 
 
 def definition_of(response: Response) -> SurveyDefinition:
