@@ -44,6 +44,26 @@ def test_postgresql_options_in_the_url_replace_the_default(monkeypatch, tmp_path
     assert config.database(tmp_path)["OPTIONS"] == {"options": "-c jit=on"}
 
 
+@pytest.mark.parametrize(("written", "threshold"), [("none", None), ("OFF", None), ("5", 5)])
+def test_a_prepare_threshold_in_the_url_is_given_to_psycopg_as_a_number_or_none(
+    monkeypatch, tmp_path, written, threshold
+):
+    monkeypatch.setenv(
+        "HEEDBACK_DATABASE_URL", f"postgresql://db.internal/feedback?prepare_threshold={written}"
+    )
+    options = config.database(tmp_path)["OPTIONS"]
+    assert options == {"options": "-c jit=off", "prepare_threshold": threshold}
+
+
+@pytest.mark.parametrize("written", ["many", "-1", "2.5"])
+def test_a_prepare_threshold_that_is_not_a_count_is_refused(monkeypatch, tmp_path, written):
+    monkeypatch.setenv(
+        "HEEDBACK_DATABASE_URL", f"postgresql://db.internal/feedback?prepare_threshold={written}"
+    )
+    with pytest.raises(config.ConfigurationError, match="expected a whole number or none"):
+        config.database(tmp_path)
+
+
 def test_unknown_database_scheme_is_refused(monkeypatch, tmp_path):
     monkeypatch.setenv("HEEDBACK_DATABASE_URL", "mysql://x")
     with pytest.raises(config.ConfigurationError, match="HEEDBACK_DATABASE_URL"):

@@ -118,8 +118,10 @@ def database(directory: Path) -> dict:
             },
         }
     if scheme in {"postgres", "postgresql"}:
-        options = {key: values[-1] for key, values in parse_qs(parsed.query).items()}
+        options: dict = {key: values[-1] for key, values in parse_qs(parsed.query).items()}
         options.setdefault("options", "-c jit=off")
+        if "prepare_threshold" in options:
+            options["prepare_threshold"] = _prepare_threshold(options["prepare_threshold"])
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": unquote(parsed.path.lstrip("/")) or "heedback",
@@ -134,6 +136,25 @@ def database(directory: Path) -> dict:
     raise ConfigurationError(
         f"HEEDBACK_DATABASE_URL: unsupported scheme {scheme!r} (use sqlite:/// or postgresql://)"
     )
+
+
+def _prepare_threshold(raw: str) -> int | None:
+    """Return psycopg's ``prepare_threshold`` written in the database URL: a count, or none.
+
+    ``none`` (or ``off``) turns prepared statements off, for a pooler that cannot keep
+    them; a count lets psycopg prepare any statement run that many times.
+    """
+    if raw.strip().lower() in {"none", "off"}:
+        return None
+    try:
+        threshold = int(raw)
+    except ValueError:
+        threshold = -1
+    if threshold < 0:
+        raise ConfigurationError(
+            f"HEEDBACK_DATABASE_URL: prepare_threshold={raw!r}: expected a whole number or none"
+        )
+    return threshold
 
 
 def cache() -> dict:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from heedback.collect import storage
@@ -92,3 +92,34 @@ def test_insert_new_stores_a_response_without_answers(published_survey, hotel):
         assert storage.insert_new([row]) == {}
     assert Response.objects.get().pk == row.id
     assert Answer.objects.count() == 0
+
+
+def prepared_group_statements() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'WITH new AS%%'"
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
+def test_the_group_statement_is_prepared_once_per_connection(published_survey, hotel):
+    for count in (1, 3, 2):
+        new = rows(published_survey, hotel, count)
+        for row in new:
+            row.idempotency_key += "-prepared"
+        assert storage.insert_new(new) == {}
+    assert prepared_group_statements() == 1
+    assert connection.connection.prepare_threshold == storage.ONLY_WHEN_ASKED
+    assert Response.objects.filter(idempotency_key__endswith="-prepared").count() == 6
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
+def test_a_database_url_that_turns_prepared_statements_off_is_obeyed(
+    published_survey, hotel, monkeypatch
+):
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "prepare_threshold", None)
+    connection.connection.prepare_threshold = None  # as psycopg was given it on connecting
+    assert storage.insert_new(rows(published_survey, hotel, 2)) == {}
+    assert prepared_group_statements() == 0
+    assert Response.objects.count() == 2

@@ -7,6 +7,7 @@ the look-up that decides "duplicate" is one function with one query plan on each
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import threading
@@ -222,13 +223,58 @@ def _server_binding_cursor():
     Django's cursors bind on the client: every value of a group's statement formatted and
     quoted into the SQL, then the whole text converted again for each group, which cost a
     third of the leader's CPU. Bound by the server, the values are sent as they are and
-    the SQL's conversion is cached (psycopg caches statements up to 4 KiB). Wrapped as
-    Django wraps its own (errors, query logging).
+    the SQL's conversion is cached (psycopg caches statements up to 4 KiB); the statement
+    is prepared too (``_prepare``). Wrapped as Django wraps its own (errors, query logging).
     """
-    from django.db.backends.postgresql.base import ServerBindingCursor
-
     connection.ensure_connection()
-    return connection._prepare_cursor(ServerBindingCursor(connection.connection))
+    raw = connection.connection
+    cursor = _preparing_cursor_class()(raw)
+    cursor.prepare = _prepare(raw)
+    return connection._prepare_cursor(cursor)
+
+
+@functools.cache
+def _preparing_cursor_class():
+    """Return Django's server-binding cursor class, preparing what it runs when told to."""
+    from django.db.backends.postgresql.base import ServerBindingCursor  # needs psycopg
+
+    class PreparingCursor(ServerBindingCursor):
+        prepare: bool | None = None
+
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            prepare = self.prepare if prepare is None else prepare
+            return super().execute(query, params, prepare=prepare, binary=binary)
+
+        def _convert_query(self, query, params=None):
+            # psycopg keeps the query it sent only when it was not prepared; Django's
+            # query log (``CaptureQueriesContext``, DEBUG) reads it from there.
+            self._query = super()._convert_query(query, params)
+            return self._query
+
+    return PreparingCursor
+
+
+# psycopg prepares a statement once it has run this many times on a connection. Django
+# turns that off (``prepare_threshold`` None) and so, in effect, do we: only the group's
+# statement, which asks for it, is prepared.
+ONLY_WHEN_ASKED = 2**62
+
+
+def _prepare(raw_connection) -> bool | None:
+    """Return whether to prepare the group's statement on ``raw_connection`` (psycopg's).
+
+    Prepared once per connection, the statement is parsed and planned once instead of
+    for every group: PostgreSQL's CPU per stored response fell from 87 to 47 µs in groups
+    of 8, from 64 to 40 in groups of 16. Unless the database URL sets
+    ``prepare_threshold`` itself (``none`` behind a pooler that cannot keep prepared
+    statements, such as PgBouncer before 1.21 in transaction mode): then psycopg's own
+    rule applies.
+    """
+    if "prepare_threshold" in connection.settings_dict["OPTIONS"]:
+        return None
+    if raw_connection.prepare_threshold is None:
+        raw_connection.prepare_threshold = ONLY_WHEN_ASKED
+    return True
 
 
 def insert_new_statement(rows: Sequence[NewResponse]) -> tuple[str, list]:
