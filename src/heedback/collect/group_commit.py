@@ -87,6 +87,7 @@ class GroupCommitter:
         self._lock = threading.Condition()
         self._queue: list[_Item] = []
         self._leading = False
+        self._awaited = 0  # the queue's length a waiting leader is woken at (0: none waits)
         self._last_group_size = 0
         self.groups_committed = 0
         self.items_committed = 0
@@ -105,10 +106,10 @@ class GroupCommitter:
             return self._outcome(item)
         with self._lock:
             self._queue.append(item)
-            if self._leading:
-                self._lock.notify_all()
-            else:
+            if not self._leading:
                 self._leading = item.leads = True
+            elif len(self._queue) == self._awaited:
+                self._lock.notify()  # the leader waits for this many: wake it once, not for each
         if not item.leads:
             item.done.acquire()  # released once: outcome in, or the lead handed over
         if item.leads:
@@ -148,7 +149,9 @@ class GroupCommitter:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
+                self._awaited = wanted
                 self._lock.wait(remaining)
+            self._awaited = 0
             group = self._queue[: self.max_group]
             del self._queue[: self.max_group]
             self._last_group_size = len(group)

@@ -147,7 +147,7 @@ def insert_rows(rows: Sequence[NewResponse]) -> None:
         if connection.vendor == "postgresql":
             _insert_postgresql(rows)
         else:
-            _insert_with_executemany(rows)
+            _insert_sqlite(rows)
     except BaseException:
         forget_ids(rows)
         raise
@@ -393,31 +393,42 @@ def _insert_postgresql_statements(cursor, rows: Sequence[NewResponse]) -> None:
     Django's PostgreSQL cursors bind parameters on the client, which lets one ``execute``
     carry both statements.
     """
-    response_table, answer_table = Response._meta.db_table, Answer._meta.db_table
     answers = list(_answer_values(rows))
-    row_placeholder = f"({', '.join(['%s'] * len(RESPONSE_COLUMNS))})"
-    sql = (
-        f"INSERT INTO {response_table} ({', '.join(RESPONSE_COLUMNS)}) VALUES "  # noqa: S608
-        + ", ".join([row_placeholder] * len(rows))
-    )
-    parameters = [value for row in rows for value in row.values()]
+    sql, parameters = _multi_row_insert(Response, RESPONSE_COLUMNS, [row.values() for row in rows])
     if answers:
-        sql += (
-            f"; INSERT INTO {answer_table} ({', '.join(ANSWER_COLUMNS)}) VALUES "  # noqa: S608
-            + ", ".join(["(%s, %s, %s, %s, %s)"] * len(answers))
-        )
-        parameters += [value for answer in answers for value in answer]
+        answer_sql, answer_parameters = _multi_row_insert(Answer, ANSWER_COLUMNS, answers)
+        sql, parameters = f"{sql}; {answer_sql}", parameters + answer_parameters
     cursor.execute(sql, parameters)
 
 
-def _insert_with_executemany(rows: Sequence[NewResponse]) -> None:
-    response_table, answer_table = Response._meta.db_table, Answer._meta.db_table
+def _multi_row_insert(
+    model, columns: Sequence[str], values: Sequence[Sequence]
+) -> tuple[str, list]:
+    """Return one ``INSERT … VALUES (…), (…)`` of ``values`` into ``model``'s table."""
+    row = f"({', '.join(['%s'] * len(columns))})"
+    sql = (
+        f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) VALUES "  # noqa: S608
+        + ", ".join([row] * len(values))
+    )
+    return sql, [value for one in values for value in one]
+
+
+# Up to this many responses go into SQLite with one ``INSERT`` a table; more run one
+# prepared statement for every row (``executemany``). SQLite's driver lets go of the
+# interpreter lock for every step of a statement, and a group committed row by row
+# handed the lock to the process's other threads, and waited to get it back, some thirty
+# times per commit. Below SQLite's limit of 32,766 values a statement.
+SQLITE_INSERT_AT_MOST = 64
+SQLITE_MAX_VALUES = 32_766
+
+
+def _insert_sqlite(rows: Sequence[NewResponse]) -> None:
     adapt_datetime = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT max(coalesce((SELECT max(id) FROM {response_table}), 0), "  # noqa: S608
+            f"SELECT max(coalesce((SELECT max(id) FROM {Response._meta.db_table}), 0), "  # noqa: S608
             "coalesce((SELECT seq FROM sqlite_sequence WHERE name = %s), 0))",
-            [response_table],
+            [Response._meta.db_table],
         )
         first_id = cursor.fetchone()[0] + 1
         response_values = []
@@ -428,17 +439,24 @@ def _insert_with_executemany(rows: Sequence[NewResponse]) -> None:
             values[13] = adapt_datetime(row.received_at)
             values[14] = row.local_date.isoformat()
             response_values.append(values)
-        placeholders = ", ".join(["%s"] * len(RESPONSE_COLUMNS))
-        cursor.executemany(
-            f"INSERT INTO {response_table} ({', '.join(RESPONSE_COLUMNS)}) "  # noqa: S608
-            f"VALUES ({placeholders})",
-            response_values,
-        )
-        cursor.executemany(
-            f"INSERT INTO {answer_table} ({', '.join(ANSWER_COLUMNS)}) "  # noqa: S608
-            "VALUES (%s, %s, %s, %s, %s)",
-            list(_answer_values(rows)),
-        )
+        for model, columns, values in (
+            (Response, RESPONSE_COLUMNS, response_values),
+            (Answer, ANSWER_COLUMNS, list(_answer_values(rows))),
+        ):
+            if not values:
+                continue
+            if (
+                len(rows) <= SQLITE_INSERT_AT_MOST
+                and len(values) * len(columns) <= SQLITE_MAX_VALUES
+            ):
+                cursor.execute(*_multi_row_insert(model, columns, values))
+            else:
+                placeholders = ", ".join(["%s"] * len(columns))
+                cursor.executemany(
+                    f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "  # noqa: S608
+                    f"VALUES ({placeholders})",
+                    values,
+                )
 
 
 def _answer_values(rows: Sequence[NewResponse]) -> Iterator[tuple]:
