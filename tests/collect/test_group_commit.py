@@ -282,3 +282,36 @@ def test_sqlite_threads_of_one_process_queue_too_on_the_lock_file_kept_open(tmp_
         thread.join(10)
     assert order == ["first done", "second in"]
     assert storage._lock_file(lock_path) is storage._lock_file(lock_path)
+
+
+def test_a_leader_waits_for_a_request_on_its_way_and_not_for_one_that_gives_up(
+    committer, published_survey, hotel
+):
+    validated = threading.Event()
+
+    def on_its_way(key: str):
+        with committer.expecting():
+            validated.wait(10)  # still validating when the leader takes its group
+            if key == "refused":
+                return None  # refused: it never reaches the committer
+            return services.submit_response(submission(published_survey, hotel, key), grouped=True)
+
+    def leader(key: str):
+        time.sleep(0.2)  # the other is announced first
+        threading.Timer(0.3, validated.set).start()
+        started = time.monotonic()
+        result = services.submit_response(submission(published_survey, hotel, key), grouped=True)
+        return result, time.monotonic() - started
+
+    results = run_together(lambda job: job[0](job[1]), [(on_its_way, "late"), (leader, "lead")])
+    assert [results[0].created, results[1][0].created] == [True, True]
+    assert (committer.groups_committed, committer.items_committed) == (1, 2)  # one commit
+    assert results[1][1] >= 0.1  # the leader waited for it
+
+    validated.clear()
+    expect_group(committer, 1)  # only the announced thread may hold the leader back
+    results = run_together(lambda job: job[0](job[1]), [(on_its_way, "refused"), (leader, "alone")])
+    assert results[0] is None
+    assert results[1][0].created
+    assert results[1][1] < 4  # released when the other gave up, not at max_wait (5 s)
+    assert (committer.groups_committed, committer.items_committed) == (2, 3)

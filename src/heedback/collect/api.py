@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, JsonResponse, StreamingHttpRespons
 from django.urls import reverse
 from ninja import Query, Router, Status
 
-from heedback.collect import exporting, selectors, services
+from heedback.collect import exporting, group_commit, selectors, services
 from heedback.collect.models import Response
 from heedback.collect.schemas import (
     MAX_ID,
@@ -200,11 +200,12 @@ def store_single(
     Shared by the view and the WSGI fast path (``collect.fast_ingest``), so both check
     the same survey, unit, staff, customer and answers, and store the same way.
     """
-    survey, unit = _survey_for_writing(organisation, survey_id, unit_id=payload.unit)
-    units = {unit.pk: unit} if unit is not None else {}
-    submission = Directory(organisation, [payload], units=units).submission(survey, payload)
     try:
-        return services.submit_response(submission, grouped=True)
+        with group_commit.committer().expecting():
+            survey, unit = _survey_for_writing(organisation, survey_id, unit_id=payload.unit)
+            units = {unit.pk: unit} if unit is not None else {}
+            submission = Directory(organisation, [payload], units=units).submission(survey, payload)
+            return services.submit_response(submission, grouped=True)
     except DatabaseError:
         # Perhaps a kept row is gone (deleted in the admin): read it again next time.
         _KEPT_SURVEYS.forget((organisation.pk, survey_id, payload.unit))

@@ -88,6 +88,8 @@ class GroupCommitter:
         self._queue: list[_Item] = []
         self._leading = False
         self._awaited = 0  # the queue's length a waiting leader is woken at (0: none waits)
+        self._coming = 0  # threads on their way to ``store`` (``expecting``)
+        self._expected = threading.local()
         self._last_group_size = 0
         self.groups_committed = 0
         self.items_committed = 0
@@ -106,15 +108,45 @@ class GroupCommitter:
             return self._outcome(item)
         with self._lock:
             self._queue.append(item)
+            self._arrived()
             if not self._leading:
                 self._leading = item.leads = True
-            elif len(self._queue) == self._awaited:
-                self._lock.notify()  # the leader waits for this many: wake it once, not for each
+            elif self._awaited and self._group_complete():
+                self._lock.notify()  # the leader waits for it: wake it once, not at each arrival
         if not item.leads:
             item.done.acquire()  # released once: outcome in, or the lead handed over
         if item.leads:
             self._lead()
         return self._outcome(item)
+
+    @contextlib.contextmanager
+    def expecting(self) -> Iterator[None]:
+        """Count the calling thread as on its way to ``store`` while the block runs.
+
+        A request announces itself before it validates its response, and a leader waits
+        (at most ``max_wait``) for the announced ones to arrive: under a steady load of
+        requests spread out in time, groups then hold the requests in progress instead
+        of one or two, and each shares the commit's cost. One that is refused leaves.
+        """
+        with self._lock:
+            self._coming += 1
+            self._expected.waiting = True
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._arrived()
+                if self._awaited and self._group_complete():
+                    self._lock.notify()
+
+    def _arrived(self) -> None:
+        if getattr(self._expected, "waiting", False):
+            self._expected.waiting = False
+            self._coming -= 1
+
+    def _group_complete(self) -> bool:
+        queued = len(self._queue)
+        return queued >= self.max_group or (queued >= self._awaited and not self._coming)
 
     def _outcome(self, item: _Item) -> Stored:
         if item.error is not None:
@@ -143,13 +175,13 @@ class GroupCommitter:
 
     def _take_group(self) -> list[_Item]:
         with self._lock:
-            wanted = min(self._last_group_size, self.max_group)
+            # As many as the last group held, and everyone on the way.
+            self._awaited = max(1, min(self._last_group_size, self.max_group))
             deadline = time.monotonic() + self.max_wait
-            while len(self._queue) < wanted:
+            while not self._group_complete():
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
-                self._awaited = wanted
                 self._lock.wait(remaining)
             self._awaited = 0
             group = self._queue[: self.max_group]
