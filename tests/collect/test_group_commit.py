@@ -156,6 +156,25 @@ def test_a_group_is_one_statement_in_autocommit_on_postgresql(committer, publish
     assert Answer.objects.filter(response__idempotency_key__in=["g1", "g2", "g3"]).count() == 6
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="answers staged on SQLite")
+def test_a_group_writes_the_database_with_one_statement_on_sqlite(
+    committer, published_survey, hotel
+):
+    """The look-up and the staging of answers come first; one INSERT writes and commits."""
+    services.submit_response(submission(published_survey, hotel, "before"))
+    expect_group(committer, 3)
+    results, statements = submit_counting_statements(
+        [submission(published_survey, hotel, key) for key in ["before", "g2", "g3"]]
+    )
+    assert [result.created for result in results] == [False, True, True]
+    writes = [sql for sql in statements if sql.startswith(("INSERT", "UPDATE", "DELETE", "BEGIN"))]
+    main_writes = [sql for sql in writes if storage.STAGED_ANSWERS not in sql]
+    assert len(main_writes) == 1
+    assert main_writes[0].startswith("INSERT INTO collect_response")
+    assert (committer.groups_committed, committer.items_committed) == (1, 3)
+    assert Answer.objects.filter(response__idempotency_key__in=["g2", "g3"]).count() == 4
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="one statement on PostgreSQL")
 def test_a_repeat_in_a_group_costs_one_look_up_after_the_statement(
     committer, published_survey, hotel

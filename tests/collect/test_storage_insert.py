@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from heedback.collect import storage
@@ -123,3 +123,60 @@ def test_a_database_url_that_turns_prepared_statements_off_is_obeyed(
     assert storage.insert_new(rows(published_survey, hotel, 2)) == {}
     assert prepared_group_statements() == 0
     assert Response.objects.count() == 2
+
+
+def test_insert_new_gives_each_row_its_own_id_and_its_answers_in_order(published_survey, hotel):
+    new = rows(published_survey, hotel, 40)
+    for index, row in enumerate(new):
+        row.answers = [("nps", index % 11, "", None), ("staff", index % 5 + 1, "", None)]
+    with storage.one_statement_transaction():
+        assert storage.insert_new(new) == {}
+    stored = dict(Response.objects.values_list("idempotency_key", "id"))
+    assert stored == {row.idempotency_key: row.id for row in new}
+    for index, row in enumerate(new):
+        answers = list(
+            Answer.objects.filter(response_id=row.id)
+            .order_by("id")
+            .values_list("question_key", "number")
+        )
+        assert answers == [("nps", index % 11), ("staff", index % 5 + 1)]
+
+
+def staged_answers() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {storage.STAGED_ANSWERS}")  # noqa: S608
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="answers are staged on SQLite only")
+def test_a_failed_group_leaves_nothing_stored_or_staged(published_survey, hotel, monkeypatch):
+    """A key stored between the look-up and the insert fails the whole statement."""
+    [earlier] = rows(published_survey, hotel, 1)
+    with storage.one_statement_transaction():
+        storage.insert_new([earlier])
+    raced, fresh = rows(published_survey, hotel, 2)
+    raced.idempotency_key = earlier.idempotency_key
+    fresh.idempotency_key = "fresh"
+    monkeypatch.setattr(storage, "stored_keys", lambda survey_id, keys: {})  # misses the race
+    with pytest.raises(IntegrityError), storage.one_statement_transaction():
+        storage.insert_new([fresh, raced])
+    assert list(Response.objects.values_list("idempotency_key", flat=True)) == [
+        earlier.idempotency_key
+    ]
+    assert Answer.objects.count() == 3
+    assert staged_answers() == 0
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="answers are staged on SQLite only")
+def test_rows_inserted_after_a_group_on_the_same_connection_get_only_their_own_answers(
+    published_survey, hotel
+):
+    grouped, batched = rows(published_survey, hotel, 2)
+    batched.idempotency_key = "batched"
+    with storage.one_statement_transaction():
+        storage.insert_new([grouped])
+    with transaction.atomic():
+        storage.insert_rows([batched])
+    assert staged_answers() == 0
+    assert Answer.objects.filter(response_id=batched.id).count() == 3
+    assert Answer.objects.count() == 6

@@ -19,9 +19,9 @@ already uses, so no thread touches another's connection and no extra connection 
 opened; the web server's bounded thread count bounds the connections. The followers'
 rows are plain values (``storage.NewResponse``), tied to no connection.
 
-Storing: on PostgreSQL one statement in autocommit stores the whole group (its own
-transaction, one round trip); on SQLite the keys are looked up, then the new rows
-inserted, in one transaction queued on the writers' lock (``storage.insert_new``).
+Storing: one statement in autocommit stores the whole group, its own transaction
+(``storage.insert_new``): on PostgreSQL one round trip; on SQLite, after the keys are
+looked up and the answers staged, one ``INSERT`` queued on the writers' lock.
 
 Failure: if the group's transaction fails (on SQLite a key another process stored between
 the look-up and the insert; any database error), it is rolled back and every item is
@@ -240,11 +240,9 @@ def _store_together(group: list[_Item]) -> list[Stored]:
     return outcomes
 
 
-@contextlib.contextmanager
-def _transaction() -> Iterator[None]:
-    """Store one group (or one item) in its own transaction, queued for the lock on SQLite."""
-    with storage.writers_queue(), storage.one_statement_transaction():
-        yield
+def _transaction():
+    """Store one group (or one item) in its own transaction (``storage.insert_new``'s)."""
+    return storage.one_statement_transaction()
 
 
 _committer = GroupCommitter()
