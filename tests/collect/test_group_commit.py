@@ -170,7 +170,7 @@ def test_a_group_writes_the_database_with_one_statement_on_sqlite(
     writes = [sql for sql in statements if sql.startswith(("INSERT", "UPDATE", "DELETE", "BEGIN"))]
     main_writes = [sql for sql in writes if storage.STAGED_ANSWERS not in sql]
     assert len(main_writes) == 1
-    assert main_writes[0].startswith("INSERT INTO collect_response")
+    assert main_writes[0].startswith(f"INSERT INTO {storage.NEW_RESPONSES} ")
     assert (committer.groups_committed, committer.items_committed) == (1, 3)
     assert Answer.objects.filter(response__idempotency_key__in=["g2", "g3"]).count() == 4
 

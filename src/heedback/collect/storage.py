@@ -193,51 +193,52 @@ def _insert_new_sqlite(rows: Sequence[NewResponse]) -> dict[tuple[int, str], int
     ids, two inserts and ``COMMIT`` waited for the interpreter lock six times while it
     held the write lock, each wait as long as another thread's turn in the interpreter,
     and every other process's writer queued behind it (measured: 2.5 ms held a group of
-    ten, of which 0.6 ms of work). So everything that needs no lock happens before: the
-    keys are looked up, the answers staged in a table of this connection's own (TEMP,
-    in memory), and one ``INSERT`` of the responses, under the lock and in autocommit,
-    writes them, their answers (a TEMP trigger copies each new response's staged
-    answers) and commits. The ids are the ``AUTOINCREMENT`` ones, consecutive within a
-    statement, so the last one names them all. A key stored meanwhile by another writer
+    ten, of which 0.6 ms of work). So everything that needs no lock happens before or
+    after: the keys are looked up, the answers staged in a table of this connection's
+    own (TEMP, in memory), and under the lock, in autocommit, one ``INSERT`` into a TEMP
+    view writes the responses and their answers (its ``INSTEAD OF`` trigger) and commits.
+    Then the new ids are read by their keys. A key stored meanwhile by another writer
     fails the statement as a whole (``IntegrityError``), and the caller tries again.
     """
     keys_by_survey: dict[int, list[str]] = {}
     for row in rows:
         keys_by_survey.setdefault(row.survey_id, []).append(row.idempotency_key)
-    existing = {
+    existing = _stored_keys_of(keys_by_survey)
+    new = [row for row in rows if (row.survey_id, row.idempotency_key) not in existing]
+    if not new:
+        return existing
+    values = [_sqlite_values(row)[1:] for row in new]  # the id is the table's to give
+    with connection.cursor() as cursor:
+        _stage_answers(cursor, new)
+        row = f"({', '.join(['%s'] * len(RESPONSE_COLUMNS[1:]))})"
+        with writers_queue():
+            cursor.execute(
+                f"INSERT INTO {NEW_RESPONSES} ({', '.join(RESPONSE_COLUMNS[1:])}) "  # noqa: S608
+                f"VALUES {', '.join([row] * len(values))}",
+                [value for one in values for value in one],
+            )
+    new_keys: dict[int, list[str]] = {}
+    for row in new:
+        new_keys.setdefault(row.survey_id, []).append(row.idempotency_key)
+    ids = _stored_keys_of(new_keys)
+    for row in new:
+        row.id = ids[(row.survey_id, row.idempotency_key)]
+    return existing
+
+
+def _stored_keys_of(keys_by_survey: dict[int, list[str]]) -> dict[tuple[int, str], int]:
+    return {
         (survey_id, key): response_id
         for survey_id, keys in keys_by_survey.items()
         for key, response_id in stored_keys(survey_id, keys).items()
     }
-    new = [row for row in rows if (row.survey_id, row.idempotency_key) not in existing]
-    if not new:
-        return existing
-    adapt_datetime = connection.ops.adapt_datetimefield_value
-    values = []
-    for row in new:
-        row_values = list(row.values()[1:])  # the id is the table's to give
-        row_values[11] = adapt_datetime(row.submitted_at)
-        row_values[12] = adapt_datetime(row.received_at)
-        row_values[13] = row.local_date.isoformat()
-        values.append(row_values)
-    with connection.cursor() as cursor:
-        _stage_answers(cursor, new)
-        try:
-            with writers_queue():
-                cursor.execute(*_multi_row_insert(Response, RESPONSE_COLUMNS[1:], values))
-                inserted, last_id = cursor.rowcount, cursor.lastrowid
-        finally:
-            cursor.execute(f"DELETE FROM {STAGED_ANSWERS}")  # noqa: S608
-    if inserted != len(new):  # a trigger or rule of someone else's let a row out
-        raise IntegrityError(f"{inserted} of {len(new)} responses were inserted")
-    for offset, row in enumerate(new, start=last_id - len(new) + 1):
-        row.id = offset
-    return existing
 
 
-# This connection's staging table for the answers of the responses being inserted, and the
-# trigger that copies them as each response goes in (``_insert_new_sqlite``).
+# This connection's own (TEMP) staging table for the answers of the responses being
+# inserted, and the view whose INSTEAD OF trigger inserts a response with its staged
+# answers (``_insert_new_sqlite``).
 STAGED_ANSWERS = "heedback_staged_answer"
+NEW_RESPONSES = "heedback_new_response"
 _STAGED_COLUMNS = ("survey_id", "idempotency_key", "position", *ANSWER_COLUMNS[1:])
 
 
@@ -253,7 +254,7 @@ def _stage_answers(cursor, rows: Sequence[NewResponse]) -> None:
             (row, answer) for row in rows for answer in row.answers
         )
     ]
-    cursor.execute(f"DELETE FROM {STAGED_ANSWERS}")  # noqa: S608  # left by a failure
+    cursor.execute(f"DELETE FROM {STAGED_ANSWERS}")  # noqa: S608  # the last group's
     at_most = SQLITE_MAX_VALUES // len(_STAGED_COLUMNS)
     for start in range(0, len(staged), at_most):
         chunk = staged[start : start + at_most]
@@ -266,14 +267,15 @@ def _stage_answers(cursor, rows: Sequence[NewResponse]) -> None:
 
 
 def _create_staging(cursor) -> None:
-    """Create the staging table and its trigger in this connection's TEMP schema.
+    """Create the staging table, the view and its trigger in this connection's TEMP schema.
 
     TEMP objects belong to the connection that made them: no other connection sees the
-    staged rows or fires the trigger, and they cost the database file nothing. The
-    trigger fires for every response this connection inserts; with nothing staged (a
-    batch, an import) it finds nothing to copy.
+    staged rows or the view, and they cost the database file nothing. The trigger is on
+    the view, not on the responses table, so nothing else written to that table (a
+    batch, an import) runs it.
     """
     response_table, answer_table = Response._meta.db_table, Answer._meta.db_table
+    columns = RESPONSE_COLUMNS[1:]
     if not connection.in_atomic_block:  # SQLite refuses it inside a transaction
         cursor.execute("PRAGMA temp_store = MEMORY")
     cursor.execute(
@@ -282,14 +284,20 @@ def _create_staging(cursor) -> None:
         " question_key TEXT NOT NULL, number, text, choices,"
         " PRIMARY KEY (survey_id, idempotency_key, position)) WITHOUT ROWID"
     )
-    columns = ", ".join(ANSWER_COLUMNS)
     cursor.execute(
-        f"CREATE TEMP TRIGGER IF NOT EXISTS {STAGED_ANSWERS}_copy "  # noqa: S608
-        f"AFTER INSERT ON main.{response_table} BEGIN "
-        f"INSERT INTO {answer_table} ({columns}) "
-        f"SELECT NEW.id, {', '.join(ANSWER_COLUMNS[1:])} FROM {STAGED_ANSWERS} "
-        "WHERE survey_id = NEW.survey_id AND idempotency_key = NEW.idempotency_key "
-        "ORDER BY position; END"
+        f"CREATE TEMP VIEW IF NOT EXISTS {NEW_RESPONSES} AS "  # noqa: S608
+        f"SELECT {', '.join(columns)} FROM main.{response_table} WHERE 0"
+    )
+    same_key = "survey_id = NEW.survey_id AND idempotency_key = NEW.idempotency_key"
+    cursor.execute(
+        f"CREATE TEMP TRIGGER IF NOT EXISTS {NEW_RESPONSES}_insert "  # noqa: S608
+        f"INSTEAD OF INSERT ON {NEW_RESPONSES} BEGIN "
+        f"INSERT INTO {response_table} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(f'NEW.{column}' for column in columns)}); "
+        f"INSERT INTO {answer_table} ({', '.join(ANSWER_COLUMNS)}) "
+        f"SELECT (SELECT id FROM {response_table} WHERE {same_key}), "
+        f"{', '.join(ANSWER_COLUMNS[1:])} FROM {STAGED_ANSWERS} "
+        f"WHERE {same_key} ORDER BY position; END"
     )
 
 
@@ -523,8 +531,16 @@ SQLITE_INSERT_AT_MOST = 64
 SQLITE_MAX_VALUES = 32_766
 
 
+def _sqlite_values(row: NewResponse) -> list:
+    """Return the row's column values with its times and date as Django stores them in SQLite."""
+    values = list(row.values())
+    values[12] = connection.ops.adapt_datetimefield_value(row.submitted_at)
+    values[13] = connection.ops.adapt_datetimefield_value(row.received_at)
+    values[14] = row.local_date.isoformat()
+    return values
+
+
 def _insert_sqlite(rows: Sequence[NewResponse]) -> None:
-    adapt_datetime = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT max(coalesce((SELECT max(id) FROM {Response._meta.db_table}), 0), "  # noqa: S608
@@ -532,14 +548,9 @@ def _insert_sqlite(rows: Sequence[NewResponse]) -> None:
             [Response._meta.db_table],
         )
         first_id = cursor.fetchone()[0] + 1
-        response_values = []
         for offset, row in enumerate(rows):
             row.id = first_id + offset
-            values = list(row.values())
-            values[12] = adapt_datetime(row.submitted_at)
-            values[13] = adapt_datetime(row.received_at)
-            values[14] = row.local_date.isoformat()
-            response_values.append(values)
+        response_values = [_sqlite_values(row) for row in rows]
         for model, columns, values in (
             (Response, RESPONSE_COLUMNS, response_values),
             (Answer, ANSWER_COLUMNS, list(_answer_values(rows))),
