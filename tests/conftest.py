@@ -11,6 +11,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
+from heedback.collect import selectors
 from heedback.collect.services import publish_and_open_links
 from heedback.core import kept
 from heedback.onboarding import create_organisation
@@ -29,10 +30,12 @@ def _empty_cache():
 
     Rolled-back tests hand out the same ids again, so a read remembered by one test (keyed
     by the state of the responses, ``insights.read_cache``; a survey kept to write to,
-    ``core.kept``) could match another's.
+    ``core.kept``; a frozen survey version, ``collect.selectors.frozen_version``) could
+    match another's.
     """
     cache.clear()
     kept.forget_everything_here()
+    selectors.forget_frozen_versions()
 
 
 @pytest.fixture

@@ -50,6 +50,12 @@ def frozen_version(version_id: int) -> SurveyVersion:
     return version
 
 
+def forget_frozen_versions() -> None:
+    """Drop the versions kept by ``frozen_version``: for tests, whose rollbacks reuse ids."""
+    with _FROZEN_VERSIONS_LOCK:
+        _FROZEN_VERSIONS.clear()
+
+
 def link_by_token(token: str) -> SurveyLink | None:
     """Return the link for a public token with its survey, version, unit and organisation."""
     return (
