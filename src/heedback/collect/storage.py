@@ -195,7 +195,7 @@ def _insert_new_sqlite(rows: Sequence[NewResponse]) -> dict[tuple[int, str], int
     and every other process's writer queued behind it (measured: 2.5 ms held a group of
     ten, of which 0.6 ms of work). So everything that needs no lock happens before or
     after: the keys are looked up, the answers staged in a table of this connection's
-    own (TEMP, in memory), and under the lock, in autocommit, one ``INSERT`` into a TEMP
+    own (TEMP), and under the lock, in autocommit, one ``INSERT`` into a TEMP
     view writes the responses and their answers (its ``INSTEAD OF`` trigger) and commits.
     Then the new ids are read by their keys. A key stored meanwhile by another writer
     fails the statement as a whole (``IntegrityError``), and the caller tries again.
@@ -270,14 +270,14 @@ def _create_staging(cursor) -> None:
     """Create the staging table, the view and its trigger in this connection's TEMP schema.
 
     TEMP objects belong to the connection that made them: no other connection sees the
-    staged rows or the view, and they cost the database file nothing. The trigger is on
+    staged rows or the view, and they cost the database file nothing (a TEMP table is
+    never synced; a few staged rows stay in SQLite's cache). ``temp_store`` is left as
+    it is: it would also move every large sort of the connection into memory. The trigger is on
     the view, not on the responses table, so nothing else written to that table (a
     batch, an import) runs it.
     """
     response_table, answer_table = Response._meta.db_table, Answer._meta.db_table
     columns = RESPONSE_COLUMNS[1:]
-    if not connection.in_atomic_block:  # SQLite refuses it inside a transaction
-        cursor.execute("PRAGMA temp_store = MEMORY")
     cursor.execute(
         f"CREATE TEMP TABLE IF NOT EXISTS {STAGED_ANSWERS} ("
         "survey_id INTEGER NOT NULL, idempotency_key TEXT NOT NULL, position INTEGER NOT NULL,"
