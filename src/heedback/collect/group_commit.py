@@ -191,7 +191,7 @@ class GroupCommitter:
 
     def _store_group(self, group: list[_Item]) -> None:
         try:
-            with _transaction():
+            with storage.one_statement_transaction():
                 outcomes = _store_together(group)
         except DatabaseError:
             storage.forget_ids(item.row for item in group)
@@ -207,7 +207,7 @@ class GroupCommitter:
         """Store one item in its own transaction, retrying a lost race on its key."""
         for attempt in range(ALONE_ATTEMPTS):
             try:
-                with _transaction():
+                with storage.one_statement_transaction():
                     [outcome] = _store_together([item])
             except IntegrityError as error:
                 # A concurrent writer stored the key: the next look-up finds its response.
@@ -224,7 +224,7 @@ class GroupCommitter:
 
 
 def _store_together(group: list[_Item]) -> list[Stored]:
-    """Insert the group's new rows; return each item's outcome (in ``_transaction``)."""
+    """Insert the group's new rows; return each item's outcome (in ``insert_new``'s transaction)."""
     first_of_key: dict[tuple[int, str], _Item] = {}
     for item in group:
         first_of_key.setdefault(item.key, item)
@@ -238,11 +238,6 @@ def _store_together(group: list[_Item]) -> list[Stored]:
             assert first.row.id is not None
             outcomes.append(Stored(first.row.id, created=first is item))
     return outcomes
-
-
-def _transaction():
-    """Store one group (or one item) in its own transaction (``storage.insert_new``'s)."""
-    return storage.one_statement_transaction()
 
 
 _committer = GroupCommitter()

@@ -200,33 +200,26 @@ def _insert_new_sqlite(rows: Sequence[NewResponse]) -> dict[tuple[int, str], int
     Then the new ids are read by their keys. A key stored meanwhile by another writer
     fails the statement as a whole (``IntegrityError``), and the caller tries again.
     """
-    keys_by_survey: dict[int, list[str]] = {}
-    for row in rows:
-        keys_by_survey.setdefault(row.survey_id, []).append(row.idempotency_key)
-    existing = _stored_keys_of(keys_by_survey)
+    existing = _stored_ids(rows)
     new = [row for row in rows if (row.survey_id, row.idempotency_key) not in existing]
     if not new:
         return existing
     values = [_sqlite_values(row)[1:] for row in new]  # the id is the table's to give
     with connection.cursor() as cursor:
         _stage_answers(cursor, new)
-        row = f"({', '.join(['%s'] * len(RESPONSE_COLUMNS[1:]))})"
         with writers_queue():
-            cursor.execute(
-                f"INSERT INTO {NEW_RESPONSES} ({', '.join(RESPONSE_COLUMNS[1:])}) "  # noqa: S608
-                f"VALUES {', '.join([row] * len(values))}",
-                [value for one in values for value in one],
-            )
-    new_keys: dict[int, list[str]] = {}
-    for row in new:
-        new_keys.setdefault(row.survey_id, []).append(row.idempotency_key)
-    ids = _stored_keys_of(new_keys)
+            cursor.execute(*_multi_row_insert(NEW_RESPONSES, RESPONSE_COLUMNS[1:], values))
+    ids = _stored_ids(new)
     for row in new:
         row.id = ids[(row.survey_id, row.idempotency_key)]
     return existing
 
 
-def _stored_keys_of(keys_by_survey: dict[int, list[str]]) -> dict[tuple[int, str], int]:
+def _stored_ids(rows: Iterable[NewResponse]) -> dict[tuple[int, str], int]:
+    """Return the stored response's id of each row whose (survey, key) is stored."""
+    keys_by_survey: dict[int, list[str]] = {}
+    for row in rows:
+        keys_by_survey.setdefault(row.survey_id, []).append(row.idempotency_key)
     return {
         (survey_id, key): response_id
         for survey_id, keys in keys_by_survey.items()
@@ -258,12 +251,7 @@ def _stage_answers(cursor, rows: Sequence[NewResponse]) -> None:
     at_most = SQLITE_MAX_VALUES // len(_STAGED_COLUMNS)
     for start in range(0, len(staged), at_most):
         chunk = staged[start : start + at_most]
-        placeholders = ", ".join([f"({', '.join(['%s'] * len(_STAGED_COLUMNS))})"] * len(chunk))
-        cursor.execute(
-            f"INSERT INTO {STAGED_ANSWERS} ({', '.join(_STAGED_COLUMNS)}) "  # noqa: S608
-            f"VALUES {placeholders}",
-            [value for answer in chunk for value in answer],
-        )
+        cursor.execute(*_multi_row_insert(STAGED_ANSWERS, _STAGED_COLUMNS, chunk))
 
 
 def _create_staging(cursor) -> None:
@@ -272,9 +260,9 @@ def _create_staging(cursor) -> None:
     TEMP objects belong to the connection that made them: no other connection sees the
     staged rows or the view, and they cost the database file nothing (a TEMP table is
     never synced; a few staged rows stay in SQLite's cache). ``temp_store`` is left as
-    it is: it would also move every large sort of the connection into memory. The trigger is on
-    the view, not on the responses table, so nothing else written to that table (a
-    batch, an import) runs it.
+    it is: it would also move every large sort of the connection into memory. The
+    trigger is on the view, not on the responses table, so nothing else written to that
+    table (a batch, an import) runs it.
     """
     response_table, answer_table = Response._meta.db_table, Answer._meta.db_table
     columns = RESPONSE_COLUMNS[1:]
@@ -503,20 +491,24 @@ def _insert_postgresql_statements(cursor, rows: Sequence[NewResponse]) -> None:
     carry both statements.
     """
     answers = list(_answer_values(rows))
-    sql, parameters = _multi_row_insert(Response, RESPONSE_COLUMNS, [row.values() for row in rows])
+    sql, parameters = _multi_row_insert(
+        Response._meta.db_table, RESPONSE_COLUMNS, [row.values() for row in rows]
+    )
     if answers:
-        answer_sql, answer_parameters = _multi_row_insert(Answer, ANSWER_COLUMNS, answers)
+        answer_sql, answer_parameters = _multi_row_insert(
+            Answer._meta.db_table, ANSWER_COLUMNS, answers
+        )
         sql, parameters = f"{sql}; {answer_sql}", parameters + answer_parameters
     cursor.execute(sql, parameters)
 
 
 def _multi_row_insert(
-    model, columns: Sequence[str], values: Sequence[Sequence]
+    table: str, columns: Sequence[str], values: Sequence[Sequence]
 ) -> tuple[str, list]:
-    """Return one ``INSERT … VALUES (…), (…)`` of ``values`` into ``model``'s table."""
+    """Return one ``INSERT … VALUES (…), (…)`` of ``values`` into ``table``."""
     row = f"({', '.join(['%s'] * len(columns))})"
     sql = (
-        f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) VALUES "  # noqa: S608
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES "  # noqa: S608
         + ", ".join([row] * len(values))
     )
     return sql, [value for one in values for value in one]
@@ -561,7 +553,7 @@ def _insert_sqlite(rows: Sequence[NewResponse]) -> None:
                 len(rows) <= SQLITE_INSERT_AT_MOST
                 and len(values) * len(columns) <= SQLITE_MAX_VALUES
             ):
-                cursor.execute(*_multi_row_insert(model, columns, values))
+                cursor.execute(*_multi_row_insert(model._meta.db_table, columns, values))
             else:
                 placeholders = ", ".join(["%s"] * len(columns))
                 cursor.executemany(
