@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -27,38 +29,61 @@ def rows(survey, unit, count: int) -> list[storage.NewResponse]:
             interaction_id=None,
             external_id=f"ext-{index}",
             idempotency_key=f"row-{count}-{index}",
-            submitted_at=now,
+            # Another zone and microseconds: the instant must survive every way of writing.
+            submitted_at=(now - timedelta(days=1, microseconds=7)).astimezone(INDIA),
             received_at=now,
             local_date=now.date(),
             language="fr",
-            comment="l'été « chaud »; 100% \\ fin",
+            comment=COMMENT,
             answers=[
                 ("nps", index % 11, "", None),
-                ("comment", None, 'it\'s "quoted"; -- not SQL', None),
-                ("options", None, "", ["a", "b'c"]),
+                ("comment", None, TEXT, None),
+                ("options", None, "", ["a", "b'c", "😀"]),
             ],
         )
         for index in range(count)
     ]
 
 
-@pytest.mark.parametrize("count", [1, storage.POSTGRESQL_INSERT_AT_MOST, 40])
-def test_rows_and_answers_come_back_as_given(published_survey, hotel, count):
-    new = rows(published_survey, hotel, count)
+INDIA = timezone.get_fixed_timezone(330)
+
+# What a group's JSON, an array, a COPY or a quoted value could each get wrong.
+COMMENT = 'l\'été « chaud »; 100% \\ fin\n\t👍 \\u0000 {"a": [1]}'
+TEXT = 'it\'s "quoted"; -- not SQL \\"\\ 𝄞'
+
+
+def insert_new(rows: list[storage.NewResponse]) -> None:
+    with storage.one_statement_transaction():
+        assert storage.insert_new(rows) == {}
+
+
+def insert_rows(rows: list[storage.NewResponse]) -> None:
     with transaction.atomic():
-        storage.insert_rows(new)
+        storage.insert_rows(rows)
+
+
+@pytest.mark.parametrize("store", [insert_rows, insert_new])
+@pytest.mark.parametrize("count", [1, storage.POSTGRESQL_INSERT_AT_MOST, 40])
+def test_rows_and_answers_come_back_as_given(published_survey, hotel, count, store):
+    new = rows(published_survey, hotel, count)
+    store(new)
     assert sorted(Response.objects.values_list("id", flat=True)) == sorted(r.id for r in new)
     stored = Response.objects.get(idempotency_key=f"row-{count}-0")
-    assert stored.comment == "l'été « chaud »; 100% \\ fin"
+    assert stored.comment == COMMENT
     assert (stored.language, stored.external_id) == ("fr", "ext-0")
+    assert (stored.submitted_at, stored.received_at, stored.local_date) == (
+        new[0].submitted_at,
+        new[0].received_at,
+        new[0].local_date,
+    )
     answers = {
         a.question_key: (a.number, a.text, a.choices)
         for a in Answer.objects.filter(response=stored)
     }
     assert answers == {
         "nps": (0, "", None),
-        "comment": (None, 'it\'s "quoted"; -- not SQL', None),
-        "options": (None, "", ["a", "b'c"]),
+        "comment": (None, TEXT, None),
+        "options": (None, "", ["a", "b'c", "😀"]),
     }
     assert Answer.objects.count() == 3 * count
 
@@ -82,7 +107,7 @@ def test_insert_new_stores_new_keys_whole_and_names_the_stored_ones(published_su
     assert Answer.objects.get(response_id=earlier.id, question_key="nps").number == 0
     assert Answer.objects.count() == 9
     stored = Answer.objects.get(response_id=fresh[1].id, question_key="options")
-    assert (stored.number, stored.text, stored.choices) == (None, "", ["a", "b'c"])
+    assert (stored.number, stored.text, stored.choices) == (None, "", ["a", "b'c", "😀"])
 
 
 def test_insert_new_stores_a_response_without_answers(published_survey, hotel):

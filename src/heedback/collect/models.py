@@ -141,8 +141,16 @@ class Answer(models.Model):
     """
 
     # Not indexed alone: the unique (response, question_key) index leads with the response.
+    # No database constraint either: answers are written only by the statement or the
+    # transaction that writes their response (``storage``) and deleted only through its
+    # cascade, so the check could never fail, yet on PostgreSQL it was the dearest part of
+    # a stored response (ADR 0003).
     response = models.ForeignKey(
-        Response, on_delete=models.CASCADE, related_name="answers", db_index=False
+        Response,
+        on_delete=models.CASCADE,
+        related_name="answers",
+        db_index=False,
+        db_constraint=False,
     )
     question_key = models.CharField(max_length=63)
     number = models.IntegerField(null=True, blank=True)
