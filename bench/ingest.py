@@ -7,6 +7,11 @@ Ninja endpoint that stores nothing (``bare_ninja.py``), is served the same way i
 same run. Then the latency at 80% of the measured rate, sent at a constant rate by wrk
 (each connection on a fixed schedule, each latency counted from when its request was
 due, so queueing shows in the figure), and batches of 1,000 through the batch endpoint.
+
+The three servers run side by side and are measured in turns, a few rounds each (the
+order rotates), so the neighbours' load on a shared machine, which moves minute by
+minute, weighs on the baseline and on ours alike: each round gives a ratio, and the
+median round is the figure.
 """
 
 from __future__ import annotations
@@ -14,25 +19,30 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import math
 import os
 import re
 import shutil
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 TITLE = "Ingest: single responses through the real server, and batches"
 
 WORKERS = 2
-WARM_UP_SECONDS = 3
-LOAD_SECONDS = 10
+WARM_UP_SECONDS = 2
+LOAD_SECONDS = 6
+ROUNDS = 3
+PACED_SECONDS = 8
 CONNECTIONS = 32
 RATE_SHARE = 0.8
 BATCH_SIZE = 1000
@@ -108,69 +118,43 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
     postgres_note = ensure_postgres_database(POSTGRES_URL)
     if postgres_note is None:
         databases["PostgreSQL"] = POSTGRES_URL
-    rows: list[tuple[str, str, str]] = []
     notes = [wrk_note] if wrk_note else []
     if postgres_note:
         notes.append(postgres_note)
-    bare = measure_bare(wrk, data_dir)
-    rows.append(
+    with contextlib.ExitStack() as stack:
+        bare_env = {**os.environ, "PYTHONPATH": str(BENCH_DIR)}
+        targets = [Target("bare", stack.enter_context(serving(bare_command(), bare_env)))]
+        for label, url in databases.items():
+            env = server_env(url, data_dir)
+            setup = prepare(env)
+            base = stack.enter_context(serving(heedback_serve_command(), env))
+            targets.append(Target(label, base, url, setup))
+        measure_in_turns(wrk, targets)
+    bare, stored = targets[0], targets[1:]
+    rows = [
         (
             "Bare Ninja endpoint (stores nothing), baseline",
-            f"{bare['rate']:,.0f} requests/s, p99 {bare['p99']:.1f} ms, "
-            f"server CPU {bare['cpu_us']:,.0f} µs a request",
+            f"{median(r['rate'] for r in bare.single):,.0f} requests/s, "
+            f"p99 {median(r['p99'] for r in bare.single):.1f} ms, server CPU "
+            f"{median(r['cpu_us'] for r in bare.single):,.0f} µs a request",
             "1.00×",
         )
-    )
-    for label, url in databases.items():
-        env = server_env(url, data_dir)
-        target = prepare(env)
-        with serving(heedback_serve_command(), env) as base:
-            single = measure_single(wrk, base, target, url)
-            rate = RATE_SHARE * single["stored"]
-            paced = constant_rate(wrk, base, target, rate, LOAD_SECONDS)
-            # wrk stops with requests in flight; the server still stores them. Let them
-            # land before the batches count what they stored.
-            time.sleep(2)
-            batch = measure_batches(base, target, url)
-        rows.append(
-            (
-                f"{label}: single `POST`s, stored",
-                f"{single['stored']:,.0f} responses/s ({single['errors']} errors), "
-                f"p99 {single['p99']:.1f} ms under saturation",
-                f"{single['stored'] / bare['rate']:.2f}× the bare endpoint (goal ≥ 0.50)",
-            )
-        )
-        rows.append(
-            (
-                f"{label}: single `POST`s, server CPU per stored response",
-                f"{single['cpu_us']:,.0f} µs (user + system, all server processes)",
-                f"{single['cpu_us'] / bare['cpu_us']:.1f}× the bare endpoint's CPU a request",
-            )
-        )
-        rows.append(
-            (
-                f"{label}: at {RATE_SHARE:.0%} of that rate, constant",
-                f"{paced['rate']:,.0f} requests/s sent, p50 {paced['p50']:.1f} ms, "
-                f"p99 {paced['p99']:.1f} ms, {paced['errors']} errors",
-                f"p99 {'under' if paced['p99'] < 100 else 'OVER'} the 100 ms goal",
-            )
-        )
-        rows.append(
-            (
-                f"{label}: batches of {BATCH_SIZE:,}, {BATCH_CLIENTS} clients",
-                f"{batch['rate']:,.0f} responses/s ({batch['created']:,} stored)",
-                f"{batch['rate'] / 20000:.2f}× the 20,000/s goal" if "PostgreSQL" in label else "—",
-            )
-        )
+    ]
+    for target in stored:
+        rows += target_rows(target, bare)
     rows += writers_queue_rows(data_dir)
     notes += [
         f"Server: `heedback serve --workers {WORKERS}` with its default threads and",
         "backpressure, `HEEDBACK_ENV=production`, the API key's rate limit switched off",
         "(`HEEDBACK_RATE_LIMIT_API_KEY=0/60`) because the benchmark is one key at full speed.",
-        f"Load: `wrk -t1 -c{CONNECTIONS} -d{LOAD_SECONDS}s` after every connection had five",
-        f"answers and a {WARM_UP_SECONDS} s wrk warm-up,",
-        "a Lua script POSTing JSON with a unique idempotency key per request; stored",
-        "responses/s is rows counted in the database after the run over its duration.",
+        f"The three servers run side by side and are measured in turns: {ROUNDS} rounds, each",
+        f"`wrk -t1 -c{CONNECTIONS} -d{LOAD_SECONDS}s` on the bare endpoint, SQLite and",
+        "PostgreSQL (the order rotating), after every connection had five answers and",
+        f"before each run a {WARM_UP_SECONDS} s wrk warm-up; a Lua script POSTs JSON with",
+        "a unique idempotency key per request; stored responses/s is rows counted in the",
+        "database after the run over its duration. Each round's ratio divides its stored",
+        "rate by the bare endpoint's rate in the same round; the figures are the median",
+        "round's, the range all rounds'.",
         f"The constant-rate line: `wrk -t{PACED_THREADS} -c{CONNECTIONS}` with a Lua script",
         "(wrk2 is not packaged in Debian): each wrk thread sends its share of the rate on a",
         f"fixed schedule of slots (one due every {PACED_THREADS}/rate seconds, the threads",
@@ -178,7 +162,13 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
         "slot, a late slot is sent at once, and each latency counts from when its slot was",
         "due (the slot travels in the idempotency key and comes back in the answer), so a",
         "stall is charged to every request it delayed. Requests still unanswered when the run",
-        "ends are not counted.",
+        f"ends are not counted. {ROUNDS} runs of {PACED_SECONDS} s on each database, in turns;",
+        "the figures are the median run's (by p99), then every run's p99 and the p99 of",
+        "all their latencies pooled. When the machine's capacity dips (a neighbour's",
+        "burst), 80% of the median rate can exceed it for the dip's length; the requests",
+        "of that second queue, and they show in that run's p99.",
+        f"Batches: {ROUNDS} rounds of {BATCHES} batches on each database, in turns; the",
+        "median round and the range.",
         "The load generator shares the 2 cores with the server (and, on this machine, with",
         "other work): the absolute figures are lower bounds, the ratios the point.",
         f"Load average when this run began: {load_at_start:.1f} on {os.cpu_count()} cores,",
@@ -193,6 +183,119 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
         "(`collect.storage.writers_queue`, what the group committer and batches do).",
     ]
     return rows, notes
+
+
+def measure_in_turns(wrk: str, targets: list[Target]) -> None:
+    """Measure the bare endpoint (first) and the stored targets round by round, in turns."""
+    for target in targets:
+        warm_up(target)
+    for round_number in range(ROUNDS):
+        turn = round_number % len(targets)
+        for target in targets[turn:] + targets[:turn]:
+            target.single.append(measure_single(wrk, target))
+    bare, stored = targets[0], targets[1:]
+    for target in stored:
+        target.ratios = [
+            mine["stored"] / baseline["rate"]
+            for mine, baseline in zip(target.single, bare.single, strict=True)
+        ]
+    for _round in range(ROUNDS):
+        for target in stored:
+            rate = RATE_SHARE * median(result["stored"] for result in target.single)
+            target.paced.append(constant_rate(wrk, target, rate, PACED_SECONDS))
+    # wrk stops with requests in flight; the server still stores them. Let them land
+    # before the batches count what they stored.
+    time.sleep(2)
+    for round_number in range(ROUNDS):
+        for target in stored:
+            target.batches.append(measure_batches(target, f"batch-{round_number}"))
+
+
+@dataclass
+class Target:
+    """A server under test and what was measured on it, round by round."""
+
+    label: str
+    base: str
+    database_url: str = ""
+    setup: dict = field(default_factory=lambda: {"unit": 1, "key": "", "survey": 1})
+    single: list[dict] = field(default_factory=list)
+    ratios: list[float] = field(default_factory=list)
+    paced: list[dict] = field(default_factory=list)
+    batches: list[dict] = field(default_factory=list)
+
+    @property
+    def path(self) -> str:
+        return f"/api/v1/surveys/{self.setup['survey']}/responses"
+
+    @property
+    def auth(self) -> str:
+        return f"Bearer {self.setup['key']}" if self.setup["key"] else ""
+
+
+def target_rows(target: Target, bare: Target) -> list[tuple[str, str, str]]:
+    """Return the rows of one database: single POSTs, their CPU, the paced run, batches."""
+    label = target.label
+    single = median_round(target.single, target.ratios)
+    ratios = sorted(target.ratios)
+    cpu_ratios = sorted(
+        mine["cpu_us"] / baseline["cpu_us"]
+        for mine, baseline in zip(target.single, bare.single, strict=True)
+    )
+    runs = sorted(
+        (sorted(run["latencies"]) for run in target.paced),
+        key=lambda latencies: percentile(latencies, 0.99),
+    )
+    latencies = runs[len(runs) // 2]  # the median run's
+    pooled = sorted(value for run in runs for value in run)
+    answered = sum(run["answered"] for run in target.paced)
+    sent = answered / sum(run["seconds"] for run in target.paced)
+    errors = sum(run["errors"] for run in target.paced)
+    p99 = percentile(latencies, 0.99)
+    p99_range = f"{percentile(runs[0], 0.99):.0f}–{percentile(runs[-1], 0.99):.0f}"
+    batch_rates = sorted(batch["rate"] for batch in target.batches)
+    batch_rate = median(batch_rates)
+    return [
+        (
+            f"{label}: single `POST`s, stored",
+            f"{single['stored']:,.0f} responses/s ({single['errors']} errors), "
+            f"p99 {single['p99']:.1f} ms under saturation",
+            f"{median(ratios):.2f}× the bare endpoint (rounds {ratios[0]:.2f}–{ratios[-1]:.2f}; "
+            "goal ≥ 0.50)",
+        ),
+        (
+            f"{label}: single `POST`s, server CPU per stored response",
+            f"{median(run['cpu_us'] for run in target.single):,.0f} µs "
+            "(user + system, all server processes)",
+            f"{median(cpu_ratios):.1f}× the bare endpoint's CPU a request",
+        ),
+        (
+            f"{label}: at {RATE_SHARE:.0%} of that rate, constant",
+            f"{sent:,.0f} requests/s sent, p50 {percentile(latencies, 0.5):.1f} ms, "
+            f"p99 {p99:.1f} ms (runs {p99_range} ms; all runs pooled "
+            f"{percentile(pooled, 0.99):.0f} ms), {errors} errors",
+            f"p99 {'under' if p99 < 100 else 'OVER'} the 100 ms goal",
+        ),
+        (
+            f"{label}: batches of {BATCH_SIZE:,}, {BATCH_CLIENTS} clients",
+            f"{batch_rate:,.0f} responses/s (rounds {batch_rates[0]:,.0f}–{batch_rates[-1]:,.0f})",
+            f"{batch_rate / 20000:.2f}× the 20,000/s goal" if "PostgreSQL" in label else "—",
+        ),
+    ]
+
+
+def median(values: Iterable[float]) -> float:
+    return statistics.median(list(values))
+
+
+def median_round(results: list[dict], ratios: list[float]) -> dict:
+    """Return the round whose ratio is the median one (the middle of an odd count)."""
+    order = sorted(range(len(ratios)), key=ratios.__getitem__)
+    return results[order[len(order) // 2]]
+
+
+def percentile(sorted_values: list[float], share: float) -> float:
+    return sorted_values[max(0, math.ceil(len(sorted_values) * share) - 1)]
 
 
 QUEUE_PROCESSES = 4
@@ -396,21 +499,21 @@ def serving(command: list[str], env: dict[str, str]) -> Iterator[str]:
             process.wait()
 
 
-def run_wrk(wrk: str, base: str, path: str, auth: str, unit: int, prefix: str, seconds: int):
+def run_wrk(wrk: str, target: Target, prefix: str, seconds: int) -> dict:
     """Run wrk with the POST script; return its rate, latencies (ms) and error count."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(LUA)
     env = {
         **os.environ,
-        "BENCH_PATH": path,
-        "BENCH_AUTH": auth,
-        "BENCH_UNIT": str(unit),
+        "BENCH_PATH": target.path,
+        "BENCH_AUTH": target.auth,
+        "BENCH_UNIT": str(target.setup["unit"]),
         "BENCH_PREFIX": prefix,
     }
     command = [wrk, "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s", "--latency"]
     command += ["-s", script.name]
     completed = subprocess.run(
-        [*command, base + path], env=env, capture_output=True, text=True, check=True
+        [*command, target.base + target.path], env=env, capture_output=True, text=True, check=True
     )
     output = completed.stdout
     if os.environ.get("BENCH_VERBOSE"):
@@ -432,23 +535,23 @@ def wrk_milliseconds(output: str, percentile: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def warm_up(base: str, path: str, target: dict, requests_each: int = 5) -> None:
+def warm_up(target: Target, requests_each: int = 5) -> None:
     """Make every worker thread answer a few requests: the first ones import and compile.
 
     Warming for a fixed time is not enough on a busy machine, where the first answers
     of a fresh worker can take longer than the whole warm-up.
     """
-    host, port = base.removeprefix("http://").split(":")
+    host, port = target.base.removeprefix("http://").split(":")
 
     def client(number: int) -> None:
         connection = http.client.HTTPConnection(host, int(port), timeout=120)
         for index in range(requests_each):
             body = {
                 "idempotency_key": f"warm-{number}-{index}",
-                "unit": target["unit"],
+                "unit": target.setup["unit"],
                 "answers": {"nps": 9, "staff": 4},
             }
-            post(connection, path, target["key"], body)
+            post(connection, target.path, target.setup["key"], body)
         connection.close()
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(CONNECTIONS)]
@@ -473,35 +576,27 @@ def server_cpu_seconds(base: str) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def measure_bare(wrk: str, data_dir: Path) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(BENCH_DIR)}
-    with serving(bare_command(), env) as base:
-        path = "/api/v1/surveys/1/responses"
-        warm_up(base, path, {"unit": 1, "key": ""})
-        run_wrk(wrk, base, path, "", 1, "warm", WARM_UP_SECONDS)
-        cpu_before = server_cpu_seconds(base)
-        result = run_wrk(wrk, base, path, "", 1, "bare", LOAD_SECONDS)
-        result["cpu_us"] = (server_cpu_seconds(base) - cpu_before) * 1e6 / result["total"]
-        return result
-
-
-def measure_single(wrk: str, base: str, target: dict, database_url: str) -> dict:
-    path = f"/api/v1/surveys/{target['survey']}/responses"
-    auth = f"Bearer {target['key']}"
-    warm_up(base, path, target)
-    run_wrk(wrk, base, path, auth, target["unit"], "warm", WARM_UP_SECONDS)
-    before = count_responses(database_url)
-    cpu_before = server_cpu_seconds(base)
+def measure_single(wrk: str, target: Target) -> dict:
+    """Saturate the target with single POSTs for a while; return rates, latencies and CPU."""
+    run_wrk(wrk, target, f"warm-{time.time_ns()}", WARM_UP_SECONDS)
+    before = count_responses(target.database_url)
+    cpu_before = server_cpu_seconds(target.base)
     started = time.monotonic()
-    result = run_wrk(wrk, base, path, auth, target["unit"], "load", LOAD_SECONDS)
+    result = run_wrk(wrk, target, f"load-{time.time_ns()}", LOAD_SECONDS)
     elapsed = time.monotonic() - started
-    stored = count_responses(database_url) - before
-    result["stored"] = stored / elapsed
-    result["cpu_us"] = (server_cpu_seconds(base) - cpu_before) * 1e6 / max(stored, 1)
+    cpu = server_cpu_seconds(target.base) - cpu_before
+    if target.database_url:
+        stored = count_responses(target.database_url) - before
+        result["stored"] = stored / elapsed
+        result["cpu_us"] = cpu * 1e6 / max(stored, 1)
+    else:
+        result["cpu_us"] = cpu * 1e6 / result["total"]
     return result
 
 
 def count_responses(database_url: str) -> int:
+    if not database_url:
+        return 0
     if database_url.startswith("sqlite:///"):
         with contextlib.closing(sqlite3.connect(database_url.removeprefix("sqlite:///"))) as db:
             return db.execute("SELECT count(*) FROM collect_response").fetchone()[0]
@@ -597,35 +692,37 @@ function done(summary, latency, requests)
     end
     failed = failed + thread:get("errors")
   end
-  table.sort(all)
-  local function percentile(share)
-    return all[math.max(1, math.ceil(#all * share))]
+  local out = io.open(os.getenv("BENCH_LATENCIES"), "w")
+  for _, value in ipairs(all) do
+    out:write(string.format("%.3f\\n", value))
   end
-  io.write(string.format("PACED %d %d %.3f %.3f %.3f\\n", #all, failed,
-    percentile(0.5), percentile(0.99), all[#all]))
+  out:close()
+  io.write(string.format("PACED %d %d\\n", #all, failed))
 end
 """
 )
 
 
-def constant_rate(wrk: str, base: str, target: dict, rate: float, seconds: int) -> dict:
-    """Send requests due at a constant rate; return p50/p99 from when each was due (ms)."""
+def constant_rate(wrk: str, target: Target, rate: float, seconds: int) -> dict:
+    """Send requests due at a constant rate; return each one's latency from when it was due."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(PACED_LUA)
-    path = f"/api/v1/surveys/{target['survey']}/responses"
+    with tempfile.NamedTemporaryFile("r", suffix=".txt", delete=False) as latencies:
+        pass
     env = {
         **os.environ,
-        "BENCH_PATH": path,
-        "BENCH_AUTH": f"Bearer {target['key']}",
-        "BENCH_UNIT": str(target["unit"]),
+        "BENCH_PATH": target.path,
+        "BENCH_AUTH": target.auth,
+        "BENCH_UNIT": str(target.setup["unit"]),
         "BENCH_PREFIX": f"paced-{time.time_ns()}",
         "BENCH_RATE": str(rate),
         "BENCH_THREADS": str(PACED_THREADS),
         "BENCH_START_MS": str(int(time.time() * 1000) + 500),
+        "BENCH_LATENCIES": latencies.name,
     }
     command = [wrk, f"-t{PACED_THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s"]
     completed = subprocess.run(
-        [*command, "-s", script.name, base + path],
+        [*command, "-s", script.name, target.base + target.path],
         env=env,
         capture_output=True,
         text=True,
@@ -634,21 +731,22 @@ def constant_rate(wrk: str, base: str, target: dict, rate: float, seconds: int) 
     os.unlink(script.name)
     if os.environ.get("BENCH_VERBOSE"):
         print(completed.stdout, completed.stderr, file=sys.stderr)
-    answered, errors, p50, p99, _longest = re.search(
-        r"PACED (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+)", completed.stdout
-    ).groups()
+    answered, errors = re.search(r"PACED (\d+) (\d+)", completed.stdout).groups()
+    values = [float(line) for line in Path(latencies.name).read_text().split()]
+    os.unlink(latencies.name)
+    assert len(values) == int(answered), (len(values), answered)
     return {
-        "rate": int(answered) / (seconds - 0.5),
-        "p50": float(p50),
-        "p99": float(p99),
+        "answered": int(answered),
+        "seconds": seconds - 0.5,
+        "latencies": values,
         "errors": int(errors),
     }
 
 
-def measure_batches(base: str, target: dict, database_url: str) -> dict:
+def measure_batches(target: Target, prefix: str) -> dict:
     """Post BATCHES batches of new responses from BATCH_CLIENTS clients; return responses/s."""
-    host, port = base.removeprefix("http://").split(":")
-    path = f"/api/v1/surveys/{target['survey']}/responses/batch"
+    host, port = target.base.removeprefix("http://").split(":")
+    path = f"{target.path}/batch"
     numbers = iter(range(BATCHES))
     lock = threading.Lock()
     created = [0]
@@ -662,8 +760,8 @@ def measure_batches(base: str, target: dict, database_url: str) -> dict:
                 break
             items = [
                 {
-                    "idempotency_key": f"batch-{number}-{index}",
-                    "unit": target["unit"],
+                    "idempotency_key": f"{prefix}-{number}-{index}",
+                    "unit": target.setup["unit"],
                     "answers": {"nps": index % 11, "staff": 1 + index % 5},
                     "comment": "Breakfast was cold" if index % 7 == 0 else "",
                 }
@@ -675,7 +773,7 @@ def measure_batches(base: str, target: dict, database_url: str) -> dict:
                 body=json.dumps({"items": items}),
                 headers={
                     "Content-Type": "application/json",
-                    "Authorization": f"Bearer {target['key']}",
+                    "Authorization": target.auth,
                 },
             )
             reply = connection.getresponse()
@@ -684,7 +782,7 @@ def measure_batches(base: str, target: dict, database_url: str) -> dict:
                 created[0] += body.get("created", 0)
         connection.close()
 
-    before = count_responses(database_url)
+    before = count_responses(target.database_url)
     started = time.monotonic()
     threads = [threading.Thread(target=client) for _ in range(BATCH_CLIENTS)]
     for thread in threads:
@@ -692,6 +790,6 @@ def measure_batches(base: str, target: dict, database_url: str) -> dict:
     for thread in threads:
         thread.join()
     elapsed = time.monotonic() - started
-    stored = count_responses(database_url) - before
+    stored = count_responses(target.database_url) - before
     assert stored == created[0] == BATCHES * BATCH_SIZE, (stored, created[0])
     return {"rate": stored / elapsed, "created": stored}

@@ -207,3 +207,19 @@ def test_rows_inserted_after_a_group_on_the_same_connection_get_only_their_own_a
         storage.insert_rows([batched])
     assert list(Answer.objects.filter(response_id=batched.id).values_list("number")) == [(3,)]
     assert Answer.objects.count() == 4
+
+
+@pytest.mark.parametrize("column", ["survey_id", "unit_id"])
+def test_a_response_naming_a_missing_survey_or_unit_is_refused(published_survey, hotel, column):
+    """The organisation and the version have no constraint (ADR 0003); these two must."""
+    [row] = rows(published_survey, hotel, 1)
+    setattr(row, column, 10**9)
+    with pytest.raises(IntegrityError):
+        insert_and_check_constraints([row])
+    assert Response.objects.count() == 0
+
+
+def insert_and_check_constraints(rows: list[storage.NewResponse]) -> None:
+    with transaction.atomic():
+        storage.insert_rows(rows)
+        connection.check_constraints()  # deferred on both databases: checked as at commit

@@ -386,20 +386,7 @@ def insert_new_statement(rows: Sequence[NewResponse]) -> tuple[str, list]:
     once. Sent as arrays, one a column, the values cost psycopg 60–70 µs a response to
     format, ten times what ``json.dumps`` takes for them.
     """
-    answers = [
-        {
-            "survey_id": row.survey_id,
-            "idempotency_key": row.idempotency_key,
-            "question_key": key,
-            "number": number,
-            "text": text,
-            "choices": choices,
-        }
-        for row in rows
-        for key, number, text, choices in row.answers
-    ]
-    for position, answer in enumerate(answers):
-        answer["position"] = position
+    answers = _json_answers(rows)
     sql = _INSERT_NEW_SQL[bool(answers)]
     if sql is None:
         sql = _INSERT_NEW_SQL[bool(answers)] = _insert_new_sql(with_answers=bool(answers))
@@ -407,6 +394,25 @@ def insert_new_statement(rows: Sequence[NewResponse]) -> tuple[str, list]:
     if answers:
         parameters.append(json.dumps(answers, separators=(",", ":")))
     return sql, parameters
+
+
+def _json_answers(rows: Sequence[NewResponse]) -> list[dict]:
+    """Return the rows' answers as JSON objects, each with its response's key and position."""
+    answers: list[dict] = []
+    for row in rows:
+        for key, number, text, choices in row.answers:
+            answers.append(
+                {
+                    "survey_id": row.survey_id,
+                    "idempotency_key": row.idempotency_key,
+                    "question_key": key,
+                    "number": number,
+                    "text": text,
+                    "choices": choices,
+                    "position": len(answers),
+                }
+            )
+    return answers
 
 
 def _json_columns(row: NewResponse) -> dict:
