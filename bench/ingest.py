@@ -234,6 +234,16 @@ class Target:
     def auth(self) -> str:
         return f"Bearer {self.setup['key']}" if self.setup["key"] else ""
 
+    def wrk_env(self, prefix: str) -> dict[str, str]:
+        """Return the environment the wrk scripts read their settings from (``COMMON_LUA``)."""
+        return {
+            **os.environ,
+            "BENCH_PATH": self.path,
+            "BENCH_AUTH": self.auth,
+            "BENCH_UNIT": str(self.setup["unit"]),
+            "BENCH_PREFIX": prefix,
+        }
+
 
 def target_rows(target: Target, bare: Target) -> list[tuple[str, str, str]]:
     """Return the rows of one database: single POSTs, their CPU, the paced run, batches."""
@@ -505,13 +515,7 @@ def run_wrk(wrk: str, target: Target, prefix: str, seconds: int) -> dict:
     """Run wrk with the POST script; return its rate, latencies (ms) and error count."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(LUA)
-    env = {
-        **os.environ,
-        "BENCH_PATH": target.path,
-        "BENCH_AUTH": target.auth,
-        "BENCH_UNIT": str(target.setup["unit"]),
-        "BENCH_PREFIX": prefix,
-    }
+    env = target.wrk_env(prefix)
     command = [wrk, "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s", "--latency"]
     command += ["-s", script.name]
     completed = subprocess.run(
@@ -712,11 +716,7 @@ def constant_rate(wrk: str, target: Target, rate: float, seconds: int) -> dict:
     with tempfile.NamedTemporaryFile("r", suffix=".txt", delete=False) as latencies:
         pass
     env = {
-        **os.environ,
-        "BENCH_PATH": target.path,
-        "BENCH_AUTH": target.auth,
-        "BENCH_UNIT": str(target.setup["unit"]),
-        "BENCH_PREFIX": f"paced-{time.time_ns()}",
+        **target.wrk_env(f"paced-{time.time_ns()}"),
         "BENCH_RATE": str(rate),
         "BENCH_THREADS": str(PACED_THREADS),
         "BENCH_START_MS": str(int(time.time() * 1000) + 500),

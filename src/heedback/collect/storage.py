@@ -301,13 +301,7 @@ def _insert_new_postgresql(rows: Sequence[NewResponse]) -> dict[tuple[int, str],
         forget_ids(rows)
         raise
     # The keys left were stored before (ON CONFLICT waited for their commit): read their ids.
-    keys_by_survey: dict[int, list[str]] = {}
-    for survey_id, key in by_key:
-        keys_by_survey.setdefault(survey_id, []).append(key)
-    existing = {}
-    for survey_id, keys in keys_by_survey.items():
-        for key, response_id in stored_keys(survey_id, keys).items():
-            existing[(survey_id, key)] = response_id
+    existing = _stored_ids(by_key.values())
     if len(existing) != len(by_key):
         # Deleted between the insert and the look-up: nothing to point at, so no answer.
         raise IntegrityError("a response with a repeated idempotency key is gone")
