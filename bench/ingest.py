@@ -42,6 +42,9 @@ WORKERS = 2
 WARM_UP_SECONDS = 2
 LOAD_SECONDS = 6
 ROUNDS = 3
+# Saturation rounds: on a shared machine one round's ratio moves by ±0.05 with the
+# neighbours (0.43–0.54 in one run on a quiet one), so five rounds give the median.
+SINGLE_ROUNDS = 5
 PACED_SECONDS = 8
 CONNECTIONS = 32
 RATE_SHARE = 0.8
@@ -147,14 +150,14 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
         f"Server: `heedback serve --workers {WORKERS}` with its default threads and",
         "backpressure, `HEEDBACK_ENV=production`, the API key's rate limit switched off",
         "(`HEEDBACK_RATE_LIMIT_API_KEY=0/60`) because the benchmark is one key at full speed.",
-        f"The three servers run side by side and are measured in turns: {ROUNDS} rounds, each",
-        f"`wrk -t1 -c{CONNECTIONS} -d{LOAD_SECONDS}s` on the bare endpoint, SQLite and",
-        "PostgreSQL (the order rotating), after every connection had five answers and",
-        f"before each run a {WARM_UP_SECONDS} s wrk warm-up; a Lua script POSTs JSON with",
-        "a unique idempotency key per request; stored responses/s is rows counted in the",
-        "database after the run over its duration. Each round's ratio divides its stored",
-        "rate by the bare endpoint's rate in the same round; the figures are the median",
-        "round's, the range all rounds'.",
+        "The three servers run side by side and are measured in turns:",
+        f"{SINGLE_ROUNDS} rounds, each `wrk -t1 -c{CONNECTIONS} -d{LOAD_SECONDS}s` on the bare",
+        "endpoint, SQLite and PostgreSQL (the order rotating), after every connection had",
+        f"five answers and before each run a {WARM_UP_SECONDS} s wrk warm-up; a Lua script",
+        "POSTs JSON with a unique idempotency key per request; stored responses/s is rows",
+        "counted in the database after the run over its duration. Each round's ratio",
+        "divides its stored rate by the bare endpoint's rate in the same round; the figures",
+        "are the median round's, the range all rounds'.",
         f"The constant-rate line: `wrk -t{PACED_THREADS} -c{CONNECTIONS}` with a Lua script",
         "(wrk2 is not packaged in Debian): each wrk thread sends its share of the rate on a",
         f"fixed schedule of slots (one due every {PACED_THREADS}/rate seconds, the threads",
@@ -176,9 +179,11 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
         f"Load average when this run began: {load_at_start:.1f} on {os.cpu_count()} cores,",
         f"{os.getloadavg()[0]:.1f} when it ended. Server CPU per request (from /proc, during",
         "the measured wrk run) moves less with other load than rates do, but not",
-        "nothing: neighbours on shared cores raise it too (the bare endpoint has taken 150 µs",
-        "a request on a quiet machine and 280–360 µs on a busy one), so only ratios measured",
-        "in one run compare, and a run whose bare endpoint is far above 150 µs is a noisy one.",
+        "nothing: neighbours on shared cores raise it too (the bare endpoint has taken 150–280",
+        "µs a request on quiet machines and up to 480 µs on busy ones), so only ratios measured",
+        "in one run compare. A quiet machine does not favour the stored targets: the bare",
+        "endpoint gains more from it (on 2026-12-07, 6,600 requests/s quiet against 3,700 busy,",
+        "while the stored rates barely moved).",
         f"Writers' queue: {QUEUE_PROCESSES} processes committing one-row transactions to one",
         "SQLite file (WAL, synchronous=FULL) for a few seconds, waiting in SQLite's busy",
         "handler (it polls with sleeps growing to 100 ms) against queueing on an `flock` first",
@@ -191,7 +196,7 @@ def measure_in_turns(wrk: str, targets: list[Target]) -> None:
     """Measure the bare endpoint (first) and the stored targets round by round, in turns."""
     for target in targets:
         warm_up(target)
-    for round_number in range(ROUNDS):
+    for round_number in range(SINGLE_ROUNDS):
         turn = round_number % len(targets)
         for target in targets[turn:] + targets[:turn]:
             target.single.append(measure_single(wrk, target))

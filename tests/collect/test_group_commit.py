@@ -173,6 +173,8 @@ def test_a_group_writes_the_database_with_one_statement_on_sqlite(
     assert main_writes[0].startswith(f"INSERT INTO {storage.NEW_RESPONSES} ")
     assert (committer.groups_committed, committer.items_committed) == (1, 3)
     assert Answer.objects.filter(response__idempotency_key__in=["g2", "g3"]).count() == 4
+    stored = dict(Response.objects.values_list("idempotency_key", "pk"))
+    assert {result.response.idempotency_key: result.response.pk for result in results} == stored
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="one statement on PostgreSQL")
