@@ -209,6 +209,22 @@ def test_rows_inserted_after_a_group_on_the_same_connection_get_only_their_own_a
     assert Answer.objects.count() == 4
 
 
+def test_consecutive_groups_on_one_connection_each_get_their_own_ids(published_survey, hotel):
+    """Each row of a group gets its own new id, whatever the connection wrote before."""
+    longer = rows(published_survey, hotel, 5)
+    shorter = rows(published_survey, hotel, 2)
+    for row in shorter:
+        row.idempotency_key += "-shorter"
+    for group in (longer, shorter):
+        with storage.one_statement_transaction():
+            assert storage.insert_new(group) == {}
+    stored = dict(Response.objects.values_list("idempotency_key", "id"))
+    assert {row.idempotency_key: row.id for row in longer + shorter} == stored
+    assert len(set(stored.values())) == 7
+    for row in shorter:
+        assert Answer.objects.filter(response_id=row.id).count() == 3
+
+
 @pytest.mark.parametrize("column", ["survey_id", "unit_id"])
 def test_a_response_naming_a_missing_survey_or_unit_is_refused(published_survey, hotel, column):
     """The organisation and the version have no constraint (ADR 0003); these two must."""
