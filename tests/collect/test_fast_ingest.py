@@ -387,3 +387,16 @@ def test_a_refusal_is_not_logged_but_a_fault_is_and_django_answers_both(
 
 def ours(caplog) -> list:
     return [record for record in caplog.records if record.name == "heedback.collect.fast_ingest"]
+
+
+def test_caches_are_closed_after_a_request_only_when_a_backend_has_something_to_close(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert fast_ingest._caches_to_close() is False
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "shared": {
+            "BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache",
+            "LOCATION": "127.0.0.1:1",
+        },
+    }
+    assert fast_ingest._caches_to_close() is True

@@ -21,6 +21,7 @@ any error. So every answer but a new response's 201 comes from Django as before,
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -32,10 +33,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import close_caches
+from django.core.cache.backends.base import BaseCache
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import setting_changed
 from django.db import connections
+from django.dispatch import receiver
 from django.http import Http404
 from django.utils import translation
+from django.utils.module_loading import import_string
 from pydantic import ValidationError
 
 from heedback.collect import api
@@ -162,7 +167,21 @@ def _after_request() -> None:
         if connection.connection is not None:
             connection.health_check_done = True
             _trusted.until[connection.alias] = trusted_until
-    close_caches()
+    if _caches_to_close():
+        close_caches()
+
+
+@functools.cache
+def _caches_to_close() -> bool:
+    """Return whether a configured cache has anything to close when a request finishes.
+
+    Only memcached's backends do; asking every cache (Django's ``close_caches``) cost
+    more than a tenth of what is left of a request's own work once it was stored.
+    """
+    return any(
+        import_string(cache["BACKEND"]).close is not BaseCache.close
+        for cache in settings.CACHES.values()
+    )
 
 
 def _check_idle_connections() -> None:
@@ -200,8 +219,14 @@ def answer_headers(secure: bool) -> list[tuple[str, str]]:
 
     Content type (JsonResponse), then what each middleware adds on the way out: frame
     options, the language (``Vary`` and ``Content-Language``), the content security
-    policy, and ``SecurityMiddleware``'s headers.
+    policy, and ``SecurityMiddleware``'s headers. Built from the settings once per
+    process (and again when a test changes a setting): a list of its own for each answer.
     """
+    return list(_answer_headers(secure))
+
+
+@functools.cache
+def _answer_headers(secure: bool) -> tuple[tuple[str, str], ...]:
     headers = [
         ("Content-Type", "application/json"),
         ("X-Frame-Options", getattr(settings, "X_FRAME_OPTIONS", "DENY").upper()),
@@ -226,4 +251,15 @@ def answer_headers(secure: bool) -> list[tuple[str, str]]:
         headers.append(("Referrer-Policy", ",".join(values)))
     if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
         headers.append(("Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY))
-    return headers
+    return tuple(headers)
+
+
+@receiver(setting_changed)
+def _forget_settings(**_kwargs) -> None:
+    """Build the answer's headers and the caches to close again after a test changes settings.
+
+    Django itself clears what it derived from a setting this way; nothing in production
+    changes settings once the process runs.
+    """
+    _answer_headers.cache_clear()
+    _caches_to_close.cache_clear()
