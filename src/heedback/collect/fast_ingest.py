@@ -140,10 +140,10 @@ def _store(environ: dict[str, Any], survey_id: int, body: bytes) -> bytes | None
     # Counted once, here: a request that goes on to Django is not counted again there.
     # (Refused, it was not marked, so Django counts it and refuses it again.)
     environ[RATE_LIMIT_COUNTED] = True
-    data = json.loads(body)  # as Ninja's parser does
-    if not isinstance(data, dict):
-        return None
-    payload = ResponseItem.model_validate(data)
+    # Parsed by pydantic itself, not by ``json.loads`` and then validated as Ninja does:
+    # the same model for a third of the cost. What it refuses (not UTF-8, not an object,
+    # ``NaN``, a lone surrogate) Django answers, parsing it its own way.
+    payload = ResponseItem.model_validate_json(body)
     translation.activate(_language())  # what LocaleMiddleware does for such a request
     result = api.store_single(api_key.organisation, survey_id, payload)
     if not result.created:
