@@ -313,11 +313,7 @@ def _answer_makers(version: SurveyVersion) -> dict[str, Callable[[object], stora
 
 
 def _answer_maker(question: Question) -> Callable[[object], storage.NewAnswer]:
-    """Return the function that turns a clean answer to ``question`` into its stored row.
-
-    A partial of a module's function, not a closure: kept on a version instance, it must
-    not stop the instance from being pickled.
-    """
+    """Return the function that turns a clean answer to ``question`` into its stored row."""
     if question.type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTI_CHOICE):
         return functools.partial(_choices_answer, question.key)
     if question.type == QuestionType.TEXT:
