@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import secrets
 import zoneinfo
 from collections.abc import Callable, Mapping
@@ -303,7 +302,7 @@ def _answer_makers(version: SurveyVersion) -> dict[str, Callable[[object], stora
 
     A published version is kept for the life of the process (``frozen_version``) and
     never changes, so its makers are too: making them for every single response cost
-    a fifth of its validation. A version read afresh (a draft) gets its own.
+    a fifth of its validation. A version read afresh from the database makes its own.
     """
     makers = version.__dict__.get("_answer_makers")
     if makers is None:
@@ -314,23 +313,12 @@ def _answer_makers(version: SurveyVersion) -> dict[str, Callable[[object], stora
 
 def _answer_maker(question: Question) -> Callable[[object], storage.NewAnswer]:
     """Return the function that turns a clean answer to ``question`` into its stored row."""
+    key = question.key
     if question.type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTI_CHOICE):
-        return functools.partial(_choices_answer, question.key)
+        return lambda value: (key, None, "", [value] if isinstance(value, str) else list(value))
     if question.type == QuestionType.TEXT:
-        return functools.partial(_text_answer, question.key)
-    return functools.partial(_number_answer, question.key)
-
-
-def _choices_answer(key: str, value: object) -> storage.NewAnswer:
-    return key, None, "", [value] if isinstance(value, str) else list(value)
-
-
-def _text_answer(key: str, value: object) -> storage.NewAnswer:
-    return key, None, str(value), None
-
-
-def _number_answer(key: str, value: object) -> storage.NewAnswer:
-    return key, int(value), "", None  # bool is 1/0, scales are whole numbers
+        return lambda value: (key, None, str(value), None)
+    return lambda value: (key, int(value), "", None)  # bool is 1/0, scales are whole numbers
 
 
 def _instances(
