@@ -144,6 +144,7 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
             "1.00×",
         )
     ]
+    rows.append(paced_row(bare, f"Bare Ninja endpoint: at {RATE_SHARE:.0%} of its rate, constant"))
     for target in stored:
         rows += target_rows(target, bare)
     rows += writers_queue_rows(data_dir)
@@ -166,11 +167,13 @@ def run() -> tuple[list[tuple[str, str, str]], list[str]]:
         "slot, a late slot is sent at once, and each latency counts from when its slot was",
         "due (the slot travels in the idempotency key and comes back in the answer), so a",
         "stall is charged to every request it delayed. Requests still unanswered when the run",
-        f"ends are not counted. {ROUNDS} runs of {PACED_SECONDS} s on each database, in turns;",
+        f"ends are not counted. {ROUNDS} runs of {PACED_SECONDS} s on each server, in turns;",
         "the figures are the median run's (by p99), then every run's p99 and the p99 of",
         "all their latencies pooled. When the machine's capacity dips (a neighbour's",
         "burst), 80% of the median rate can exceed it for the dip's length; the requests",
-        "of that second queue, and they show in that run's p99.",
+        "of that second queue, and they show in that run's p99. The bare endpoint is",
+        "paced the same way at 80% of its own rate, in the same turns: its tail is the",
+        "machine's noise with nothing stored.",
         f"Batches: {ROUNDS} rounds of {BATCHES} batches on each database, in turns; the",
         "median round and the range. The clients' bodies are encoded before the clock",
         "starts and the answers decoded after it stops (load generator's work, not the",
@@ -207,9 +210,12 @@ def measure_in_turns(wrk: str, targets: list[Target]) -> None:
             mine["stored"] / baseline["rate"]
             for mine, baseline in zip(target.single, bare.single, strict=True)
         ]
+    # The bare endpoint is paced too, at the same share of its own rate: how long its
+    # tail is in the same minutes says what the machine's noise does to a server that
+    # stores nothing.
     for _round in range(ROUNDS):
-        for target in stored:
-            rate = RATE_SHARE * median(result["stored"] for result in target.single)
+        for target in targets:
+            rate = RATE_SHARE * median(served_rate(result) for result in target.single)
             target.paced.append(constant_rate(wrk, target, rate, PACED_SECONDS))
     # wrk stops with requests in flight; the server still stores them. Let them land
     # before the batches count what they stored.
@@ -260,17 +266,6 @@ def target_rows(target: Target, bare: Target) -> list[tuple[str, str, str]]:
         mine["cpu_us"] / baseline["cpu_us"]
         for mine, baseline in zip(target.single, bare.single, strict=True)
     )
-    runs = sorted(
-        (sorted(run["latencies"]) for run in target.paced),
-        key=lambda latencies: percentile(latencies, 0.99),
-    )
-    latencies = runs[len(runs) // 2]  # the median run's
-    pooled = sorted(value for run in runs for value in run)
-    answered = sum(run["answered"] for run in target.paced)
-    sent = answered / sum(run["seconds"] for run in target.paced)
-    errors = sum(run["errors"] for run in target.paced)
-    p99 = percentile(latencies, 0.99)
-    p99_range = f"{percentile(runs[0], 0.99):.0f}–{percentile(runs[-1], 0.99):.0f}"
     batch_rates = sorted(batch["rate"] for batch in target.batches)
     batch_rate = median(batch_rates)
     return [
@@ -287,19 +282,41 @@ def target_rows(target: Target, bare: Target) -> list[tuple[str, str, str]]:
             "(user + system, all server processes)",
             f"{median(cpu_ratios):.1f}× the bare endpoint's CPU a request",
         ),
-        (
-            f"{label}: at {RATE_SHARE:.0%} of that rate, constant",
-            f"{sent:,.0f} requests/s sent, p50 {percentile(latencies, 0.5):.1f} ms, "
-            f"p99 {p99:.1f} ms (runs {p99_range} ms; all runs pooled "
-            f"{percentile(pooled, 0.99):.0f} ms), {errors} errors",
-            f"p99 {'under' if p99 < 100 else 'OVER'} the 100 ms goal",
-        ),
+        paced_row(target, f"{label}: at {RATE_SHARE:.0%} of that rate, constant"),
         (
             f"{label}: batches of {BATCH_SIZE:,}, {BATCH_CLIENTS} clients",
             f"{batch_rate:,.0f} responses/s (rounds {batch_rates[0]:,.0f}–{batch_rates[-1]:,.0f})",
             f"{batch_rate / 20000:.2f}× the 20,000/s goal" if "PostgreSQL" in label else "—",
         ),
     ]
+
+
+def paced_row(target: Target, what: str) -> tuple[str, str, str]:
+    """Return the row of a target's constant-rate runs: the median run's (by p99), and all."""
+    runs = sorted(
+        (sorted(run["latencies"]) for run in target.paced),
+        key=lambda latencies: percentile(latencies, 0.99),
+    )
+    latencies = runs[len(runs) // 2]  # the median run's
+    pooled = sorted(value for run in runs for value in run)
+    answered = sum(run["answered"] for run in target.paced)
+    sent = answered / sum(run["seconds"] for run in target.paced)
+    errors = sum(run["errors"] for run in target.paced)
+    p99 = percentile(latencies, 0.99)
+    p99_range = f"{percentile(runs[0], 0.99):.0f}–{percentile(runs[-1], 0.99):.0f}"
+    verdict = f"p99 {'under' if p99 < 100 else 'OVER'} the 100 ms goal"
+    return (
+        what,
+        f"{sent:,.0f} requests/s sent, p50 {percentile(latencies, 0.5):.1f} ms, "
+        f"p99 {p99:.1f} ms (runs {p99_range} ms; all runs pooled "
+        f"{percentile(pooled, 0.99):.0f} ms), {errors} errors",
+        verdict if target.database_url else f"reference: {verdict.removeprefix('p99 ')}",
+    )
+
+
+def served_rate(result: dict) -> float:
+    """Return a saturation round's rate: responses stored, or the bare endpoint's requests."""
+    return result.get("stored", result["rate"])
 
 
 def median(values: Iterable[float]) -> float:

@@ -181,6 +181,21 @@ def test_question_accepts_500_characters_of_text():
     assert parsed(question("a", text="x" * 500)).questions[0].text == "x" * 500
 
 
+def test_questions_by_key_follow_the_questions_and_cannot_be_changed():
+    survey = parsed(question("nps", "nps"), question("why"))
+
+    assert list(survey.questions_by_key) == ["nps", "why"]
+    assert survey.question("why") is survey.questions[1]
+    with pytest.raises(KeyError):
+        survey.question("missing")
+    with pytest.raises(TypeError):
+        survey.questions_by_key["other"] = survey.questions[0]  # type: ignore[index]
+    shorter = survey.model_copy(update={"questions": survey.questions[1:]})
+    assert list(shorter.questions_by_key) == ["why"]
+    with pytest.raises(KeyError):
+        shorter.question("nps")
+
+
 def test_duplicate_question_key_points_at_the_repeat():
     data = definition(question("nps", "nps"), question("comment"), question("nps", "rating"))
 

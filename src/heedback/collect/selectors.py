@@ -101,7 +101,7 @@ def _as_api_dict(
     staff: User | None,
     answers: Iterable[NewAnswer],
 ) -> dict:
-    questions = {question.key: question for question in version.parsed().questions}
+    questions = version.parsed().questions_by_key
     return {
         "id": response.id,
         "survey": response.survey_id,

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Annotated, Any, Literal, Self, TypeAlias
 
 from pydantic import (
@@ -313,12 +314,18 @@ class SurveyDefinition(BaseModel):
             self.__dict__["answer_rules_prepared"] = rules
         return rules
 
+    @property
+    def questions_by_key(self) -> Mapping[str, Question]:
+        """Return the questions by key, read-only, built once with the answer rules.
+
+        Every response shown or answered through the API looks its answers' questions up
+        by key; building the mapping for each cost more than the look-ups.
+        """
+        return self.answer_rules.by_key
+
     def question(self, key: str) -> Question:
         """Return the question with ``key``; raise KeyError when there is none."""
-        for question in self.questions:
-            if question.key == key:
-                return question
-        raise KeyError(key)
+        return self.questions_by_key[key]
 
 
 def _duplicates(keys: Sequence[str]) -> list[tuple[int, str]]:
@@ -657,7 +664,8 @@ class AnswerRules:
     def __init__(self, questions: Sequence[Question]) -> None:
         self.source = questions
         self.questions = tuple(questions)
-        self.known_keys = frozenset(question.key for question in self.questions)
+        self.by_key = MappingProxyType({question.key: question for question in self.questions})
+        self.known_keys = frozenset(self.by_key)
         self.has_conditions = any(question.show_if is not None for question in self.questions)
         self.cleaners = {question.key: _cleaner_of(question) for question in self.questions}
 

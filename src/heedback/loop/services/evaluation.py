@@ -289,7 +289,7 @@ def _record_resurvey(response: Response, case_id: int, *, now: datetime) -> None
 
 def facts_of(response: Response, text: TextFacts | None = None) -> ResponseFacts:
     """Return what the rules see of a response: its scored answers, customer and ``text``."""
-    questions = {question.key: question for question in response.version.parsed().questions}
+    questions = response.version.parsed().questions_by_key
     answers = []
     for answer in response.answers.all():
         question = questions.get(answer.question_key)
