@@ -41,7 +41,14 @@ from django.db import DatabaseError, IntegrityError, transaction
 from heedback.collect import storage
 
 MAX_GROUP = 64
-MAX_WAIT_SECONDS = 0.001
+# How long a leader may wait for its group to fill (only when the last group had company).
+# Three milliseconds, not one: groups stay as large as the load makes them instead of
+# being cut short when a wait runs out, and each response's share of a commit shrinks.
+# Measured side by side (two servers, rounds in turns, 2026-12-07): SQLite stored 5–8 %
+# more responses a second at saturation with 7–9 % less CPU each, and at a constant
+# 80 % of that rate both databases spent about 4 % less CPU a response; six milliseconds
+# gained nothing more over three, two a little less.
+MAX_WAIT_SECONDS = 0.003
 ALONE_ATTEMPTS = 3
 
 
