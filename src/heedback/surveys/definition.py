@@ -318,8 +318,9 @@ class SurveyDefinition(BaseModel):
     def questions_by_key(self) -> Mapping[str, Question]:
         """Return the questions by key, read-only, built once with the answer rules.
 
-        Every response shown or answered through the API looks its answers' questions up
-        by key; building the mapping for each cost more than the look-ups.
+        Every response shown or answered through the API, and every response the loop's
+        rules evaluate, looks its answers' questions up by key: one mapping per version
+        instead of one built again for each response.
         """
         return self.answer_rules.by_key
 
